@@ -1,0 +1,51 @@
+{#-
+    The Phase 2 telemetry migration of the product's ai_training_examples table, as
+    a list of statements. `migrate_ai_training_examples` runs them; `ai-gate migrate
+    --print` prints them for the product repository's own migrations.
+
+    Non-breaking by construction: the new columns are nullable with no default (no
+    table rewrite, and Phase 1 inserts that omit them keep working); lock_timeout
+    keeps the ALTER from queueing the product's writes behind a long query; the
+    indexes are built concurrently (no write lock), so they run outside a transaction.
+-#}
+{% macro ai_training_examples_telemetry_columns() %}
+    {{ return([
+        ('request_id', 'text'),
+        ('requested_provider', 'text'),
+        ('selected_provider', 'text'),
+        ('route_strategy', 'text'),
+        ('fallback_provider', 'text'),
+        ('fallback_used', 'boolean'),
+        ('latency_ms', 'integer'),
+        ('prompt_template_version', 'text'),
+    ]) }}
+{% endmacro %}
+
+{% macro ai_training_examples_telemetry_indexes() %}
+    {{ return([
+        ('ai_training_examples_selected_provider_created_at_idx', 'selected_provider, created_at desc'),
+        ('ai_training_examples_request_id_idx', 'request_id'),
+        ('ai_training_examples_route_strategy_created_at_idx', 'route_strategy, created_at desc'),
+    ]) }}
+{% endmacro %}
+
+{% macro ai_training_examples_migration_statements() %}
+    {%- set table = var('product_schema') ~ '.ai_training_examples' -%}
+    {%- set add_columns -%}
+begin;
+set local lock_timeout = '5s';
+alter table {{ table }}
+{%- for name, data_type in ai_training_examples_telemetry_columns() %}
+    add column if not exists {{ name }} {{ data_type }}{{ ',' if not loop.last }}
+{%- endfor %};
+commit;
+    {%- endset -%}
+    {%- set statements = [add_columns] -%}
+    {%- for index_name, columns in ai_training_examples_telemetry_indexes() -%}
+        {%- do statements.append(
+            'create index concurrently if not exists ' ~ index_name
+            ~ ' on ' ~ table ~ ' (' ~ columns ~ ');'
+        ) -%}
+    {%- endfor -%}
+    {{ return(statements) }}
+{% endmacro %}

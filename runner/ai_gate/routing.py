@@ -1,0 +1,313 @@
+"""Provider routing flags: the effective configuration and its audited changes.
+
+The effective configuration is the dbt view `ai_provider_configs` (seeded defaults
+overlaid by the latest change per provider and environment); a change is one or more
+rows appended to `ai_provider_config_changes`, checked against the routing
+invariants first, written in one transaction under a table lock.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, replace
+from datetime import datetime
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from .database import Database
+from .errors import InputRejected, NotBuilt
+
+CONFIG_VIEW = "ai_provider_configs"
+CHANGE_LOG = "ai_provider_config_changes"
+OVERRIDABLE = ("enabled", "is_default", "weight", "timeout_ms", "max_retries")
+
+
+@dataclass(frozen=True)
+class ProviderConfig:
+    provider: str
+    environment: str
+    enabled: bool
+    is_default: bool
+    weight: int
+    timeout_ms: int
+    max_retries: int
+    model: str | None
+    prompt_template_version: str | None
+    metadata: dict | None
+    last_change_id: int | None
+    last_changed_at: datetime | None
+    last_changed_by: str | None
+    last_change_reason: str | None
+
+    def overridable_values(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in OVERRIDABLE}
+
+
+@dataclass(frozen=True)
+class FlagChange:
+    """What `flags set` asks for; None leaves a value as it is."""
+
+    provider: str
+    environment: str
+    reason: str
+    actor: str
+    enabled: bool | None = None
+    make_default: bool = False
+    weight: int | None = None
+    timeout_ms: int | None = None
+    max_retries: int | None = None
+    via: str = "ai-gate flags set"
+
+
+@dataclass(frozen=True)
+class RecordedChange:
+    change_set_id: str | None
+    rows: list[tuple[ProviderConfig, ProviderConfig]]  # (before, after) per provider
+
+    @property
+    def recorded(self) -> bool:
+        return bool(self.rows)
+
+
+def default_actor() -> str:
+    return os.environ.get("AI_GATE_ACTOR") or getpass.getuser()
+
+
+def _relation(database: Database, name: str) -> sql.Composed:
+    return sql.SQL("{}.{}").format(sql.Identifier(database.schema), sql.Identifier(name))
+
+
+def _undefined(database: Database, exc: psycopg.errors.UndefinedTable) -> NotBuilt:
+    return NotBuilt(
+        f"{database.schema}.{CONFIG_VIEW} or {CHANGE_LOG} does not exist on "
+        f"{database.describe()}: run `ai-gate build` first ({exc.diag.message_primary})"
+    )
+
+
+def read_effective(
+    conn: psycopg.Connection, database: Database, environment: str | None = None
+) -> list[ProviderConfig]:
+    query = sql.SQL(
+        "select * from {} where %(environment)s::text is null or environment = %(environment)s"
+        " order by environment, is_default desc, provider"
+    ).format(_relation(database, CONFIG_VIEW))
+    try:
+        with conn.cursor(row_factory=dict_row) as cur:
+            cur.execute(query, {"environment": environment})
+            return [ProviderConfig(**row) for row in cur.fetchall()]
+    except psycopg.errors.UndefinedTable as exc:
+        raise _undefined(database, exc) from exc
+
+
+def effective_configuration(
+    database: Database, environment: str | None = None
+) -> list[ProviderConfig]:
+    with database.connect() as conn:
+        return read_effective(conn, database, environment)
+
+
+def invariant_violations(configs: Sequence[ProviderConfig]) -> list[str]:
+    """The routing invariants, per environment (the dbt tests check the same)."""
+    problems: list[str] = []
+    for environment in sorted({config.environment for config in configs}):
+        rows = [config for config in configs if config.environment == environment]
+        defaults = [row.provider for row in rows if row.enabled and row.is_default]
+        if len(defaults) != 1:
+            found = ", ".join(defaults) if defaults else "none"
+            problems.append(
+                f"{environment}: exactly one enabled provider must be the default (found: {found})"
+            )
+        if not any(row.enabled and row.weight > 0 for row in rows):
+            problems.append(f"{environment}: at least one enabled provider needs a weight > 0")
+        for row in rows:
+            if row.weight < 0:
+                problems.append(f"{environment}/{row.provider}: weight must be >= 0 (got {row.weight})")
+            if row.timeout_ms <= 0:
+                problems.append(
+                    f"{environment}/{row.provider}: timeout_ms must be > 0 (got {row.timeout_ms})"
+                )
+            if row.max_retries < 0:
+                problems.append(
+                    f"{environment}/{row.provider}: max_retries must be >= 0 (got {row.max_retries})"
+                )
+    return problems
+
+
+def propose(current: Sequence[ProviderConfig], change: FlagChange) -> list[ProviderConfig]:
+    """The environment's configuration as it would be after `change`."""
+    proposed: list[ProviderConfig] = []
+    for row in current:
+        if row.provider == change.provider:
+            updates: dict[str, object] = {}
+            if change.enabled is not None:
+                updates["enabled"] = change.enabled
+            if change.make_default:
+                updates["is_default"] = True
+            for name in ("weight", "timeout_ms", "max_retries"):
+                value = getattr(change, name)
+                if value is not None:
+                    updates[name] = value
+            row = replace(row, **updates)
+        elif change.make_default and row.is_default:
+            row = replace(row, is_default=False)
+        proposed.append(row)
+    return proposed
+
+
+def record_change(database: Database, change: FlagChange) -> RecordedChange:
+    """Validate and append one change set; raises InputRejected with nothing written."""
+    if not change.reason.strip():
+        raise InputRejected("--reason must say why (it is recorded in the audit log)")
+    if not change.actor.strip():
+        raise InputRejected("the actor must not be blank (--actor or AI_GATE_ACTOR)")
+    with database.connect() as conn, conn.transaction():
+        try:
+            # Serializes concurrent changes (each validates against the state the
+            # previous one left) without blocking readers of the view.
+            conn.execute(
+                sql.SQL("lock table {} in share row exclusive mode").format(
+                    _relation(database, CHANGE_LOG)
+                )
+            )
+        except psycopg.errors.UndefinedTable as exc:
+            raise _undefined(database, exc) from exc
+        current = read_effective(conn, database, change.environment)
+        if not current:
+            known = sorted({row.environment for row in read_effective(conn, database)})
+            raise InputRejected(
+                f"unknown environment {change.environment!r} (known: {', '.join(known) or 'none'})"
+            )
+        providers = [row.provider for row in current]
+        if change.provider not in providers:
+            raise InputRejected(
+                f"unknown provider {change.provider!r} in environment {change.environment!r} "
+                f"(known: {', '.join(providers)})"
+            )
+        proposed = propose(current, change)
+        problems = invariant_violations(proposed)
+        if problems:
+            raise InputRejected("change refused: it would break a routing invariant", problems)
+        pairs = [
+            (before, after)
+            for before, after in zip(current, proposed, strict=True)
+            if before.overridable_values() != after.overridable_values()
+        ]
+        if not pairs:
+            return RecordedChange(None, [])
+        change_set_id = str(uuid.uuid4())
+        insert = sql.SQL(
+            "insert into {} (change_set_id, provider, environment, enabled, is_default, weight,"
+            " timeout_ms, max_retries, reason, changed_by, changed_via, before_values)"
+            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        ).format(_relation(database, CHANGE_LOG))
+        with conn.cursor() as cur:
+            cur.executemany(
+                insert,
+                [
+                    (
+                        change_set_id,
+                        after.provider,
+                        after.environment,
+                        after.enabled,
+                        after.is_default,
+                        after.weight,
+                        after.timeout_ms,
+                        after.max_retries,
+                        change.reason.strip(),
+                        change.actor.strip(),
+                        change.via,
+                        json.dumps(before.overridable_values()),
+                    )
+                    for before, after in pairs
+                ],
+            )
+        return RecordedChange(change_set_id, pairs)
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    change_id: int
+    change_set_id: str
+    provider: str
+    environment: str
+    changed_at: datetime
+    changed_by: str
+    changed_via: str
+    db_user: str
+    reason: str
+    before: dict[str, object]
+    after: dict[str, object]
+
+    def differences(self) -> list[str]:
+        return [
+            f"{name} {_fmt(self.before.get(name))}->{_fmt(self.after[name])}"
+            for name in OVERRIDABLE
+            if self.before.get(name) != self.after[name]
+        ]
+
+    def as_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data["changed_at"] = self.changed_at.isoformat()
+        data["change_set_id"] = str(self.change_set_id)
+        return data
+
+
+def change_history(
+    database: Database, environment: str | None = None, limit: int = 50
+) -> list[HistoryEntry]:
+    query = sql.SQL(
+        "select * from {} where %(environment)s::text is null or environment = %(environment)s"
+        " order by change_id desc limit %(limit)s"
+    ).format(_relation(database, CHANGE_LOG))
+    with database.connect() as conn:
+        try:
+            with conn.cursor(row_factory=dict_row) as cur:
+                cur.execute(query, {"environment": environment, "limit": limit})
+                rows = cur.fetchall()
+        except psycopg.errors.UndefinedTable as exc:
+            raise _undefined(database, exc) from exc
+    return [
+        HistoryEntry(
+            change_id=row["change_id"],
+            change_set_id=str(row["change_set_id"]),
+            provider=row["provider"],
+            environment=row["environment"],
+            changed_at=row["changed_at"],
+            changed_by=row["changed_by"],
+            changed_via=row["changed_via"],
+            db_user=row["db_user"],
+            reason=row["reason"],
+            before=dict(row["before_values"]),
+            after={name: row[name] for name in OVERRIDABLE},
+        )
+        for row in rows
+    ]
+
+
+def _fmt(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "null" if value is None else str(value)
+
+
+def traffic_shares(configs: Iterable[ProviderConfig]) -> dict[tuple[str, str], float]:
+    """Share of an environment's traffic each provider's weight claims (0..1)."""
+    totals: dict[str, int] = {}
+    configs = list(configs)
+    for row in configs:
+        if row.enabled:
+            totals[row.environment] = totals.get(row.environment, 0) + row.weight
+    return {
+        (row.environment, row.provider): (
+            row.weight / totals[row.environment]
+            if row.enabled and totals.get(row.environment)
+            else 0.0
+        )
+        for row in configs
+    }
