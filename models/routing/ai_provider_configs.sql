@@ -40,18 +40,18 @@ effective as (
     select
         defaults.provider,
         defaults.environment,
-        coalesce(latest_changes.enabled, defaults.enabled) as enabled,
-        coalesce(latest_changes.is_default, defaults.is_default) as is_default,
-        coalesce(latest_changes.weight, defaults.weight) as weight,
-        coalesce(latest_changes.timeout_ms, defaults.timeout_ms) as timeout_ms,
-        coalesce(latest_changes.max_retries, defaults.max_retries) as max_retries,
         defaults.model,
         defaults.prompt_template_version,
         defaults.metadata,
         latest_changes.change_id as last_change_id,
         latest_changes.changed_at as last_changed_at,
         latest_changes.changed_by as last_changed_by,
-        latest_changes.reason as last_change_reason
+        latest_changes.reason as last_change_reason,
+        coalesce(latest_changes.enabled, defaults.enabled) as enabled,
+        coalesce(latest_changes.is_default, defaults.is_default) as is_default,
+        coalesce(latest_changes.weight, defaults.weight) as weight,
+        coalesce(latest_changes.timeout_ms, defaults.timeout_ms) as timeout_ms,
+        coalesce(latest_changes.max_retries, defaults.max_retries) as max_retries
     from defaults
     left join latest_changes
         on

@@ -29,7 +29,9 @@ def create_phase1_table(database: Database, product_schema: str) -> None:
     text = resources.files("ai_gate").joinpath("sql/phase1_ai_training_examples.sql").read_text()
     statement = sql.SQL(text).format(schema=sql.Identifier(product_schema))
     with database.connect() as conn, conn.transaction():
-        conn.execute(sql.SQL("create schema if not exists {}").format(sql.Identifier(product_schema)))
+        conn.execute(
+            sql.SQL("create schema if not exists {}").format(sql.Identifier(product_schema))
+        )
         conn.execute(statement)
 
 

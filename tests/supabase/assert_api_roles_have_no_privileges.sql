@@ -1,4 +1,5 @@
 -- depends_on: {{ ref('ai_provider_configs') }}
+{%- set api_roles_array = '{' ~ var('supabase_api_roles') | join(',') ~ '}' %}
 -- Supabase's API roles (var supabase_api_roles) hold no privilege on any project
 -- relation. Roles that do not exist on this server are skipped.
 
@@ -14,11 +15,7 @@ api_roles as (
 
     select rolname as role_name
     from pg_catalog.pg_roles
-    where rolname in (
-        {%- for role in var('supabase_api_roles') -%}
-            {{ dbt.string_literal(role) }}{{ ', ' if not loop.last }}
-        {%- endfor -%}
-    )
+    where rolname = any(cast({{ dbt.string_literal(api_roles_array) }} as text[]))
 
 ),
 

@@ -31,9 +31,24 @@ index_columns as (
 
     select
         indrelid as relation_oid,
-        string_to_array(indkey::text, ' ')::smallint [] as indexed_columns
+        string_to_array(indkey::text, ' ')::smallint[] as indexed_columns
     from pg_catalog.pg_index
     where indisvalid
+
+),
+
+covered_foreign_keys as (
+
+    select distinct
+        foreign_keys.relation_oid,
+        foreign_keys.constraint_name
+    from foreign_keys
+    inner join index_columns
+        on
+            foreign_keys.relation_oid = index_columns.relation_oid
+            and foreign_keys.key_columns <@ index_columns.indexed_columns[
+                1:cardinality(foreign_keys.key_columns)
+            ]
 
 ),
 
@@ -48,16 +63,11 @@ validation_errors as (
         on
             foreign_keys.schema_name = project_relations.schema_name
             and foreign_keys.relation_name = project_relations.relation_name
-    where not exists (
-        select 1
-        from index_columns
-        where
-            index_columns.relation_oid = foreign_keys.relation_oid
-            and index_columns.indexed_columns[
-                1:cardinality(foreign_keys.key_columns)
-            ] @> foreign_keys.key_columns
-            and cardinality(index_columns.indexed_columns) >= cardinality(foreign_keys.key_columns)
-    )
+    left join covered_foreign_keys
+        on
+            foreign_keys.relation_oid = covered_foreign_keys.relation_oid
+            and foreign_keys.constraint_name = covered_foreign_keys.constraint_name
+    where covered_foreign_keys.relation_oid is null
 
 )
 

@@ -1,0 +1,169 @@
+"""Fixtures: a real PostgreSQL server, a built template database, fresh clones of it.
+
+The server is the one DATABASE_URL (or the PG* variables) names, else an embedded
+PostgreSQL started for the session. `ai-gate build` runs once into a template
+database; each test gets its own database cloned from it (CREATE DATABASE ...
+TEMPLATE), so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from ai_gate.database import Database, resolve_database, start_embedded, stop_embedded
+
+SUPABASE_ROLES = ("anon", "authenticated", "service_role")
+CONNECTION_VARS = ("DATABASE_URL", "PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGPASSWORD",
+                   "PGDATABASE")
+
+
+@dataclass(frozen=True)
+class Server:
+    admin: Database  # a maintenance database on the server under test
+    embedded_dir: Path | None
+
+    def database(self, name: str) -> Database:
+        return Database({**self.admin.params, "dbname": name}, "test", schema="public")
+
+    def url(self, name: str) -> str:
+        params = {**self.admin.params, "dbname": name}
+        return psycopg.conninfo.make_conninfo(**params)
+
+    def create_database(self, name: str, template: str | None = None) -> None:
+        with self.admin.connect(autocommit=True) as conn:
+            statement = sql.SQL("create database {}").format(sql.Identifier(name))
+            if template:
+                statement += sql.SQL(" template {}").format(sql.Identifier(template))
+            conn.execute(statement)
+
+    def drop_database(self, name: str) -> None:
+        with self.admin.connect(autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name))
+            )
+
+
+@dataclass(frozen=True)
+class CliResult:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(args: list[str], env: dict[str, str], timeout: float = 300) -> CliResult:
+    """Run the installed `ai-gate` command as a user would."""
+    completed = subprocess.run(
+        [sys.executable, "-c", "from ai_gate.cli import entrypoint; entrypoint()", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return CliResult(completed.returncode, completed.stdout, completed.stderr)
+
+
+def clean_environ() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in CONNECTION_VARS}
+    env.pop("AI_GATE_SCHEMA", None)
+    return env
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    if any(os.environ.get(name) for name in CONNECTION_VARS):
+        yield Server(resolve_database(), None)
+        return
+    directory = tmp_path_factory.mktemp("embedded-pg")
+    admin = start_embedded(directory)
+    try:
+        yield Server(admin, directory)
+    finally:
+        stop_embedded(directory)
+
+
+def create_supabase_roles(server: Server) -> None:
+    """Supabase's API roles are cluster-wide; create them like Supabase does."""
+    with server.admin.connect(autocommit=True) as conn:
+        for role in SUPABASE_ROLES:
+            exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
+            if not exists:
+                options = " bypassrls" if role == "service_role" else ""
+                conn.execute(
+                    sql.SQL("create role {} nologin" + options).format(sql.Identifier(role))
+                )
+
+
+def mimic_supabase_grants(database: Database) -> None:
+    """Supabase grants the API roles everything on new relations in public by default."""
+    with database.connect(autocommit=True) as conn:
+        conn.execute("grant usage on schema public to anon, authenticated, service_role")
+        conn.execute(
+            "alter default privileges in schema public "
+            "grant all on tables to anon, authenticated, service_role"
+        )
+
+
+@pytest.fixture(scope="session")
+def template(server: Server) -> Iterator[str]:
+    name = f"ai_gate_tpl_{uuid.uuid4().hex[:10]}"
+    server.create_database(name)
+    try:
+        create_supabase_roles(server)
+        mimic_supabase_grants(server.database(name))
+        env = {**clean_environ(), "DATABASE_URL": server.url(name)}
+        init = run_cli(["init-dev"], env)
+        assert init.returncode == 0, init.stderr
+        built = run_cli(["build"], env)
+        assert built.returncode == 0, built.stdout + built.stderr
+        yield name
+    finally:
+        server.drop_database(name)
+
+
+@dataclass(frozen=True)
+class ClonedDatabase:
+    name: str
+    database: Database
+    env: dict[str, str]
+
+    def cli(self, *args: str) -> CliResult:
+        return run_cli(list(args), self.env)
+
+    def execute(self, statement: str, params: tuple | None = None) -> list[tuple]:
+        with self.database.connect(autocommit=True) as conn:
+            cursor = conn.execute(statement, params)
+            return cursor.fetchall() if cursor.description else []
+
+
+@pytest.fixture
+def built_db(server: Server, template: str) -> Iterator[ClonedDatabase]:
+    """A fresh database with the project built, cloned from the template."""
+    name = f"ai_gate_t_{uuid.uuid4().hex[:10]}"
+    server.create_database(name, template=template)
+    try:
+        env = {**clean_environ(), "DATABASE_URL": server.url(name)}
+        yield ClonedDatabase(name, server.database(name), env)
+    finally:
+        server.drop_database(name)
+
+
+@pytest.fixture
+def empty_db(server: Server) -> Iterator[ClonedDatabase]:
+    name = f"ai_gate_e_{uuid.uuid4().hex[:10]}"
+    server.create_database(name)
+    try:
+        env = {**clean_environ(), "DATABASE_URL": server.url(name)}
+        yield ClonedDatabase(name, server.database(name), env)
+    finally:
+        server.drop_database(name)

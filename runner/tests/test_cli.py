@@ -1,0 +1,90 @@
+"""The command line: help, usage errors, database resolution and failures."""
+
+from __future__ import annotations
+
+import argparse
+
+import pytest
+from conftest import clean_environ, run_cli
+
+from ai_gate.cli import build_parser
+
+
+def all_command_paths() -> list[list[str]]:
+    paths: list[list[str]] = [[]]
+
+    def walk(parser: argparse.ArgumentParser, prefix: list[str]) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    paths.append([*prefix, name])
+                    walk(sub, [*prefix, name])
+
+    walk(build_parser(), [])
+    return paths
+
+
+@pytest.mark.parametrize("path", all_command_paths(), ids=lambda p: " ".join(p) or "ai-gate")
+def test_every_command_has_help_with_exit_codes(path: list[str]) -> None:
+    result = run_cli([*path, "--help"], clean_environ())
+    assert result.returncode == 0, result.stderr
+    assert "usage: ai-gate" in result.stdout
+    assert "64  usage error" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [],
+        ["no-such-command"],
+        ["flags", "set", "custom", "--env", "prod", "--disable"],  # no --reason
+        ["flags", "set", "custom", "--env", "prod", "--enable", "--disable", "--reason", "x"],
+        ["flags", "set", "custom", "--env", "prod", "--reason", "nothing asked"],
+        ["flags", "set", "custom", "--env", "prod", "--weight", "ten", "--reason", "x"],
+        ["flags", "history", "--limit", "many"],
+        ["db"],
+        ["exec"],
+    ],
+)
+def test_usage_errors_exit_64_not_argparse_2(args: list[str]) -> None:
+    # No database is configured or reachable: usage errors are caught before any connection.
+    env = {**clean_environ(), "DATABASE_URL": "postgresql://nobody:pw@127.0.0.1:1/none"}
+    result = run_cli(args, env)
+    assert result.returncode == 64, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+
+
+def test_unreachable_database_exits_1_and_hides_the_password() -> None:
+    env = {**clean_environ(), "DATABASE_URL": "postgresql://gate:s3cr3t-pw@127.0.0.1:1/ai_gate"}
+    for args in (["flags"], ["build"], ["flags", "history"]):
+        result = run_cli(args, env)
+        assert result.returncode == 1, (args, result.stderr)
+        assert "cannot connect to gate@127.0.0.1:1/ai_gate" in result.stderr
+        assert "s3cr3t-pw" not in result.stderr + result.stdout
+        assert "Traceback" not in result.stderr
+
+
+def test_pg_variables_are_used_when_there_is_no_database_url() -> None:
+    env = {**clean_environ(), "PGHOST": "127.0.0.1", "PGPORT": "1", "PGUSER": "someone",
+           "PGPASSWORD": "hidden-pw", "PGDATABASE": "elsewhere"}
+    result = run_cli(["flags"], env)
+    assert result.returncode == 1
+    assert "someone@127.0.0.1:1/elsewhere" in result.stderr
+    assert "from PG* environment variables" in result.stderr
+    assert "hidden-pw" not in result.stderr
+
+
+def test_migrate_print_needs_no_database_and_prints_the_operation_sql() -> None:
+    env = {**clean_environ(), "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
+    result = run_cli(["migrate", "--print"], env)
+    assert result.returncode == 0, result.stderr
+    sql = result.stdout
+    for column in ("request_id text", "requested_provider text", "selected_provider text",
+                   "route_strategy text", "fallback_provider text", "fallback_used boolean",
+                   "latency_ms integer", "prompt_template_version text"):
+        assert f"add column if not exists {column}" in sql
+    assert sql.count("create index concurrently if not exists") == 3
+    assert "(selected_provider, created_at desc)" in sql
+    assert "(request_id)" in sql
+    assert "(route_strategy, created_at desc)" in sql
+    assert "set local lock_timeout" in sql

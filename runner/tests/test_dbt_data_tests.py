@@ -1,0 +1,247 @@
+"""Every dbt data test we wrote fails on violating data and passes on clean data.
+
+Each scenario starts from a freshly built database, introduces one kind of
+violation and runs the whole group of tests: exactly the expected ones must fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from conftest import ClonedDatabase
+
+from ai_gate.dbt_project import DbtResult, run_dbt
+
+CUTOVER = "2026-01-01 00:00:00+00"
+TELEMETRY_TESTS = "source:product.ai_training_examples"
+ROUTING_TESTS = "ai_provider_configs ai_provider_config_defaults"
+SUPABASE_TESTS = "path:tests/supabase"
+
+
+def dbt_test(db: ClonedDatabase, selection: str) -> DbtResult:
+    result = run_dbt(
+        db.database,
+        ["test", "--select", *selection.split(), "--vars", f"{{telemetry_cutover: '{CUTOVER}'}}"],
+    )
+    assert isinstance(result, DbtResult)
+    errors = [p for p in result.problems if p.status != "fail"]
+    assert not errors, [p.render() for p in errors]  # a test must fail, never error
+    assert result.counts.get("pass", 0) + result.counts.get("fail", 0) > 0, result.output_tail
+    return result
+
+
+def failing(result: DbtResult) -> set[str]:
+    return {problem.unique_id.split(".")[2] for problem in result.problems}
+
+
+def insert_generation(db: ClonedDatabase, **columns: object) -> None:
+    names = ", ".join(columns)
+    placeholders = ", ".join(["%s"] * len(columns))
+    db.execute(
+        f"insert into ai_training_examples ({names}) values ({placeholders})",
+        tuple(columns.values()),
+    )
+
+
+CLEAN_GENERATIONS: list[dict[str, object]] = [
+    # A Phase 1 row from before the cutover: no telemetry at all.
+    {"created_at": "2025-06-01 00:00:00+00"},
+    # Served by the requested provider.
+    {"created_at": "2026-03-01 00:00:00+00", "request_id": "r1", "requested_provider": "openai",
+     "selected_provider": "openai", "route_strategy": "weighted", "fallback_used": False,
+     "latency_ms": 900},
+    # Fallback from custom to openai, flagged.
+    {"created_at": "2026-03-01 00:00:01+00", "request_id": "r2", "requested_provider": "custom",
+     "selected_provider": "openai", "route_strategy": "canary", "fallback_provider": "openai",
+     "fallback_used": True, "latency_ms": 2400},
+]
+
+
+def test_telemetry_tests_pass_on_clean_data(built_db: ClonedDatabase) -> None:
+    for row in CLEAN_GENERATIONS:
+        insert_generation(built_db, **row)
+    result = dbt_test(built_db, TELEMETRY_TESTS)
+    assert failing(result) == set()
+    assert result.counts["pass"] >= 5
+
+
+@pytest.mark.parametrize(
+    ("row", "expected"),
+    [
+        (  # a new record without selected_provider
+            {"created_at": "2026-03-02 00:00:00+00", "requested_provider": "openai"},
+            {"selected_provider_set_since_cutover"},
+        ),
+        (  # fallback provider recorded, fallback_used false
+            {"created_at": "2026-03-02 00:00:00+00", "requested_provider": "custom",
+             "selected_provider": "openai", "fallback_provider": "openai",
+             "fallback_used": False},
+            {"fallback_executions_set_fallback_used"},
+        ),
+        (  # served by another provider than requested, fallback_used missing
+            {"created_at": "2026-03-02 00:00:00+00", "requested_provider": "custom",
+             "selected_provider": "openai"},
+            {"fallback_executions_set_fallback_used"},
+        ),
+        (  # fallback_used without a fallback provider
+            {"created_at": "2026-03-02 00:00:00+00", "requested_provider": "openai",
+             "selected_provider": "openai", "fallback_used": True},
+            {"fallback_used_names_a_fallback_provider"},
+        ),
+    ],
+    ids=["missing-selected", "fallback-not-flagged", "switch-not-flagged", "flag-without-fallback"],
+)
+def test_telemetry_tests_fail_on_violations(
+    built_db: ClonedDatabase, row: dict[str, object], expected: set[str]
+) -> None:
+    for clean in CLEAN_GENERATIONS:
+        insert_generation(built_db, **clean)
+    insert_generation(built_db, **row)
+    assert failing(dbt_test(built_db, TELEMETRY_TESTS)) == expected
+
+
+def test_selected_provider_test_ignores_rows_before_the_cutover(built_db: ClonedDatabase) -> None:
+    insert_generation(built_db, created_at="2025-12-31 23:59:59+00", requested_provider="openai")
+    assert failing(dbt_test(built_db, TELEMETRY_TESTS)) == set()
+
+
+CHANGE_ROW = (
+    "insert into ai_provider_config_changes (change_set_id, provider, environment, enabled,"
+    " is_default, weight, timeout_ms, max_retries, reason, changed_by, before_values)"
+    " values (gen_random_uuid(), %s, %s, %s, %s, %s, 30000, 1, 'test', 'test', '{}')"
+)
+
+ROUTING_VIOLATIONS: dict[str, tuple[Callable[[ClonedDatabase], None], set[str]]] = {
+    # Written in SQL, bypassing the CLI's checks: the dbt tests are the second line.
+    "two-defaults": (
+        lambda db: db.execute(CHANGE_ROW, ("custom", "prod", True, True, 1)),
+        {"exactly_one_enabled_default_per_environment"},
+    ),
+    "no-default": (
+        lambda db: db.execute(CHANGE_ROW, ("openai", "prod", False, True, 99)),
+        {"exactly_one_enabled_default_per_environment"},
+    ),
+    "no-weight": (
+        lambda db: [db.execute(CHANGE_ROW, (p, "staging", True, p == "openai", 0))
+                    for p in ("openai", "custom")],
+        {"an_enabled_provider_with_weight_per_environment"},
+    ),
+    "negative-weight": (
+        lambda db: db.execute(
+            "update ai_provider_config_defaults set weight = -1 where provider = 'custom'"
+        ),
+        {"expression_is_true_ai_provider_configs_weight___0"},
+    ),
+    "zero-timeout": (
+        lambda db: db.execute(
+            "update ai_provider_config_defaults set timeout_ms = 0 where provider = 'custom'"
+        ),
+        {"expression_is_true_ai_provider_configs_timeout_ms___0"},
+    ),
+    "negative-retries": (
+        lambda db: db.execute(
+            "update ai_provider_config_defaults set max_retries = -1 where provider = 'openai'"
+        ),
+        {"expression_is_true_ai_provider_configs_max_retries___0"},
+    ),
+    "null-flag": (
+        lambda db: db.execute(
+            "update ai_provider_config_defaults set enabled = null where provider = 'custom'"
+        ),
+        {"not_null_ai_provider_configs_enabled", "not_null_ai_provider_config_defaults_enabled"},
+    ),
+}
+
+
+def test_routing_tests_pass_on_the_seeded_configuration(built_db: ClonedDatabase) -> None:
+    result = dbt_test(built_db, ROUTING_TESTS)
+    assert failing(result) == set()
+    assert result.counts["pass"] >= 12
+
+
+@pytest.mark.parametrize("scenario", sorted(ROUTING_VIOLATIONS))
+def test_routing_tests_fail_on_violations(built_db: ClonedDatabase, scenario: str) -> None:
+    violate, expected = ROUTING_VIOLATIONS[scenario]
+    violate(built_db)
+    assert failing(dbt_test(built_db, ROUTING_TESTS)) == expected
+
+
+SUPABASE_VIOLATIONS: dict[str, tuple[str, set[str]]] = {
+    "rls-off": (
+        "alter table ai_provider_config_defaults disable row level security",
+        {"assert_tables_have_row_level_security"},
+    ),
+    "view-definer-rights": (
+        "alter view ai_provider_configs reset (security_invoker)",
+        {"assert_views_use_security_invoker"},
+    ),
+    "anon-grant": (
+        "grant select on ai_provider_config_changes to anon",
+        {"assert_api_roles_have_no_privileges"},
+    ),
+    "authenticated-grant": (
+        "grant insert on ai_provider_config_defaults to authenticated",
+        {"assert_api_roles_have_no_privileges"},
+    ),
+    "no-primary-key": (
+        "alter table ai_provider_config_defaults drop constraint ai_provider_config_defaults_pkey",
+        {"assert_tables_have_primary_key"},
+    ),
+    "unindexed-foreign-key": (
+        "alter table ai_provider_config_defaults add column last_change_id bigint"
+        " references ai_provider_config_changes (change_id)",
+        {"assert_foreign_keys_are_indexed"},
+    ),
+    "duplicate-index": (
+        "create index extra_change_set_idx on ai_provider_config_changes (change_set_id)",
+        {"assert_no_duplicate_indexes"},
+    ),
+}
+
+
+def test_supabase_tests_pass_after_build(built_db: ClonedDatabase) -> None:
+    result = dbt_test(built_db, SUPABASE_TESTS)
+    assert failing(result) == set()
+    assert result.counts["pass"] == 6
+
+
+def test_indexed_foreign_key_passes(built_db: ClonedDatabase) -> None:
+    built_db.execute(SUPABASE_VIOLATIONS["unindexed-foreign-key"][0])
+    built_db.execute(
+        "create index defaults_last_change_idx on ai_provider_config_defaults (last_change_id)"
+    )
+    assert failing(dbt_test(built_db, SUPABASE_TESTS)) == set()
+
+
+@pytest.mark.parametrize("scenario", sorted(SUPABASE_VIOLATIONS))
+def test_supabase_tests_fail_on_violations(built_db: ClonedDatabase, scenario: str) -> None:
+    statement, expected = SUPABASE_VIOLATIONS[scenario]
+    built_db.execute(statement)
+    assert failing(dbt_test(built_db, SUPABASE_TESTS)) == expected
+
+
+def test_anon_and_authenticated_can_read_nothing(built_db: ClonedDatabase) -> None:
+    # The template was built after Supabase-style default privileges granted the API
+    # roles everything in public; the build revoked them.
+    relations = [row[0] for row in built_db.execute(
+        "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+        " where n.nspname = 'public' and c.relkind in ('r', 'v')"
+        " and c.relname like 'ai\\_provider\\_config%'"
+    )]
+    assert sorted(relations) == [
+        "ai_provider_config_changes", "ai_provider_config_defaults", "ai_provider_configs"
+    ]
+    import psycopg
+
+    for role in ("anon", "authenticated"):
+        for relation in relations:
+            with built_db.database.connect() as conn:
+                conn.execute(f"set role {role}")
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    conn.execute(f"select * from public.{relation}").fetchall()
+    # service_role (bypassrls) is what the edge function uses; it still reads the view.
+    with built_db.database.connect() as conn:
+        conn.execute("grant select on public.ai_provider_configs to service_role")
+        conn.execute("set role service_role")
+        assert len(conn.execute("select * from public.ai_provider_configs").fetchall()) == 4

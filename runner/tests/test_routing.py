@@ -1,0 +1,177 @@
+"""Routing flags through the CLI and the library: invariants, audit log, concurrency."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import psycopg
+import pytest
+from conftest import ClonedDatabase
+
+from ai_gate import routing
+from ai_gate.errors import InputRejected
+
+
+def effective(db: ClonedDatabase, env: str) -> dict[str, dict]:
+    result = db.cli("flags", "--env", env, "--json")
+    assert result.returncode == 0, result.stderr
+    return {row["provider"]: row for row in json.loads(result.stdout)}
+
+
+def change_count(db: ClonedDatabase) -> int:
+    return db.execute("select count(*) from ai_provider_config_changes")[0][0]
+
+
+def test_seeded_defaults(built_db: ClonedDatabase) -> None:
+    prod = effective(built_db, "prod")
+    assert prod["openai"]["enabled"] and prod["openai"]["is_default"]
+    assert prod["custom"]["enabled"] and not prod["custom"]["is_default"]
+    assert set(effective(built_db, "staging")) == {"openai", "custom"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["openai", "--env", "prod", "--disable"], "exactly one enabled provider must be the default"),
+        (["custom", "--env", "prod", "--weight", "-5"], "weight must be >= 0"),
+        (["custom", "--env", "prod", "--timeout-ms", "0"], "timeout_ms must be > 0"),
+        (["custom", "--env", "prod", "--max-retries", "-1"], "max_retries must be >= 0"),
+        (["openai", "--env", "prod", "--weight", "0"], None),  # custom (weight 1) still serves
+        (["nope", "--env", "prod", "--enable"], "unknown provider 'nope'"),
+        (["custom", "--env", "qa", "--enable"], "unknown environment 'qa'"),
+    ],
+)
+def test_invalid_changes_are_refused_and_nothing_is_written(
+    built_db: ClonedDatabase, args: list[str], message: str | None
+) -> None:
+    before = change_count(built_db)
+    result = built_db.cli("flags", "set", *args, "--reason", "test")
+    if message is None:
+        assert result.returncode == 0, result.stderr
+        return
+    assert result.returncode == 3, result.stderr
+    assert message in result.stderr
+    assert change_count(built_db) == before
+
+
+def test_no_enabled_weight_left_is_refused(built_db: ClonedDatabase) -> None:
+    assert built_db.cli("flags", "set", "custom", "--env", "prod", "--weight", "0",
+                        "--reason", "pause canary").returncode == 0
+    result = built_db.cli("flags", "set", "openai", "--env", "prod", "--weight", "0",
+                          "--reason", "oops")
+    assert result.returncode == 3
+    assert "at least one enabled provider needs a weight > 0" in result.stderr
+    assert change_count(built_db) == 1
+
+
+def test_blank_reason_is_refused(built_db: ClonedDatabase) -> None:
+    result = built_db.cli("flags", "set", "custom", "--env", "prod", "--disable", "--reason", "  ")
+    assert result.returncode == 3
+    assert change_count(built_db) == 0
+
+
+def test_moving_the_default_is_one_audited_change_set(built_db: ClonedDatabase) -> None:
+    result = built_db.cli("flags", "set", "custom", "--env", "staging", "--default",
+                          "--reason", "promote custom", "--actor", "alice")
+    assert result.returncode == 0, result.stderr
+    staging = effective(built_db, "staging")
+    assert staging["custom"]["is_default"] and not staging["openai"]["is_default"]
+    assert effective(built_db, "prod")["openai"]["is_default"]  # other environments untouched
+
+    history = built_db.cli("flags", "history", "--env", "staging", "--json")
+    entries = json.loads(history.stdout)
+    assert len(entries) == 2
+    assert len({entry["change_set_id"] for entry in entries}) == 1
+    assert {entry["changed_by"] for entry in entries} == {"alice"}
+    by_provider = {entry["provider"]: entry for entry in entries}
+    assert by_provider["custom"]["before"]["is_default"] is False
+    assert by_provider["custom"]["after"]["is_default"] is True
+    assert by_provider["openai"]["before"]["is_default"] is True
+    assert by_provider["openai"]["after"]["is_default"] is False
+    text = built_db.cli("flags", "history").stdout
+    assert "is_default false->true" in text and "promote custom" in text
+
+
+def test_a_change_that_changes_nothing_records_nothing(built_db: ClonedDatabase) -> None:
+    result = built_db.cli("flags", "set", "custom", "--env", "prod", "--enable", "--reason", "x")
+    assert result.returncode == 0
+    assert "nothing recorded" in result.stdout
+    assert change_count(built_db) == 0
+
+
+def test_the_change_log_is_append_only(built_db: ClonedDatabase) -> None:
+    assert built_db.cli("flags", "set", "custom", "--env", "prod", "--disable",
+                        "--reason", "drill").returncode == 0
+    for statement in (
+        "update ai_provider_config_changes set reason = 'rewritten'",
+        "delete from ai_provider_config_changes",
+        "truncate ai_provider_config_changes",
+    ):
+        with pytest.raises(psycopg.errors.RestrictViolation, match="append-only"):
+            built_db.execute(statement)
+    assert built_db.execute("select reason from ai_provider_config_changes") == [("drill",)]
+
+
+def test_the_runbook_can_append_a_change_in_plain_sql(built_db: ClonedDatabase) -> None:
+    # Defaults fill who-ran-it and when; the view picks the row up at once.
+    built_db.execute(
+        "insert into ai_provider_config_changes (change_set_id, provider, environment, enabled,"
+        " is_default, weight, timeout_ms, max_retries, reason, changed_by, before_values)"
+        " select gen_random_uuid(), provider, environment, false, is_default, weight,"
+        " timeout_ms, max_retries, 'incident 42', 'oncall', '{}'::jsonb"
+        " from ai_provider_configs where provider = 'custom' and environment = 'prod'"
+    )
+    assert effective(built_db, "prod")["custom"]["enabled"] is False
+    row = built_db.execute("select changed_via, db_user from ai_provider_config_changes")
+    assert row[0][0] == "sql" and row[0][1]
+
+
+def test_concurrent_changes_are_serialized_against_the_invariants(
+    built_db: ClonedDatabase,
+) -> None:
+    # Each change is valid alone; together they would leave staging no traffic.
+    barrier = threading.Barrier(2)
+    outcomes: dict[str, object] = {}
+
+    def change(provider: str) -> None:
+        barrier.wait()
+        try:
+            outcomes[provider] = routing.record_change(
+                built_db.database,
+                routing.FlagChange(provider=provider, environment="staging",
+                                   reason="race", actor="test", weight=0),
+            )
+        except InputRejected as exc:
+            outcomes[provider] = exc
+
+    threads = [threading.Thread(target=change, args=(p,)) for p in ("openai", "custom")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    rejected = [value for value in outcomes.values() if isinstance(value, InputRejected)]
+    assert len(rejected) == 1
+    staging = effective(built_db, "staging")
+    assert sum(1 for row in staging.values() if row["enabled"] and row["weight"] > 0) == 1
+
+
+def test_full_refresh_keeps_the_change_log(built_db: ClonedDatabase) -> None:
+    assert built_db.cli("flags", "set", "custom", "--env", "prod", "--disable",
+                        "--reason", "drill").returncode == 0
+    rebuilt = built_db.cli("build", "--full-refresh")
+    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
+    assert change_count(built_db) == 1
+    assert effective(built_db, "prod")["custom"]["enabled"] is False
+
+
+def test_flags_for_an_unknown_environment_is_rejected(built_db: ClonedDatabase) -> None:
+    result = built_db.cli("flags", "--env", "nowhere")
+    assert result.returncode == 3
+    assert "no routing configuration for environment 'nowhere'" in result.stderr
+
+
+def test_flags_before_a_build_says_to_build(empty_db: ClonedDatabase) -> None:
+    result = empty_db.cli("flags")
+    assert result.returncode == 1
+    assert "run `ai-gate build` first" in result.stderr
