@@ -23,8 +23,15 @@ from psycopg import sql
 from ai_gate.database import Database, resolve_database, start_embedded, stop_embedded
 
 SUPABASE_ROLES = ("anon", "authenticated", "service_role")
-CONNECTION_VARS = ("DATABASE_URL", "PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGPASSWORD",
-                   "PGDATABASE")
+CONNECTION_VARS = (
+    "DATABASE_URL",
+    "PGHOST",
+    "PGHOSTADDR",
+    "PGPORT",
+    "PGUSER",
+    "PGPASSWORD",
+    "PGDATABASE",
+)
 
 
 @dataclass(frozen=True)
@@ -167,3 +174,10 @@ def empty_db(server: Server) -> Iterator[ClonedDatabase]:
         yield ClonedDatabase(name, server.database(name), env)
     finally:
         server.drop_database(name)
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    configured = any(os.environ.get(name) for name in CONNECTION_VARS)
+    return "database: " + (
+        "the server DATABASE_URL / PG* name" if configured else "an embedded PostgreSQL"
+    )

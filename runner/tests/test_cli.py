@@ -65,8 +65,14 @@ def test_unreachable_database_exits_1_and_hides_the_password() -> None:
 
 
 def test_pg_variables_are_used_when_there_is_no_database_url() -> None:
-    env = {**clean_environ(), "PGHOST": "127.0.0.1", "PGPORT": "1", "PGUSER": "someone",
-           "PGPASSWORD": "hidden-pw", "PGDATABASE": "elsewhere"}
+    env = {
+        **clean_environ(),
+        "PGHOST": "127.0.0.1",
+        "PGPORT": "1",
+        "PGUSER": "someone",
+        "PGPASSWORD": "hidden-pw",
+        "PGDATABASE": "elsewhere",
+    }
     result = run_cli(["flags"], env)
     assert result.returncode == 1
     assert "someone@127.0.0.1:1/elsewhere" in result.stderr
@@ -79,9 +85,16 @@ def test_migrate_print_needs_no_database_and_prints_the_operation_sql() -> None:
     result = run_cli(["migrate", "--print"], env)
     assert result.returncode == 0, result.stderr
     sql = result.stdout
-    for column in ("request_id text", "requested_provider text", "selected_provider text",
-                   "route_strategy text", "fallback_provider text", "fallback_used boolean",
-                   "latency_ms integer", "prompt_template_version text"):
+    for column in (
+        "request_id text",
+        "requested_provider text",
+        "selected_provider text",
+        "route_strategy text",
+        "fallback_provider text",
+        "fallback_used boolean",
+        "latency_ms integer",
+        "prompt_template_version text",
+    ):
         assert f"add column if not exists {column}" in sql
     assert sql.count("create index concurrently if not exists") == 3
     assert "(selected_provider, created_at desc)" in sql

@@ -48,13 +48,26 @@ CLEAN_GENERATIONS: list[dict[str, object]] = [
     # A Phase 1 row from before the cutover: no telemetry at all.
     {"created_at": "2025-06-01 00:00:00+00"},
     # Served by the requested provider.
-    {"created_at": "2026-03-01 00:00:00+00", "request_id": "r1", "requested_provider": "openai",
-     "selected_provider": "openai", "route_strategy": "weighted", "fallback_used": False,
-     "latency_ms": 900},
+    {
+        "created_at": "2026-03-01 00:00:00+00",
+        "request_id": "r1",
+        "requested_provider": "openai",
+        "selected_provider": "openai",
+        "route_strategy": "weighted",
+        "fallback_used": False,
+        "latency_ms": 900,
+    },
     # Fallback from custom to openai, flagged.
-    {"created_at": "2026-03-01 00:00:01+00", "request_id": "r2", "requested_provider": "custom",
-     "selected_provider": "openai", "route_strategy": "canary", "fallback_provider": "openai",
-     "fallback_used": True, "latency_ms": 2400},
+    {
+        "created_at": "2026-03-01 00:00:01+00",
+        "request_id": "r2",
+        "requested_provider": "custom",
+        "selected_provider": "openai",
+        "route_strategy": "canary",
+        "fallback_provider": "openai",
+        "fallback_used": True,
+        "latency_ms": 2400,
+    },
 ]
 
 
@@ -74,19 +87,30 @@ def test_telemetry_tests_pass_on_clean_data(built_db: ClonedDatabase) -> None:
             {"selected_provider_set_since_cutover"},
         ),
         (  # fallback provider recorded, fallback_used false
-            {"created_at": "2026-03-02 00:00:00+00", "requested_provider": "custom",
-             "selected_provider": "openai", "fallback_provider": "openai",
-             "fallback_used": False},
+            {
+                "created_at": "2026-03-02 00:00:00+00",
+                "requested_provider": "custom",
+                "selected_provider": "openai",
+                "fallback_provider": "openai",
+                "fallback_used": False,
+            },
             {"fallback_executions_set_fallback_used"},
         ),
         (  # served by another provider than requested, fallback_used missing
-            {"created_at": "2026-03-02 00:00:00+00", "requested_provider": "custom",
-             "selected_provider": "openai"},
+            {
+                "created_at": "2026-03-02 00:00:00+00",
+                "requested_provider": "custom",
+                "selected_provider": "openai",
+            },
             {"fallback_executions_set_fallback_used"},
         ),
         (  # fallback_used without a fallback provider
-            {"created_at": "2026-03-02 00:00:00+00", "requested_provider": "openai",
-             "selected_provider": "openai", "fallback_used": True},
+            {
+                "created_at": "2026-03-02 00:00:00+00",
+                "requested_provider": "openai",
+                "selected_provider": "openai",
+                "fallback_used": True,
+            },
             {"fallback_used_names_a_fallback_provider"},
         ),
     ],
@@ -123,8 +147,10 @@ ROUTING_VIOLATIONS: dict[str, tuple[Callable[[ClonedDatabase], None], set[str]]]
         {"exactly_one_enabled_default_per_environment"},
     ),
     "no-weight": (
-        lambda db: [db.execute(CHANGE_ROW, (p, "staging", True, p == "openai", 0))
-                    for p in ("openai", "custom")],
+        lambda db: [
+            db.execute(CHANGE_ROW, (p, "staging", True, p == "openai", 0))
+            for p in ("openai", "custom")
+        ],
         {"an_enabled_provider_with_weight_per_environment"},
     ),
     "negative-weight": (
@@ -224,13 +250,18 @@ def test_supabase_tests_fail_on_violations(built_db: ClonedDatabase, scenario: s
 def test_anon_and_authenticated_can_read_nothing(built_db: ClonedDatabase) -> None:
     # The template was built after Supabase-style default privileges granted the API
     # roles everything in public; the build revoked them.
-    relations = [row[0] for row in built_db.execute(
-        "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
-        " where n.nspname = 'public' and c.relkind in ('r', 'v')"
-        " and c.relname like 'ai\\_provider\\_config%'"
-    )]
+    relations = [
+        row[0]
+        for row in built_db.execute(
+            "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+            " where n.nspname = 'public' and c.relkind in ('r', 'v')"
+            " and c.relname like 'ai\\_provider\\_config%'"
+        )
+    ]
     assert sorted(relations) == [
-        "ai_provider_config_changes", "ai_provider_config_defaults", "ai_provider_configs"
+        "ai_provider_config_changes",
+        "ai_provider_config_defaults",
+        "ai_provider_configs",
     ]
     import psycopg
 

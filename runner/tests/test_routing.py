@@ -33,7 +33,10 @@ def test_seeded_defaults(built_db: ClonedDatabase) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["openai", "--env", "prod", "--disable"], "exactly one enabled provider must be the default"),
+        (
+            ["openai", "--env", "prod", "--disable"],
+            "exactly one enabled provider must be the default",
+        ),
         (["custom", "--env", "prod", "--weight", "-5"], "weight must be >= 0"),
         (["custom", "--env", "prod", "--timeout-ms", "0"], "timeout_ms must be > 0"),
         (["custom", "--env", "prod", "--max-retries", "-1"], "max_retries must be >= 0"),
@@ -56,10 +59,15 @@ def test_invalid_changes_are_refused_and_nothing_is_written(
 
 
 def test_no_enabled_weight_left_is_refused(built_db: ClonedDatabase) -> None:
-    assert built_db.cli("flags", "set", "custom", "--env", "prod", "--weight", "0",
-                        "--reason", "pause canary").returncode == 0
-    result = built_db.cli("flags", "set", "openai", "--env", "prod", "--weight", "0",
-                          "--reason", "oops")
+    assert (
+        built_db.cli(
+            "flags", "set", "custom", "--env", "prod", "--weight", "0", "--reason", "pause canary"
+        ).returncode
+        == 0
+    )
+    result = built_db.cli(
+        "flags", "set", "openai", "--env", "prod", "--weight", "0", "--reason", "oops"
+    )
     assert result.returncode == 3
     assert "at least one enabled provider needs a weight > 0" in result.stderr
     assert change_count(built_db) == 1
@@ -72,8 +80,18 @@ def test_blank_reason_is_refused(built_db: ClonedDatabase) -> None:
 
 
 def test_moving_the_default_is_one_audited_change_set(built_db: ClonedDatabase) -> None:
-    result = built_db.cli("flags", "set", "custom", "--env", "staging", "--default",
-                          "--reason", "promote custom", "--actor", "alice")
+    result = built_db.cli(
+        "flags",
+        "set",
+        "custom",
+        "--env",
+        "staging",
+        "--default",
+        "--reason",
+        "promote custom",
+        "--actor",
+        "alice",
+    )
     assert result.returncode == 0, result.stderr
     staging = effective(built_db, "staging")
     assert staging["custom"]["is_default"] and not staging["openai"]["is_default"]
@@ -101,8 +119,12 @@ def test_a_change_that_changes_nothing_records_nothing(built_db: ClonedDatabase)
 
 
 def test_the_change_log_is_append_only(built_db: ClonedDatabase) -> None:
-    assert built_db.cli("flags", "set", "custom", "--env", "prod", "--disable",
-                        "--reason", "drill").returncode == 0
+    assert (
+        built_db.cli(
+            "flags", "set", "custom", "--env", "prod", "--disable", "--reason", "drill"
+        ).returncode
+        == 0
+    )
     for statement in (
         "update ai_provider_config_changes set reason = 'rewritten'",
         "delete from ai_provider_config_changes",
@@ -139,8 +161,9 @@ def test_concurrent_changes_are_serialized_against_the_invariants(
         try:
             outcomes[provider] = routing.record_change(
                 built_db.database,
-                routing.FlagChange(provider=provider, environment="staging",
-                                   reason="race", actor="test", weight=0),
+                routing.FlagChange(
+                    provider=provider, environment="staging", reason="race", actor="test", weight=0
+                ),
             )
         except InputRejected as exc:
             outcomes[provider] = exc
@@ -157,8 +180,12 @@ def test_concurrent_changes_are_serialized_against_the_invariants(
 
 
 def test_full_refresh_keeps_the_change_log(built_db: ClonedDatabase) -> None:
-    assert built_db.cli("flags", "set", "custom", "--env", "prod", "--disable",
-                        "--reason", "drill").returncode == 0
+    assert (
+        built_db.cli(
+            "flags", "set", "custom", "--env", "prod", "--disable", "--reason", "drill"
+        ).returncode
+        == 0
+    )
     rebuilt = built_db.cli("build", "--full-refresh")
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
     assert change_count(built_db) == 1

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs ai-gate, lints (ruff, sqlfluff) and runs the whole test suite against a real
+# PostgreSQL: the server DATABASE_URL / PG* name, else an embedded PostgreSQL 18.
+# AI_GATE_SKIP_LINT=1 skips the lint step (CI lints once, then tests a second server).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+
+if [ -z "${XDG_RUNTIME_DIR:-}" ] || [ ! -d "${XDG_RUNTIME_DIR}" ]; then
+  XDG_RUNTIME_DIR="$(mktemp -d)"
+  chmod 700 "$XDG_RUNTIME_DIR"
+  export XDG_RUNTIME_DIR
+fi
+
+if [ "${AI_GATE_SKIP_LINT:-0}" != "1" ]; then
+  echo "== ruff"
+  .venv/bin/ruff check runner
+  .venv/bin/ruff format --check runner
+  echo "== sqlfluff (dbt templater, through ai-gate's database)"
+  # The dbt templater compiles through the profile, so it needs a database: use a
+  # throwaway embedded one unless a server is configured.
+  lint_data_dir="$(mktemp -d)"
+  trap 'AI_GATE_DATA_DIR="$lint_data_dir" .venv/bin/ai-gate db stop >/dev/null 2>&1 || true; rm -rf "$lint_data_dir"' EXIT
+  AI_GATE_DATA_DIR="$lint_data_dir" .venv/bin/ai-gate exec -- .venv/bin/sqlfluff lint models macros tests
+fi
+
+echo "== pytest"
+.venv/bin/python -m pytest runner/tests "$@"
