@@ -13,32 +13,41 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import NoReturn
 
 import yaml
 
-from . import __version__, build, routing
+from . import __version__, build, evals, reports, routing
 from .database import Database, data_dir, resolve_database, stop_embedded
 from .dbt_project import dbt_environment
 from .errors import (
+    EXIT_GATE_FAILED,
     EXIT_INPUT_REJECTED,
     EXIT_OK,
     EXIT_RUNTIME_FAILURE,
     AiGateError,
     InputRejected,
+    RuntimeFailure,
     UsageError,
 )
 from .render import table, yes_no
 
+RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+# A stored verdict's exit code; `running` and `aborted` are not verdicts.
+VERDICT_EXIT_CODES = {"passed": EXIT_OK, "failed": EXIT_GATE_FAILED}
+
 EXIT_CODES_HELP = """\
 exit codes:
-  0   success
-  1   runtime failure (database unreachable, dbt error or failing dbt test, interrupted)
-  2   a release gate failed (gate commands only)
+  0   success; for run/check: every evaluated gate passed
+  1   runtime failure (database unreachable, dbt error or failing dbt test, aborted
+      run, interrupted)
+  2   run/check: at least one gate failed (or was skipped, with --strict)
   3   input rejected; nothing was written
   64  usage error
 
@@ -280,6 +289,64 @@ def cmd_db_stop(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def run_id_argument(text: str) -> str:
+    if not RUN_ID_PATTERN.fullmatch(text):
+        raise argparse.ArgumentTypeError(
+            f"invalid run id {text!r}: 1-128 characters of letters, digits and . _ : -, "
+            "starting with a letter or digit"
+        )
+    return text
+
+
+def report_path(text: str) -> Path:
+    path = Path(text)
+    if not path.parent.is_dir():
+        raise argparse.ArgumentTypeError(f"directory {str(path.parent)!r} does not exist")
+    return path
+
+
+def emit_report(report: evals.EvalReport, args: argparse.Namespace) -> int:
+    """Write every requested rendering of the stored verdict; the exit code follows it."""
+    for path, render in (
+        (args.report_json, reports.json_report),
+        (args.report_md, reports.markdown_report),
+        (args.junit, reports.junit_report),
+    ):
+        if path is not None:
+            try:
+                reports.write_atomically(path, render(report))
+            except OSError as exc:
+                raise RuntimeFailure(f"cannot write report {path}: {exc}") from exc
+    sys.stdout.write(reports.text_report(report))
+    return VERDICT_EXIT_CODES.get(report.status, EXIT_RUNTIME_FAILURE)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    database = connect_announced()
+    options = evals.RunOptions(
+        path=Path(args.file),
+        environment=args.env,
+        run_type=args.run_type,
+        thresholds_file=Path(args.thresholds) if args.thresholds else None,
+        run_id=args.run_id,
+        strict=args.strict,
+        triggered_by=args.triggered_by,
+        ci_job_id=args.ci_job_id,
+        git_sha=args.git_sha,
+    )
+    report = evals.run_evaluation(database, options, progress=sys.stderr)
+    return emit_report(report, args)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    database = connect_announced()
+    run_id = args.run_id or evals.latest_run_id(database, args.env)
+    report = evals.load_report(database, run_id)
+    if report.status == "running":
+        sys.stderr.write(f"ai-gate: run {run_id} has not finished (status running)\n")
+    return emit_report(report, args)
+
+
 # --- parser -----------------------------------------------------------------------------
 
 
@@ -392,6 +459,68 @@ def build_parser() -> Parser:
     p.add_argument("--env", metavar="ENV", help="only this environment")
     p.add_argument("--limit", type=integer, default=50, metavar="N")
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    def add_report_options(sub: argparse.ArgumentParser) -> None:
+        sub.add_argument(
+            "--report-json", type=report_path, metavar="PATH", help="write the verdict as JSON"
+        )
+        sub.add_argument(
+            "--report-md",
+            type=report_path,
+            metavar="PATH",
+            help="write the verdict as Markdown (for a GitHub step summary)",
+        )
+        sub.add_argument(
+            "--junit",
+            type=report_path,
+            metavar="PATH",
+            help="write JUnit XML, one test case per gate",
+        )
+
+    p = add(
+        "run",
+        cmd_run,
+        "Validate a JSONL file of eval records, ingest it as one run, judge it against "
+        "the release gates and report. Exit 0 pass, 2 gate failed, 3 input rejected.",
+    )
+    p.add_argument("file", help="JSONL eval records (docs/eval-record.schema.json)")
+    p.add_argument("--env", default="prod", metavar="ENV", help="environment (default prod)")
+    p.add_argument("--run-type", default="offline", choices=evals.RUN_TYPES)
+    p.add_argument(
+        "--thresholds",
+        metavar="FILE.yml",
+        help="YAML mapping gate name to a number (or null: gate off); overrides "
+        "the environment's thresholds for this run",
+    )
+    p.add_argument(
+        "--run-id",
+        type=run_id_argument,
+        metavar="ID",
+        help="default: a hash of the file and the verdict-affecting options",
+    )
+    p.add_argument(
+        "--strict", action="store_true", help="a skipped gate (metric without data) fails the run"
+    )
+    p.add_argument(
+        "--triggered-by",
+        metavar="WHO",
+        help="who or what started the run (default AI_GATE_ACTOR, else the OS user)",
+    )
+    p.add_argument("--ci-job-id", metavar="ID", help="default GITHUB_RUN_ID or CI_JOB_ID")
+    p.add_argument("--git-sha", metavar="SHA", help="default GITHUB_SHA or CI_COMMIT_SHA")
+    add_report_options(p)
+
+    p = add(
+        "check",
+        cmd_check,
+        "Report a stored run's verdict again (database only, no dbt), with the same "
+        "outputs and exit codes as `run`.",
+    )
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--run-id", type=run_id_argument, metavar="ID")
+    which.add_argument("--latest", action="store_true", help="the most recently started run")
+    p.add_argument("--env", metavar="ENV", help="with --latest: only this environment")
+    add_report_options(p)
 
     p = add(
         "exec",

@@ -7,6 +7,7 @@ violation and runs the whole group of tests: exactly the expected ones must fail
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from conftest import ClonedDatabase
@@ -276,3 +277,74 @@ def test_anon_and_authenticated_can_read_nothing(built_db: ClonedDatabase) -> No
         conn.execute("grant select on public.ai_provider_configs to service_role")
         conn.execute("set role service_role")
         assert len(conn.execute("select * from public.ai_provider_configs").fetchall()) == 4
+
+
+EVAL_TESTS = (
+    "ai_eval_runs ai_eval_samples ai_eval_run_summary_v1 ai_eval_gate_results"
+    " ai_eval_thresholds ai_eval_gate_definitions path:tests/evals"
+)
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "evals"
+
+EVAL_VIOLATIONS: dict[str, tuple[str, set[str]]] = {
+    "run-without-samples": (
+        "insert into ai_eval_runs (run_id, run_type, environment, triggered_by, thresholds,"
+        " strict, status, finished_at, source_file, source_sha256)"
+        " values ('empty-run', 'offline', 'prod', 'test', '{}', false, 'passed', now(),"
+        " 'x.jsonl', repeat('0', 64))",
+        {"every_eval_run_has_samples"},
+    ),
+    "finished-but-running": (
+        "update ai_eval_runs set status = 'running' where source_file = 'passing.jsonl'",
+        {"finished_eval_runs_have_a_terminal_status"},
+    ),
+    "unfinished-but-terminal": (
+        "update ai_eval_runs set finished_at = null where source_file = 'passing.jsonl'",
+        {"finished_eval_runs_have_a_terminal_status"},
+    ),
+    "stored-status-disagrees": (
+        "update ai_eval_runs set status = 'passed' where source_file = 'failing.jsonl'",
+        {"assert_eval_run_status_matches_gates"},
+    ),
+    "negative-threshold": (
+        "update ai_eval_thresholds set threshold = -1"
+        " where environment = 'staging' and gate = 'fallback_rate_max'",
+        {"eval_thresholds_are_not_negative"},
+    ),
+    "gate-missing-from-environment": (
+        "delete from ai_eval_thresholds"
+        " where environment = 'staging' and gate = 'fallback_rate_max'",
+        {"every_environment_lists_every_gate"},
+    ),
+}
+
+
+def ingest_examples(db: ClonedDatabase) -> None:
+    assert db.cli("run", str(EXAMPLES / "passing.jsonl")).returncode == 0
+    assert db.cli("run", str(EXAMPLES / "failing.jsonl")).returncode == 2
+
+
+def test_eval_tests_pass_on_ingested_runs(built_db: ClonedDatabase) -> None:
+    ingest_examples(built_db)
+    result = dbt_test(built_db, EVAL_TESTS)
+    assert failing(result) == set()
+    assert result.counts["pass"] >= 15
+
+
+@pytest.mark.parametrize("scenario", sorted(EVAL_VIOLATIONS))
+def test_eval_tests_fail_on_violations(built_db: ClonedDatabase, scenario: str) -> None:
+    ingest_examples(built_db)
+    statement, expected = EVAL_VIOLATIONS[scenario]
+    built_db.execute(statement)
+    assert failing(dbt_test(built_db, EVAL_TESTS)) == expected
+
+
+def test_summary_test_catches_a_wrong_view(built_db: ClonedDatabase) -> None:
+    """A regression in the summary view (p95 computed as the median) is caught."""
+    ingest_examples(built_db)
+    definition = built_db.execute("select pg_get_viewdef('ai_eval_run_summary_v1'::regclass)")
+    broken = definition[0][0].replace("percentile_cont((0.95)", "percentile_cont((0.5)")
+    assert broken != definition[0][0]
+    built_db.execute(
+        f"create or replace view ai_eval_run_summary_v1 with (security_invoker = true) as {broken}"
+    )
+    assert failing(dbt_test(built_db, EVAL_TESTS)) == {"assert_eval_summary_matches_samples"}

@@ -1,4 +1,5 @@
 -- depends_on: {{ ref('ai_provider_configs') }}
+-- depends_on: {{ ref('ai_eval_gate_results') }}
 -- Every foreign key on a project table has an index whose leading columns are the
 -- key's columns, so deletes on the parent and joins do not scan the child.
 

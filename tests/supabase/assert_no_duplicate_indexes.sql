@@ -1,4 +1,5 @@
 -- depends_on: {{ ref('ai_provider_configs') }}
+-- depends_on: {{ ref('ai_eval_gate_results') }}
 -- No project table has two indexes over the same columns, operator classes,
 -- expressions and predicate: the second costs writes and buys nothing.
 

@@ -1,4 +1,5 @@
 -- depends_on: {{ ref('ai_provider_configs') }}
+-- depends_on: {{ ref('ai_eval_gate_results') }}
 -- Every table the project creates has a primary key.
 
 with

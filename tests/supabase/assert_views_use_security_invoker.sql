@@ -1,4 +1,5 @@
 -- depends_on: {{ ref('ai_provider_configs') }}
+-- depends_on: {{ ref('ai_eval_gate_results') }}
 -- Every view the project creates runs with the caller's rights, so it cannot bypass RLS.
 
 with

@@ -1,0 +1,74 @@
+-- Per evaluation run: the sample count and the seven gate metrics. A rate is the
+-- true count over the non-null count (null when no sample carries the field);
+-- beside each, the count it was computed from and its 95% Wilson interval.
+-- p95_latency_ms is percentile_cont(0.95) over the non-null latencies.
+
+{%- set rates = [
+    ('schema_valid_rate', 'schema_valid'),
+    ('patch_apply_success', 'patch_apply_success'),
+    ('edit_after_generate_rate', 'edit_after_generate'),
+    ('publish_conversion_proxy', 'publish_conversion'),
+    ('safety_html_tailwind_compliance', 'safety_html_tailwind_compliant'),
+    ('fallback_rate', 'fallback_used'),
+] %}
+
+with
+
+runs as (
+
+    select * from {{ ref('ai_eval_runs') }}
+
+),
+
+samples as (
+
+    select * from {{ ref('ai_eval_samples') }}
+
+),
+
+counts as (
+
+    select
+        run_id,
+        count(*) as sample_count,
+        {%- for metric, field in rates %}
+            count(*) filter (where {{ field }}) as {{ metric }}_true_count,
+            count({{ field }}) as {{ metric }}_count,
+        {%- endfor %}
+        count(latency_ms) as p95_latency_ms_count,
+        percentile_cont(0.95) within group (order by latency_ms) as p95_latency_ms
+    from samples
+    group by run_id
+
+),
+
+summary as (
+
+    select
+        runs.run_id,
+        runs.run_type,
+        runs.environment,
+        runs.status,
+        runs.started_at,
+        runs.finished_at,
+        coalesce(counts.sample_count, 0) as sample_count,
+        {%- for metric, field in rates %}
+            counts.{{ metric }}_true_count::double precision
+            / nullif(counts.{{ metric }}_count, 0) as {{ metric }},
+            coalesce(counts.{{ metric }}_count, 0) as {{ metric }}_count,
+            {{ wilson_interval_bound(
+                'counts.' ~ metric ~ '_true_count', 'counts.' ~ metric ~ '_count', 'lower'
+            ) }} as {{ metric }}_ci_low,
+            {{ wilson_interval_bound(
+                'counts.' ~ metric ~ '_true_count', 'counts.' ~ metric ~ '_count', 'upper'
+            ) }} as {{ metric }}_ci_high,
+        {%- endfor %}
+        counts.p95_latency_ms,
+        coalesce(counts.p95_latency_ms_count, 0) as p95_latency_ms_count
+    from runs
+    left join counts
+        on runs.run_id = counts.run_id
+
+)
+
+select * from summary

@@ -1,0 +1,32 @@
+{{
+    config(
+        materialized='incremental',
+        full_refresh=false,
+        on_schema_change='append_new_columns',
+        post_hook=["{{ append_only_guard() }}"],
+    )
+}}
+
+-- depends_on: {{ ref('ai_eval_runs') }}
+-- One row per evaluation record, written by `ai-gate run` with COPY in the same
+-- transaction as its run. Append-only; dbt never drops it.
+
+select
+    cast(null as text) as run_id,
+    cast(null as text) as sample_id,
+    cast(null as integer) as line_number,
+    cast(null as text) as case_id,
+    cast(null as boolean) as schema_valid,
+    cast(null as boolean) as safety_html_tailwind_compliant,
+    cast(null as boolean) as patch_apply_success,
+    cast(null as boolean) as edit_after_generate,
+    cast(null as boolean) as publish_conversion,
+    cast(null as boolean) as fallback_used,
+    cast(null as double precision) as latency_ms,
+    cast(null as text) as requested_provider,
+    cast(null as text) as selected_provider,
+    cast(null as text) as route_strategy,
+    cast(null as text) as prompt_template_version,
+    cast(null as timestamptz) as created_at,
+    cast(null as jsonb) as metadata
+where false

@@ -1,0 +1,156 @@
+"""Renderings of one stored verdict: terminal text, JSON, Markdown, JUnit XML.
+
+All four take the same EvalReport (read back from the database), so they cannot
+disagree with each other or with `ai_eval_gate_results`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from xml.etree import ElementTree
+
+from .evals import METRICS, EvalReport, GateResult
+from .render import table
+
+
+def _number(value: float | None, metric: str = "") -> str:
+    if value is None:
+        return "n/a"
+    if metric.startswith("p95") or abs(value) >= 10:
+        return f"{value:,.1f}"
+    return f"{value:.4f}"
+
+
+def _verdict(report: EvalReport) -> str:
+    return report.status.upper()
+
+
+def _gate_explanation(gate: GateResult, strict: bool) -> str:
+    if gate.status == "skipped":
+        return "no data" + (" (fails under --strict)" if strict else "")
+    observed = _number(gate.observed, gate.metric)
+    return f"observed {observed}, needs {gate.comparator} {_number(gate.threshold, gate.metric)}"
+
+
+def text_report(report: EvalReport) -> str:
+    header = (
+        f"ai-gate eval run {report.run_id}: {_verdict(report)}\n"
+        f"environment {report.environment}, {report.run_type}, {report.sample_count:,} samples"
+        f"{', strict' if report.strict else ''}, source {report.source_file}"
+        f"{' (already recorded; verdict re-reported)' if report.reused else ''}"
+    )
+    gate_rows = [
+        (
+            gate.gate,
+            _number(gate.observed, gate.metric),
+            gate.comparator,
+            _number(gate.threshold, gate.metric),
+            report.metric_counts.get(gate.metric, 0),
+            gate.status.upper(),
+        )
+        for gate in report.gates
+    ]
+    parts = [header, "", table(("gate", "observed", "", "threshold", "n", "status"), gate_rows)]
+    off = sorted(gate for gate, value in report.thresholds.items() if value is None)
+    if off:
+        parts.append(f"switched off: {', '.join(off)}")
+    metric_rows = []
+    for metric in METRICS:
+        low, high = report.intervals.get(metric, (None, None))
+        interval = f"[{_number(low)}, {_number(high)}]" if low is not None else ""
+        metric_rows.append(
+            (
+                metric,
+                _number(report.metrics.get(metric), metric),
+                report.metric_counts.get(metric, 0),
+                interval,
+            )
+        )
+    parts += ["", table(("metric", "value", "n", "95% Wilson interval"), metric_rows)]
+    if report.status == "aborted":
+        parts.append(f"\nrun aborted: {report.metadata.get('error', 'unknown error')}")
+    return "\n".join(parts) + "\n"
+
+
+def json_report(report: EvalReport) -> str:
+    return json.dumps(report.as_json(), indent=2, sort_keys=False) + "\n"
+
+
+def markdown_report(report: EvalReport) -> str:
+    icon = {"passed": "✅", "failed": "❌", "skipped": "⚪"}
+    lines = [
+        f"## Eval gate: {_verdict(report)} {icon.get(report.status, '⚠️')}",
+        "",
+        f"Run `{report.run_id}` · environment `{report.environment}` · {report.run_type} · "
+        f"{report.sample_count:,} samples{' · strict' if report.strict else ''} · "
+        f"source `{report.source_file}`",
+        "",
+        "| gate | observed | | threshold | n | status |",
+        "|---|---:|:-:|---:|---:|---|",
+    ]
+    for gate in report.gates:
+        lines.append(
+            f"| `{gate.gate}` | {_number(gate.observed, gate.metric)} | {gate.comparator} | "
+            f"{_number(gate.threshold, gate.metric)} | "
+            f"{report.metric_counts.get(gate.metric, 0)} | {icon[gate.status]} {gate.status} |"
+        )
+    off = sorted(gate for gate, value in report.thresholds.items() if value is None)
+    if off:
+        lines += ["", "Switched off: " + ", ".join(f"`{gate}`" for gate in off)]
+    lines += ["", "| metric | value | n | 95% Wilson interval |", "|---|---:|---:|---|"]
+    for metric in METRICS:
+        low, high = report.intervals.get(metric, (None, None))
+        interval = f"[{_number(low)}, {_number(high)}]" if low is not None else ""
+        lines.append(
+            f"| `{metric}` | {_number(report.metrics.get(metric), metric)} | "
+            f"{report.metric_counts.get(metric, 0)} | {interval} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def junit_report(report: EvalReport) -> str:
+    failures = sum(
+        1
+        for gate in report.gates
+        if gate.status == "failed" or (gate.status == "skipped" and report.strict)
+    )
+    skipped = sum(1 for gate in report.gates if gate.status == "skipped" and not report.strict)
+    suite = ElementTree.Element(
+        "testsuite",
+        name=f"ai-gate eval gates ({report.environment})",
+        tests=str(len(report.gates)),
+        failures=str(failures),
+        errors="0",
+        skipped=str(skipped),
+    )
+    properties = ElementTree.SubElement(suite, "properties")
+    for name, value in (
+        ("run_id", report.run_id),
+        ("status", report.status),
+        ("sample_count", str(report.sample_count)),
+    ):
+        ElementTree.SubElement(properties, "property", name=name, value=value)
+    for gate in report.gates:
+        case = ElementTree.SubElement(suite, "testcase", classname="ai_gate.gates", name=gate.gate)
+        explanation = _gate_explanation(gate, report.strict)
+        if gate.status == "failed" or (gate.status == "skipped" and report.strict):
+            ElementTree.SubElement(case, "failure", message=explanation, type=gate.status)
+        elif gate.status == "skipped":
+            ElementTree.SubElement(case, "skipped", message=explanation)
+    ElementTree.indent(suite)
+    return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def write_atomically(path: Path, content: str) -> None:
+    """Write to a temporary file beside `path`, then rename: never a half-written report."""
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(content)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,152 @@
+"""Strict validation of eval record files (library level, no database needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from ai_gate.records import Problem, Record, read_records
+
+GOOD = {"sample_id": "a", "schema_valid": True, "safety_html_tailwind_compliant": False}
+
+
+def scan(tmp_path: Path, content: bytes) -> tuple[list[Record], list[str]]:
+    path = tmp_path / "records.jsonl"
+    path.write_bytes(content)
+    items = list(read_records(path, "records.jsonl"))
+    return (
+        [item for item in items if isinstance(item, Record)],
+        [item.render() for item in items if isinstance(item, Problem)],
+    )
+
+
+def line(**overrides: object) -> str:
+    record = {**GOOD, **overrides}
+    return json.dumps({k: v for k, v in record.items() if v is not ...})
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            line(schema_valid="true"),
+            "records.jsonl:1: schema_valid: must be true or false, got string",
+        ),
+        (line(schema_valid=1), "records.jsonl:1: schema_valid: must be true or false, got number"),
+        (line(schema_valid=None), "records.jsonl:1: schema_valid: required (true or false)"),
+        (
+            line(safety_html_tailwind_compliant=...),
+            "records.jsonl:1: safety_html_tailwind_compliant: required (true or false)",
+        ),
+        (line(sample_id=...), "records.jsonl:1: sample_id: required"),
+        (line(sample_id=7), "records.jsonl:1: sample_id: must be a string, got number"),
+        (line(sample_id=""), "records.jsonl:1: sample_id: must not be empty"),
+        (
+            line(patch_apply_success=0),
+            "records.jsonl:1: patch_apply_success: must be true, false or null, got number",
+        ),
+        (
+            line(fallback_used="yes"),
+            "records.jsonl:1: fallback_used: must be true, false or null, got string",
+        ),
+        (
+            line(latency_ms="12"),
+            "records.jsonl:1: latency_ms: must be a number or null, got string",
+        ),
+        (
+            line(latency_ms=True),
+            "records.jsonl:1: latency_ms: must be a number or null, got boolean",
+        ),
+        (line(latency_ms=-1), "records.jsonl:1: latency_ms: must be >= 0, got -1"),
+        (
+            '{"sample_id": "a", "schema_valid": true, "safety_html_tailwind_compliant": true, '
+            '"latency_ms": NaN}',
+            "records.jsonl:1: invalid JSON: NaN is not a valid JSON number",
+        ),
+        (
+            '{"sample_id": "a", "schema_valid": true, "safety_html_tailwind_compliant": true, '
+            '"latency_ms": Infinity}',
+            "records.jsonl:1: invalid JSON: Infinity is not a valid",
+        ),
+        (
+            '{"sample_id": "a", "schema_valid": true, "safety_html_tailwind_compliant": true, '
+            '"latency_ms": 1e999}',
+            "records.jsonl:1: latency_ms: must be finite",
+        ),
+        (
+            '{"sample_id": "a", "sample_id": "b", "schema_valid": true, '
+            '"safety_html_tailwind_compliant": true}',
+            "records.jsonl:1: sample_id: duplicate key in one object",
+        ),
+        (
+            line(selected_provider=3),
+            "records.jsonl:1: selected_provider: must be a string or null, got number",
+        ),
+        (line(created_at="2026-11-25T10:00:00"), "records.jsonl:1: created_at: needs a UTC offset"),
+        (line(created_at="yesterday"), "records.jsonl:1: created_at: not an ISO 8601 timestamp"),
+        (line(metadata=[1]), "records.jsonl:1: metadata: must be an object or null, got array"),
+        (
+            line(metdata={}),
+            "records.jsonl:1: metdata: unknown field (put extra data in `metadata`)",
+        ),
+        (line(case_id="a\u0000b"), "records.jsonl:1: case_id: contains a NUL character"),
+        (line(metadata={"x": "\u0000"}), "records.jsonl:1: metadata: contains a NUL character"),
+        ("[1, 2]", "records.jsonl:1: expected a JSON object, got array"),
+        ('{"sample_id": ', "records.jsonl:1: invalid JSON:"),
+    ],
+)
+def test_each_violation_is_reported_with_file_line_field_and_reason(
+    tmp_path: Path, text: str, expected: str
+) -> None:
+    records, problems = scan(tmp_path, (text + "\n").encode())
+    assert records == []
+    assert any(problem.startswith(expected) for problem in problems), problems
+
+
+def test_invalid_utf8_and_raw_nul_bytes(tmp_path: Path) -> None:
+    good = line().encode()
+    _, problems = scan(tmp_path, good + b"\n" + b'{"sample_id": "\xff"}\n' + b"\x00\n" + good)
+    assert problems == [
+        "records.jsonl:2: invalid UTF-8 at byte 16 of the line",
+        "records.jsonl:3: contains a NUL byte",
+    ]
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n  \n", b"\xef\xbb\xbf\r\n"])
+def test_a_file_without_records_is_a_problem(tmp_path: Path, content: bytes) -> None:
+    records, problems = scan(tmp_path, content)
+    assert records == []
+    assert problems == ["records.jsonl: no records (the file is empty or has only blank lines)"]
+
+
+def test_bom_crlf_and_blank_lines_are_accepted(tmp_path: Path) -> None:
+    content = (
+        b"\xef\xbb\xbf"
+        + line(sample_id="a").encode()
+        + b"\r\n\r\n   \r\n"
+        + line(sample_id="b", latency_ms=12).encode()
+        + b"\r\n"
+    )
+    records, problems = scan(tmp_path, content)
+    assert problems == []
+    assert [record.values["sample_id"] for record in records] == ["a", "b"]
+    assert [record.line_number for record in records] == [1, 4]
+    assert records[1].values["latency_ms"] == 12.0
+
+
+def test_a_missing_file_is_a_problem(tmp_path: Path) -> None:
+    problems = list(read_records(tmp_path / "absent.jsonl", "absent.jsonl"))
+    assert len(problems) == 1
+    assert problems[0].render().startswith("absent.jsonl: cannot read:")
+
+
+def test_the_published_schema_matches_the_validator() -> None:
+    from ai_gate.records import ALLOWED_FIELDS, REQUIRED_BOOLEANS
+
+    schema_path = Path(__file__).resolve().parents[2] / "docs" / "eval-record.schema.json"
+    schema = json.loads(schema_path.read_text())
+    assert set(schema["properties"]) == set(ALLOWED_FIELDS)
+    assert set(schema["required"]) == {"sample_id", *REQUIRED_BOOLEANS}
+    assert schema["additionalProperties"] is False

@@ -1,0 +1,57 @@
+-- A judged run's stored status is what its gate results say: failed when a gate
+-- failed (or, for a strict run, was skipped), passed otherwise.
+
+with
+
+runs as (
+
+    select * from {{ ref('ai_eval_runs') }}
+
+),
+
+gate_results as (
+
+    select * from {{ ref('ai_eval_gate_results') }}
+
+),
+
+gate_counts as (
+
+    select
+        run_id,
+        count(*) filter (where status = 'failed') as failed_gates,
+        count(*) filter (where status = 'skipped') as skipped_gates
+    from gate_results
+    group by run_id
+
+),
+
+expected as (
+
+    select
+        runs.run_id,
+        runs.status,
+        case
+            when coalesce(gate_counts.failed_gates, 0) > 0 then 'failed'
+            when runs.strict and coalesce(gate_counts.skipped_gates, 0) > 0 then 'failed'
+            else 'passed'
+        end as expected_status
+    from runs
+    left join gate_counts
+        on runs.run_id = gate_counts.run_id
+    where runs.status in ('passed', 'failed')
+
+),
+
+validation_errors as (
+
+    select
+        run_id,
+        status,
+        expected_status
+    from expected
+    where status <> expected_status
+
+)
+
+select * from validation_errors
