@@ -7,11 +7,13 @@ error both exit 1 there; run_results.json tells them apart).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -68,6 +70,20 @@ class DbtResult:
         return self.returncode == 0 and not self.problems
 
 
+@contextmanager
+def project_lock(directory: Path) -> Iterator[None]:
+    """One dbt invocation at a time per project checkout: two would overwrite each
+    other's target/ (manifest, run_results.json). Released when the process dies."""
+    target = directory / "target"
+    target.mkdir(exist_ok=True)
+    with (target / ".ai-gate-dbt.lock").open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def run_dbt(
     database: Database,
     args: Sequence[str],
@@ -80,6 +96,18 @@ def run_dbt(
     dbt's own log lines go to `stream` (stderr by default) so stdout stays ours.
     """
     directory = project_dir()
+    with project_lock(directory):
+        return _run_dbt_locked(directory, database, args, stream=stream, capture=capture)
+
+
+def _run_dbt_locked(
+    directory: Path,
+    database: Database,
+    args: Sequence[str],
+    *,
+    stream: TextIO | None,
+    capture: bool,
+) -> DbtResult | str:
     target_dir = directory / "target"
     run_results = target_dir / "run_results.json"
     if run_results.exists():
