@@ -3,7 +3,10 @@
     update, delete and truncate, whoever runs them. Corrections are new rows.
 -#}
 {% macro append_only_guard(relation=this) %}
-create or replace function {{ relation.schema }}.ai_gate_reject_log_mutation()
+{#- One function per table: models build in parallel, and concurrent CREATE OR
+    REPLACE of one shared function collide in pg_proc. -#}
+{%- set function_name = relation.schema ~ '.' ~ relation.identifier ~ '_reject_mutation' -%}
+create or replace function {{ function_name }}()
 returns trigger
 language plpgsql
 set search_path = ''
@@ -15,9 +18,9 @@ begin
 end
 $ai_gate$;
 
-revoke all on function {{ relation.schema }}.ai_gate_reject_log_mutation() from public;
+revoke all on function {{ function_name }}() from public;
 
 create or replace trigger {{ relation.identifier }}_append_only
 before update or delete or truncate on {{ relation }}
-for each statement execute function {{ relation.schema }}.ai_gate_reject_log_mutation();
+for each statement execute function {{ function_name }}();
 {% endmacro %}

@@ -14,8 +14,8 @@ fi
 
 if [ "${AI_GATE_SKIP_LINT:-0}" != "1" ]; then
   echo "== ruff"
-  .venv/bin/ruff check runner
-  .venv/bin/ruff format --check runner
+  .venv/bin/ruff check runner scripts examples
+  .venv/bin/ruff format --check runner scripts examples
   echo "== sqlfluff (dbt templater, through ai-gate's database)"
   # The dbt templater compiles through the profile, so it needs a database: use a
   # throwaway embedded one unless a server is configured.

@@ -1,6 +1,6 @@
 """Regenerates passing.jsonl and failing.jsonl (deterministic; seed fixed).
 
-    python examples/evals/make_examples.py
+python examples/evals/make_examples.py
 """
 
 from __future__ import annotations

@@ -21,6 +21,7 @@ select
     cast(null as text) as git_sha,
     cast(null as jsonb) as thresholds,
     cast(null as boolean) as strict,
+    cast(null as boolean) as is_synthetic,
     cast(null as text) as status,
     cast(null as timestamptz) as started_at,
     cast(null as timestamptz) as finished_at,

@@ -23,7 +23,7 @@ from typing import NoReturn
 
 import yaml
 
-from . import __version__, build, evals, reports, routing
+from . import __version__, build, canary, daily, drill, evals, reports, routing, simulate
 from .database import Database, data_dir, resolve_database, stop_embedded
 from .dbt_project import dbt_environment
 from .errors import (
@@ -347,6 +347,137 @@ def cmd_check(args: argparse.Namespace) -> int:
     return emit_report(report, args)
 
 
+def duration_argument(text: str) -> object:
+    try:
+        return canary.parse_duration(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def cmd_canary_missing_subcommand(args: argparse.Namespace) -> int:
+    raise UsageError("ai-gate canary: give a subcommand: evaluate or step")
+
+
+def cmd_canary_evaluate(args: argparse.Namespace) -> int:
+    database = connect_announced()
+    decision = canary.evaluate(
+        database,
+        args.env,
+        args.canary,
+        args.baseline,
+        since=args.since,
+        run_id=args.run_id,
+        actor=args.actor,
+    )
+    if args.json:
+        print(json.dumps(decision.as_json(), indent=2, default=str))
+    else:
+        sys.stdout.write(canary.render_decision(decision))
+    if args.apply:
+        if decision.decision != "rollback":
+            print(f"--apply: decision is {decision.decision}; nothing to apply")
+        else:
+            configs = routing.effective_configuration(database, args.env)
+            breached = [
+                r.name for r in decision.rules if r.kind == "rollback" and r.status == "breached"
+            ]
+            reason = f"canary rollback: decision #{decision.decision_id} ({', '.join(breached)})"
+            recorded = routing.record_changes(
+                database,
+                canary.rollback_changes(
+                    configs,
+                    args.canary,
+                    args.baseline,
+                    reason,
+                    args.actor or routing.default_actor(),
+                    "ai-gate canary evaluate --apply",
+                ),
+            )
+            print(f"--apply: rollback recorded (change set {recorded.change_set_id})")
+            print_configs(routing.effective_configuration(database, args.env), as_json=False)
+    return decision.exit_code
+
+
+def cmd_canary_step(args: argparse.Namespace) -> int:
+    database = connect_announced()
+    result = canary.step(database, args.env, args.canary, args.baseline, args.actor)
+    print(
+        f"canary step: {args.canary} {result.from_percent:.1f}% -> {result.to_percent}% of "
+        f"{args.env} traffic (after go decision #{result.decision_id}; change set "
+        f"{result.recorded.change_set_id})"
+    )
+    print_configs(routing.effective_configuration(database, args.env), as_json=False)
+    return EXIT_OK
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    database = connect_announced()
+    result = simulate.simulate(
+        database, args.scenario, args.rows, args.seed, args.env, args.canary, args.baseline
+    )
+    print(
+        f"simulated {result.scenario}: {result.telemetry_rows:,} synthetic telemetry rows "
+        f"({result.canary_rows:,} to the canary), eval run {result.eval_run_id} with "
+        f"{result.eval_samples:,} synthetic samples"
+    )
+    return EXIT_OK
+
+
+def cmd_drill_missing_subcommand(args: argparse.Namespace) -> int:
+    raise UsageError("ai-gate drill: give a subcommand: rollback")
+
+
+def cmd_drill_rollback(args: argparse.Namespace) -> int:
+    database = connect_announced()
+    evidence = drill.rollback_drill(database, args.env, args.canary, args.baseline, args.actor)
+    if args.json:
+        print(json.dumps(evidence.as_json(), indent=2, default=str))
+    else:
+        print(
+            f"rollback drill {evidence.drill_id} in {evidence.environment}: "
+            f"{'SUCCEEDED' if evidence.succeeded else 'FAILED'}"
+        )
+        print(
+            table(
+                ("at", "step", "ok", "detail"),
+                [(s["at"], s["step"], yes_no(bool(s["ok"])), s["detail"]) for s in evidence.steps],
+            )
+        )
+        for label, state in (
+            ("before", evidence.before_state),
+            ("during", evidence.during_state),
+            ("after", evidence.after_state),
+        ):
+            print(f"{label}: {json.dumps(state, sort_keys=True)}")
+        if evidence.error:
+            print(f"error: {evidence.error}")
+    return EXIT_OK if evidence.succeeded else EXIT_RUNTIME_FAILURE
+
+
+def cmd_daily(args: argparse.Namespace) -> int:
+    database = connect_announced()
+    if args.report_dir is not None and not args.report_dir.is_dir():
+        raise UsageError(f"ai-gate daily: --report-dir {args.report_dir} is not a directory")
+    outcome = daily.daily(
+        database,
+        args.env,
+        Path(args.records),
+        sys.stderr,
+        report_dir=args.report_dir,
+        lock_timeout=args.lock_timeout,
+        canary_provider=args.canary,
+        baseline_provider=args.baseline,
+    )
+    for report in outcome.runs:
+        sys.stdout.write(reports.text_report(report) + "\n")
+    if outcome.decision is not None:
+        sys.stdout.write(canary.render_decision(outcome.decision))
+    elif outcome.canary_error:
+        print(f"canary evaluation skipped: {outcome.canary_error}")
+    print(f"ai-gate daily: exit {outcome.exit_code}")
+    return outcome.exit_code
+
+
 # --- parser -----------------------------------------------------------------------------
 
 
@@ -521,6 +652,115 @@ def build_parser() -> Parser:
     which.add_argument("--latest", action="store_true", help="the most recently started run")
     p.add_argument("--env", metavar="ENV", help="with --latest: only this environment")
     add_report_options(p)
+
+    canary_parser = add(
+        "canary",
+        cmd_canary_missing_subcommand,
+        "Canary rollout: evaluate the canary against the baseline; step it.",
+    )
+    canary_commands = canary_parser.add_subparsers(
+        dest="canary_command", metavar="SUBCOMMAND", parser_class=Parser
+    )
+
+    def add_arms(sub: argparse.ArgumentParser, env_default: str | None = "prod") -> None:
+        sub.add_argument("--env", default=env_default, required=env_default is None, metavar="ENV")
+        sub.add_argument("--canary", default="custom", metavar="PROVIDER")
+        sub.add_argument("--baseline", default="openai", metavar="PROVIDER")
+        sub.add_argument("--actor", help="who (default AI_GATE_ACTOR, else the OS user)")
+
+    p = add(
+        "evaluate",
+        cmd_canary_evaluate,
+        "Compare the canary arm with the baseline arm and decide go, hold, rollback or "
+        "inconclusive (exit 0, 2, 2, 3); the decision is stored with its inputs.",
+        canary_commands,
+    )
+    add_arms(p)
+    window = p.add_mutually_exclusive_group()
+    window.add_argument(
+        "--since",
+        type=duration_argument,
+        metavar="DURATION",
+        help="telemetry and eval window ending now, e.g. 30m, 6h (default 1h)",
+    )
+    window.add_argument(
+        "--run-id",
+        type=run_id_argument,
+        metavar="ID",
+        help="take quality from this eval run (telemetry: the last hour)",
+    )
+    p.add_argument(
+        "--apply",
+        action="store_true",
+        help="on a rollback decision, record the rollback in the flag change log",
+    )
+    p.add_argument("--json", action="store_true", help="print the decision as JSON")
+
+    p = add(
+        "step",
+        cmd_canary_step,
+        "Move the canary to the rollout plan's next share of traffic; only after a go "
+        "decision newer than the canary's last flag change.",
+        canary_commands,
+    )
+    add_arms(p)
+
+    p = add(
+        "simulate",
+        cmd_simulate,
+        "Write deterministic synthetic canary telemetry and eval samples (marked "
+        "synthetic) within the hour before now, for dry runs and demos.",
+    )
+    p.add_argument("--scenario", required=True, choices=sorted(simulate.SCENARIOS))
+    p.add_argument(
+        "--rows", type=integer, default=10_000, metavar="N", help="telemetry rows (default 10000)"
+    )
+    p.add_argument("--seed", type=integer, default=1, metavar="S")
+    add_arms(p)
+
+    drill_parser = add("drill", cmd_drill_missing_subcommand, "Operational drills.")
+    drill_commands = drill_parser.add_subparsers(
+        dest="drill_command", metavar="SUBCOMMAND", parser_class=Parser
+    )
+    p = add(
+        "rollback",
+        cmd_drill_rollback,
+        "Rehearse the canary rollback: record the flags, roll back, verify nothing routes "
+        "to the canary, restore exactly, verify; store the evidence. Exit 1 if a step "
+        "failed.",
+        drill_commands,
+    )
+    add_arms(p, env_default=None)
+    p.add_argument("--json", action="store_true", help="print the evidence as JSON")
+
+    p = add(
+        "daily",
+        cmd_daily,
+        "The scheduler's command: build, ingest and gate every record file, evaluate the "
+        "canary, write reports. Exit code: the gate's (0 pass, 2 fail, 3 rejected, 1 error).",
+    )
+    p.add_argument("--env", default="prod", metavar="ENV")
+    p.add_argument(
+        "--records",
+        required=True,
+        metavar="PATH",
+        help="a JSONL file, or a folder of *.jsonl files",
+    )
+    p.add_argument(
+        "--report-dir",
+        type=Path,
+        metavar="DIR",
+        help="write each run's JSON, Markdown and JUnit reports here",
+    )
+    p.add_argument(
+        "--lock-timeout",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="how long to wait for a concurrent daily run (default 600)",
+    )
+    p.add_argument("--canary", default="custom", metavar="PROVIDER")
+    p.add_argument("--baseline", default="openai", metavar="PROVIDER")
 
     p = add(
         "exec",

@@ -81,8 +81,16 @@ class Database:
             raise DatabaseUnavailable(
                 f"cannot connect to {self.describe()}: {first_line(str(exc))}"
             ) from exc
+        # Like psycopg's own `with connect()`: commit on success, roll back on error.
         try:
             yield conn
+        except BaseException:
+            if not conn.closed:
+                conn.rollback()
+            raise
+        else:
+            if not conn.closed:
+                conn.commit()
         finally:
             conn.close()
 

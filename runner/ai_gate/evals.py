@@ -55,6 +55,7 @@ class RunOptions:
     triggered_by: str | None = None
     ci_job_id: str | None = None
     git_sha: str | None = None
+    is_synthetic: bool = False
     metadata: dict[str, object] = field(default_factory=dict)
 
 
@@ -363,8 +364,9 @@ def _ingest(
                 inserted = conn.execute(
                     sql.SQL(
                         "insert into {} (run_id, run_type, environment, triggered_by, ci_job_id,"
-                        " git_sha, thresholds, strict, status, source_file, source_sha256,"
-                        " metadata) values (%s, %s, %s, %s, %s, %s, %s, %s, 'running', %s, %s, %s)"
+                        " git_sha, thresholds, strict, is_synthetic, status, source_file,"
+                        " source_sha256, metadata)"
+                        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'running', %s, %s, %s)"
                         " on conflict (run_id) do nothing returning run_id"
                     ).format(_relation(database, "ai_eval_runs")),
                     (
@@ -376,6 +378,7 @@ def _ingest(
                         git_sha,
                         json.dumps(thresholds),
                         options.strict,
+                        options.is_synthetic,
                         options.path.name,
                         source_sha256,
                         json.dumps(options.metadata),

@@ -159,10 +159,25 @@ def propose(current: Sequence[ProviderConfig], change: FlagChange) -> list[Provi
 
 def record_change(database: Database, change: FlagChange) -> RecordedChange:
     """Validate and append one change set; raises InputRejected with nothing written."""
-    if not change.reason.strip():
-        raise InputRejected("--reason must say why (it is recorded in the audit log)")
-    if not change.actor.strip():
-        raise InputRejected("the actor must not be blank (--actor or AI_GATE_ACTOR)")
+    return record_changes(database, [change])
+
+
+def record_changes(database: Database, changes: Sequence[FlagChange]) -> RecordedChange:
+    """Apply several changes to one environment as one audited change set.
+
+    They are applied in order to the effective configuration, the result is checked
+    against the invariants, and every provider whose values changed gets one row.
+    """
+    if not changes:
+        raise ValueError("no changes")
+    environment = changes[0].environment
+    if any(change.environment != environment for change in changes):
+        raise ValueError("one change set covers one environment")
+    for change in changes:
+        if not change.reason.strip():
+            raise InputRejected("--reason must say why (it is recorded in the audit log)")
+        if not change.actor.strip():
+            raise InputRejected("the actor must not be blank (--actor or AI_GATE_ACTOR)")
     with database.connect() as conn, conn.transaction():
         try:
             # Serializes concurrent changes (each validates against the state the
@@ -174,19 +189,21 @@ def record_change(database: Database, change: FlagChange) -> RecordedChange:
             )
         except psycopg.errors.UndefinedTable as exc:
             raise _undefined(database, exc) from exc
-        current = read_effective(conn, database, change.environment)
+        current = read_effective(conn, database, environment)
         if not current:
             known = sorted({row.environment for row in read_effective(conn, database)})
             raise InputRejected(
-                f"unknown environment {change.environment!r} (known: {', '.join(known) or 'none'})"
+                f"unknown environment {environment!r} (known: {', '.join(known) or 'none'})"
             )
         providers = [row.provider for row in current]
-        if change.provider not in providers:
-            raise InputRejected(
-                f"unknown provider {change.provider!r} in environment {change.environment!r} "
-                f"(known: {', '.join(providers)})"
-            )
-        proposed = propose(current, change)
+        proposed = list(current)
+        for change in changes:
+            if change.provider not in providers:
+                raise InputRejected(
+                    f"unknown provider {change.provider!r} in environment {environment!r} "
+                    f"(known: {', '.join(providers)})"
+                )
+            proposed = propose(proposed, change)
         problems = invariant_violations(proposed)
         if problems:
             raise InputRejected("change refused: it would break a routing invariant", problems)
@@ -198,6 +215,9 @@ def record_change(database: Database, change: FlagChange) -> RecordedChange:
         if not pairs:
             return RecordedChange(None, [])
         change_set_id = str(uuid.uuid4())
+        reason = changes[-1].reason.strip()
+        actor = changes[-1].actor.strip()
+        via = changes[-1].via
         insert = sql.SQL(
             "insert into {} (change_set_id, provider, environment, enabled, is_default, weight,"
             " timeout_ms, max_retries, reason, changed_by, changed_via, before_values)"
@@ -216,9 +236,9 @@ def record_change(database: Database, change: FlagChange) -> RecordedChange:
                         after.weight,
                         after.timeout_ms,
                         after.max_retries,
-                        change.reason.strip(),
-                        change.actor.strip(),
-                        change.via,
+                        reason,
+                        actor,
+                        via,
                         json.dumps(before.overridable_values()),
                     )
                     for before, after in pairs

@@ -1,5 +1,8 @@
 -- depends_on: {{ ref('ai_provider_configs') }}
 -- depends_on: {{ ref('ai_eval_gate_results') }}
+-- depends_on: {{ ref('ai_routing_telemetry') }}
+-- depends_on: {{ ref('ai_canary_decisions') }}
+-- depends_on: {{ ref('ai_rollback_drills') }}
 -- No project table has two indexes over the same columns, operator classes,
 -- expressions and predicate: the second costs writes and buys nothing.
 

@@ -1,5 +1,8 @@
 -- depends_on: {{ ref('ai_provider_configs') }}
 -- depends_on: {{ ref('ai_eval_gate_results') }}
+-- depends_on: {{ ref('ai_routing_telemetry') }}
+-- depends_on: {{ ref('ai_canary_decisions') }}
+-- depends_on: {{ ref('ai_rollback_drills') }}
 -- Every table the project creates has RLS on: without it Supabase's API serves it to anon.
 
 with

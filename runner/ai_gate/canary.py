@@ -1,0 +1,739 @@
+"""Canary analysis: compare the canary arm with the baseline arm and decide.
+
+Telemetry (ai_routing_telemetry: the product's generations plus synthetic ones) gives
+each arm's latency distribution (rows it served, by selected_provider) and its
+fallback rate (rows routed to it, by requested_provider). Eval samples, split by
+selected_provider, give quality. Rules come from the seeds ai_canary_guardrails and
+ai_canary_rollback_triggers; every decision is stored with its inputs.
+
+Decision order: `inconclusive` when an arm has too little data (never `go`); else
+`rollback` when a rollback trigger fires; else `hold` when a guardrail is breached;
+else `go`.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import math
+import os
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from . import routing
+from .database import Database
+from .errors import InputRejected, NotBuilt
+
+DECISION_EXIT_CODES = {"go": 0, "hold": 2, "rollback": 2, "inconclusive": 3}
+QUANTILES = (0.5, 0.9, 0.95, 0.99)
+KS_GRID = tuple(round(i / 100, 2) for i in range(1, 100))
+Z = 1.959963984540054
+DURATION = re.compile(r"(\d+)\s*([smhd])")
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90m`, `1h`, `2d`, `1h30m` -> timedelta."""
+    compact = text.replace(" ", "")
+    parts = DURATION.findall(compact)
+    if not parts or "".join(f"{n}{u}" for n, u in parts) != compact:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 30m, 1h, 2d)")
+    delta = timedelta()
+    for number, unit in parts:
+        delta += timedelta(**{UNITS[unit]: int(number)})
+    if delta <= timedelta():
+        raise ValueError(f"duration must be positive: {text!r}")
+    return delta
+
+
+def wilson(successes: int, trials: int) -> tuple[float | None, float | None]:
+    if trials == 0:
+        return None, None
+    p = successes / trials
+    denominator = 1 + Z * Z / trials
+    centre = p + Z * Z / (2 * trials)
+    half = Z * math.sqrt(p * (1 - p) / trials + Z * Z / (4 * trials * trials))
+    return max(0.0, (centre - half) / denominator), min(1.0, (centre + half) / denominator)
+
+
+@dataclass(frozen=True)
+class Rate:
+    rate: float | None
+    successes: int
+    trials: int
+    ci_low: float | None
+    ci_high: float | None
+
+    @classmethod
+    def of(cls, successes: int, trials: int) -> Rate:
+        low, high = wilson(successes, trials)
+        return cls(successes / trials if trials else None, successes, trials, low, high)
+
+
+@dataclass(frozen=True)
+class Arm:
+    provider: str
+    served_rows: int
+    routed_rows: int
+    synthetic_rows: int
+    fallback: Rate
+    latency_samples: int
+    latency_quantiles: dict[str, float | None]
+    latency_grid: list[float] | None
+    eval_samples: int
+    schema_valid: Rate
+    safety: Rate
+
+    def as_json(self) -> dict[str, object]:
+        data = asdict(self)
+        data.pop("latency_grid")
+        return data
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    kind: str  # minimum | guardrail | rollback | info
+    metric: str
+    comparator: str
+    threshold: float | None
+    observed: float | None
+    canary_value: float | None
+    baseline_value: float | None
+    status: str  # ok | breached | insufficient | info
+
+
+@dataclass(frozen=True)
+class Decision:
+    decision_id: int
+    decision: str
+    environment: str
+    canary: str
+    baseline: str
+    window_start: datetime | None
+    window_end: datetime | None
+    eval_run_id: str | None
+    rules: list[Rule]
+    arms: dict[str, Arm]
+    synthetic_rows: int
+    production_rows: int
+
+    @property
+    def exit_code(self) -> int:
+        return DECISION_EXIT_CODES[self.decision]
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "decision_id": self.decision_id,
+            "decision": self.decision,
+            "environment": self.environment,
+            "canary": self.canary,
+            "baseline": self.baseline,
+            "window_start": self.window_start.isoformat() if self.window_start else None,
+            "window_end": self.window_end.isoformat() if self.window_end else None,
+            "eval_run_id": self.eval_run_id,
+            "rules": [asdict(rule) for rule in self.rules],
+            "arms": {name: arm.as_json() for name, arm in self.arms.items()},
+            "synthetic_rows": self.synthetic_rows,
+            "production_rows": self.production_rows,
+        }
+
+
+def _relation(database: Database, name: str) -> sql.Composed:
+    return sql.SQL("{}.{}").format(sql.Identifier(database.schema), sql.Identifier(name))
+
+
+def _one_row(conn: psycopg.Connection, query: sql.Composable, params: object) -> dict:
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(query, params)
+        row = cur.fetchone()
+    return row or {}
+
+
+def _configuration(
+    conn: psycopg.Connection, database: Database, environment: str
+) -> tuple[dict[str, float], list[dict[str, object]]]:
+    guardrails = _one_row(
+        conn,
+        sql.SQL("select * from {} where environment = %s").format(
+            _relation(database, "ai_canary_guardrails")
+        ),
+        (environment,),
+    )
+    if not guardrails:
+        raise InputRejected(f"no canary guardrails for environment {environment!r}")
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            sql.SQL("select * from {} where environment = %s order by trigger_name").format(
+                _relation(database, "ai_canary_rollback_triggers")
+            ),
+            (environment,),
+        )
+        triggers = cur.fetchall()
+    guardrails.pop("environment")
+    return {k: float(v) for k, v in guardrails.items()}, triggers
+
+
+def _telemetry_arm(
+    conn: psycopg.Connection, database: Database, provider: str, start: datetime, end: datetime
+) -> dict[str, object]:
+    served = _one_row(
+        conn,
+        sql.SQL(
+            "select count(*) as served_rows,"
+            " count(*) filter (where is_synthetic) as synthetic_rows,"
+            " count(latency_ms) as latency_samples,"
+            " percentile_cont(%(quantiles)s::float8[]) within group (order by latency_ms)"
+            " as quantiles,"
+            " percentile_cont(%(grid)s::float8[]) within group (order by latency_ms) as grid"
+            " from {} where selected_provider = %(provider)s"
+            " and created_at >= %(start)s and created_at < %(end)s"
+        ).format(_relation(database, "ai_routing_telemetry")),
+        {
+            "quantiles": list(QUANTILES),
+            "grid": list(KS_GRID),
+            "provider": provider,
+            "start": start,
+            "end": end,
+        },
+    )
+    routed = _one_row(
+        conn,
+        sql.SQL(
+            "select count(*) as routed_rows, count(fallback_used) as fallback_known,"
+            " count(*) filter (where fallback_used) as fallbacks"
+            " from {} where requested_provider = %(provider)s"
+            " and created_at >= %(start)s and created_at < %(end)s"
+        ).format(_relation(database, "ai_routing_telemetry")),
+        {"provider": provider, "start": start, "end": end},
+    )
+    return {**served, **routed}
+
+
+def _eval_arm(
+    conn: psycopg.Connection,
+    database: Database,
+    provider: str,
+    start: datetime | None,
+    end: datetime | None,
+    run_id: str | None,
+) -> dict[str, object]:
+    if run_id is not None:
+        where = sql.SQL("run_id = %(run_id)s")
+    else:
+        where = sql.SQL("created_at >= %(start)s and created_at < %(end)s")
+    return _one_row(
+        conn,
+        sql.SQL(
+            "select count(*) as eval_samples,"
+            " count(*) filter (where schema_valid) as schema_valid,"
+            " count(*) filter (where safety_html_tailwind_compliant) as safety"
+            " from {} where selected_provider = %(provider)s and {}"
+        ).format(_relation(database, "ai_eval_samples"), where),
+        {"provider": provider, "start": start, "end": end, "run_id": run_id},
+    )
+
+
+def _arm(provider: str, telemetry: dict[str, object], quality: dict[str, object]) -> Arm:
+    quantiles = telemetry.get("quantiles") or [None] * len(QUANTILES)
+    evals = int(quality.get("eval_samples") or 0)
+    return Arm(
+        provider=provider,
+        served_rows=int(telemetry.get("served_rows") or 0),
+        routed_rows=int(telemetry.get("routed_rows") or 0),
+        synthetic_rows=int(telemetry.get("synthetic_rows") or 0),
+        fallback=Rate.of(
+            int(telemetry.get("fallbacks") or 0), int(telemetry.get("fallback_known") or 0)
+        ),
+        latency_samples=int(telemetry.get("latency_samples") or 0),
+        latency_quantiles={
+            f"p{round(q * 100)}": v for q, v in zip(QUANTILES, quantiles, strict=True)
+        },
+        latency_grid=telemetry.get("grid"),  # type: ignore[arg-type]
+        eval_samples=evals,
+        schema_valid=Rate.of(int(quality.get("schema_valid") or 0), evals),
+        safety=Rate.of(int(quality.get("safety") or 0), evals),
+    )
+
+
+def ks_statistic(a: list[float] | None, b: list[float] | None) -> float | None:
+    """Two-sample Kolmogorov-Smirnov distance, approximated from 99 quantiles each."""
+    if not a or not b:
+        return None
+    points = sorted(set(a) | set(b))
+
+    def cdf(quantiles: list[float], value: float) -> float:
+        return sum(1 for q in quantiles if q <= value) / len(quantiles)
+
+    return max(abs(cdf(a, v) - cdf(b, v)) for v in points)
+
+
+def judge(
+    canary: Arm, baseline: Arm, guardrails: dict[str, float], triggers: list[dict[str, object]]
+) -> tuple[str, list[Rule]]:
+    rules: list[Rule] = []
+    minimum_telemetry = guardrails["min_telemetry_per_arm"]
+    minimum_evals = guardrails["min_eval_samples_per_arm"]
+    for arm in (canary, baseline):
+        rules.append(
+            Rule(
+                f"{arm.provider}_telemetry_rows",
+                "minimum",
+                "served_rows",
+                ">=",
+                minimum_telemetry,
+                arm.served_rows,
+                canary.served_rows,
+                baseline.served_rows,
+                "ok" if arm.served_rows >= minimum_telemetry else "insufficient",
+            )
+        )
+        rules.append(
+            Rule(
+                f"{arm.provider}_eval_samples",
+                "minimum",
+                "eval_samples",
+                ">=",
+                minimum_evals,
+                arm.eval_samples,
+                canary.eval_samples,
+                baseline.eval_samples,
+                "ok" if arm.eval_samples >= minimum_evals else "insufficient",
+            )
+        )
+
+    def guardrail(
+        name: str,
+        metric: str,
+        comparator: str,
+        threshold: float,
+        observed: float | None,
+        canary_value: float | None,
+        baseline_value: float | None,
+    ) -> Rule:
+        if observed is None:
+            status = "insufficient"
+        elif comparator == "<=":
+            status = "ok" if observed <= threshold else "breached"
+        else:
+            status = "ok" if observed >= threshold else "breached"
+        return Rule(
+            name,
+            "guardrail",
+            metric,
+            comparator,
+            threshold,
+            observed,
+            canary_value,
+            baseline_value,
+            status,
+        )
+
+    p50_c = canary.latency_quantiles["p50"]
+    p50_b = baseline.latency_quantiles["p50"]
+    ratio = p50_c / p50_b if p50_c is not None and p50_b else None
+    rules += [
+        guardrail(
+            "max_fallback_rate",
+            "fallback_rate",
+            "<=",
+            guardrails["max_fallback_rate"],
+            canary.fallback.rate,
+            canary.fallback.rate,
+            baseline.fallback.rate,
+        ),
+        guardrail(
+            "max_p95_latency_ms",
+            "p95_latency_ms",
+            "<=",
+            guardrails["max_p95_latency_ms"],
+            canary.latency_quantiles["p95"],
+            canary.latency_quantiles["p95"],
+            baseline.latency_quantiles["p95"],
+        ),
+        guardrail(
+            "max_p50_latency_ratio",
+            "p50_latency_ratio",
+            "<=",
+            guardrails["max_p50_latency_ratio"],
+            ratio,
+            p50_c,
+            p50_b,
+        ),
+        guardrail(
+            "min_schema_valid_rate",
+            "schema_valid_rate",
+            ">=",
+            guardrails["min_schema_valid_rate"],
+            canary.schema_valid.rate,
+            canary.schema_valid.rate,
+            baseline.schema_valid.rate,
+        ),
+    ]
+    for trigger in triggers:
+        metric = str(trigger["metric"])
+        rate = {"safety_html_tailwind_compliance": "safety", "schema_valid_rate": "schema_valid"}
+        canary_rate: Rate = getattr(canary, rate[metric])
+        baseline_rate: Rate = getattr(baseline, rate[metric])
+        if canary_rate.rate is None or baseline_rate.rate is None:
+            drop, status = None, "insufficient"
+        else:
+            drop = (baseline_rate.rate - canary_rate.rate) * 100
+            status = "breached" if drop > float(trigger["max_drop_pp"]) + 1e-9 else "ok"
+        rules.append(
+            Rule(
+                str(trigger["trigger_name"]),
+                "rollback",
+                f"{metric}_drop_pp",
+                "<=",
+                float(trigger["max_drop_pp"]),
+                drop,
+                canary_rate.rate,
+                baseline_rate.rate,
+                status,
+            )
+        )
+    rules.append(
+        Rule(
+            "latency_ks_distance",
+            "info",
+            "ks_distance",
+            "",
+            None,
+            ks_statistic(canary.latency_grid, baseline.latency_grid),
+            None,
+            None,
+            "info",
+        )
+    )
+
+    if any(rule.kind == "minimum" and rule.status != "ok" for rule in rules):
+        return "inconclusive", rules
+    if any(rule.kind == "rollback" and rule.status == "breached" for rule in rules):
+        return "rollback", rules
+    if any(
+        rule.kind in ("rollback", "guardrail") and rule.status == "insufficient" for rule in rules
+    ):
+        return "inconclusive", rules
+    if any(rule.kind == "guardrail" and rule.status == "breached" for rule in rules):
+        return "hold", rules
+    return "go", rules
+
+
+def evaluate(
+    database: Database,
+    environment: str,
+    canary: str,
+    baseline: str,
+    since: timedelta | None = None,
+    run_id: str | None = None,
+    actor: str | None = None,
+) -> Decision:
+    """Decide, store the decision with its inputs, return it."""
+    if canary == baseline:
+        raise InputRejected("the canary and the baseline must be different providers")
+    actor = actor or os.environ.get("AI_GATE_ACTOR") or getpass.getuser()
+    with database.connect() as conn:
+        try:
+            guardrails, triggers = _configuration(conn, database, environment)
+            providers = {
+                row.provider for row in routing.read_effective(conn, database, environment)
+            }
+            for provider in (canary, baseline):
+                if provider not in providers:
+                    raise InputRejected(
+                        f"unknown provider {provider!r} in environment {environment!r}"
+                    )
+            end = conn.execute("select now()").fetchone()[0]  # type: ignore[index]
+            start = end - (since or timedelta(hours=1))
+            if run_id is not None:
+                exists = conn.execute(
+                    sql.SQL("select 1 from {} where run_id = %s").format(
+                        _relation(database, "ai_eval_runs")
+                    ),
+                    (run_id,),
+                ).fetchone()
+                if not exists:
+                    raise InputRejected(f"no evaluation run {run_id!r}")
+            arms = {
+                provider: _arm(
+                    provider,
+                    _telemetry_arm(conn, database, provider, start, end),
+                    _eval_arm(conn, database, provider, start, end, run_id),
+                )
+                for provider in (canary, baseline)
+            }
+            totals = _one_row(
+                conn,
+                sql.SQL(
+                    "select count(*) filter (where is_synthetic) as synthetic,"
+                    " count(*) filter (where not is_synthetic) as production from {}"
+                    " where created_at >= %s and created_at < %s"
+                ).format(_relation(database, "ai_routing_telemetry")),
+                (start, end),
+            )
+            decision, rules = judge(arms[canary], arms[baseline], guardrails, triggers)
+            with conn.transaction():
+                row = conn.execute(
+                    sql.SQL(
+                        "insert into {} (decided_by, environment, canary, baseline, window_start,"
+                        " window_end, eval_run_id, decision, rules, arms, guardrails,"
+                        " rollback_triggers, synthetic_rows, production_rows)"
+                        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                        " returning decision_id"
+                    ).format(_relation(database, "ai_canary_decisions")),
+                    (
+                        actor,
+                        environment,
+                        canary,
+                        baseline,
+                        start,
+                        end,
+                        run_id,
+                        decision,
+                        json.dumps([asdict(rule) for rule in rules]),
+                        json.dumps({name: arm.as_json() for name, arm in arms.items()}),
+                        json.dumps(guardrails),
+                        json.dumps(triggers, default=float),
+                        int(totals["synthetic"]),
+                        int(totals["production"]),
+                    ),
+                ).fetchone()
+        except psycopg.errors.UndefinedTable as exc:
+            raise NotBuilt(
+                f"the rollout tables do not exist on {database.describe()}: run `ai-gate build`"
+                f" first ({exc.diag.message_primary})"
+            ) from exc
+    assert row is not None
+    return Decision(
+        row[0],
+        decision,
+        environment,
+        canary,
+        baseline,
+        start,
+        end,
+        run_id,
+        rules,
+        arms,
+        int(totals["synthetic"]),
+        int(totals["production"]),
+    )
+
+
+def rollback_changes(
+    configs: list[routing.ProviderConfig],
+    canary: str,
+    baseline: str,
+    reason: str,
+    actor: str,
+    via: str,
+) -> list[routing.FlagChange]:
+    """Flag changes that route nothing to the canary (moving the default off it first)."""
+    environment = configs[0].environment
+    changes = []
+    by_provider = {config.provider: config for config in configs}
+    if by_provider[canary].is_default:
+        changes.append(
+            routing.FlagChange(
+                baseline, environment, reason, actor, enabled=True, make_default=True, via=via
+            )
+        )
+        if by_provider[baseline].weight == 0:
+            changes.append(
+                routing.FlagChange(
+                    baseline,
+                    environment,
+                    reason,
+                    actor,
+                    weight=max(by_provider[canary].weight, 1),
+                    via=via,
+                )
+            )
+    changes.append(routing.FlagChange(canary, environment, reason, actor, enabled=False, via=via))
+    return changes
+
+
+def latest_decision(database: Database, environment: str, canary: str) -> dict | None:
+    with database.connect() as conn:
+        return (
+            _one_row(
+                conn,
+                sql.SQL(
+                    "select decision_id, decision, decided_at from {}"
+                    " where environment = %s and canary = %s order by decision_id desc limit 1"
+                ).format(_relation(database, "ai_canary_decisions")),
+                (environment, canary),
+            )
+            or None
+        )
+
+
+def rollout_plan(database: Database, environment: str) -> list[int]:
+    with database.connect() as conn:
+        rows = conn.execute(
+            sql.SQL("select canary_percent from {} where environment = %s order by step").format(
+                _relation(database, "ai_canary_rollout_plan")
+            ),
+            (environment,),
+        ).fetchall()
+    return [int(row[0]) for row in rows]
+
+
+@dataclass(frozen=True)
+class StepResult:
+    decision_id: int
+    from_percent: float
+    to_percent: int
+    recorded: routing.RecordedChange
+
+
+def step(
+    database: Database, environment: str, canary: str, baseline: str, actor: str | None = None
+) -> StepResult:
+    """Move the canary to the plan's next share of traffic, only after a `go`."""
+    actor = actor or os.environ.get("AI_GATE_ACTOR") or getpass.getuser()
+    latest = latest_decision(database, environment, canary)
+    if latest is None or latest["decision"] != "go":
+        found = f"#{latest['decision_id']} is {latest['decision']!r}" if latest else "none"
+        raise InputRejected(
+            f"the latest canary decision for {canary} in {environment} ({found}) is not `go`: "
+            "run `ai-gate canary evaluate` and step only on go; nothing was written"
+        )
+    configs = routing.effective_configuration(database, environment)
+    by_provider = {config.provider: config for config in configs}
+    if canary not in by_provider or baseline not in by_provider:
+        raise InputRejected(f"unknown provider in environment {environment!r}")
+    canary_config = by_provider[canary]
+    if not canary_config.enabled:
+        raise InputRejected(f"{canary} is disabled in {environment}; enable it before stepping")
+    if canary_config.last_changed_at and canary_config.last_changed_at > latest["decided_at"]:
+        raise InputRejected(
+            f"{canary}'s flags changed after decision #{latest['decision_id']}: evaluate again "
+            "before the next step; nothing was written"
+        )
+    current = routing.traffic_shares(configs)[(environment, canary)] * 100
+    plan = rollout_plan(database, environment)
+    following = [percent for percent in plan if percent > current + 1e-9]
+    if not following:
+        raise InputRejected(
+            f"{canary} already gets {current:.1f}% of {environment}: the plan "
+            f"({' -> '.join(map(str, plan))}) is complete"
+        )
+    target = following[0]
+    reason = f"canary step to {target}% of traffic after go decision #{latest['decision_id']}"
+    via = "ai-gate canary step"
+    recorded = routing.record_changes(
+        database,
+        [
+            routing.FlagChange(canary, environment, reason, actor, weight=target, via=via),
+            routing.FlagChange(baseline, environment, reason, actor, weight=100 - target, via=via),
+        ],
+    )
+    return StepResult(int(latest["decision_id"]), current, target, recorded)
+
+
+def _fmt(value: float | None, metric: str = "") -> str:
+    if value is None:
+        return "n/a"
+    if any(word in metric for word in ("latency_ms", "rows", "samples", "latency")) and (
+        "ratio" not in metric
+    ):
+        return f"{value:,.0f}"
+    if metric.endswith("_pp") or "ratio" in metric:
+        return f"{value:.2f}"
+    return f"{value:.4f}"
+
+
+def _arm_metric(metric: str) -> str:
+    """A rule's per-arm values are the underlying metric (a rate, or a latency)."""
+    return metric.replace("_drop_pp", "").replace("p50_latency_ratio", "p50_latency_ms")
+
+
+def _rate(rate: Rate) -> str:
+    if rate.rate is None:
+        return "n/a (n=0)"
+    return f"{rate.rate:.4f} [{rate.ci_low:.4f}, {rate.ci_high:.4f}] n={rate.trials}"
+
+
+def render_decision(decision: Decision) -> str:
+    from .render import table
+
+    span = f"{decision.window_start:%Y-%m-%d %H:%M} to {decision.window_end:%Y-%m-%d %H:%M} UTC"
+    window = (
+        f"quality from run {decision.eval_run_id}, telemetry {span}"
+        if (decision.eval_run_id)
+        else span
+    )
+    lines = [
+        f"canary decision #{decision.decision_id}: {decision.decision.upper()} "
+        f"({decision.canary} vs {decision.baseline}, {decision.environment})",
+        f"window {window}; {decision.production_rows:,} production and "
+        f"{decision.synthetic_rows:,} synthetic telemetry rows",
+        "",
+    ]
+    rows = [
+        (
+            rule.name,
+            rule.kind,
+            _fmt(rule.observed, rule.metric),
+            rule.comparator,
+            _fmt(rule.threshold, rule.metric),
+            _fmt(rule.canary_value, _arm_metric(rule.metric)),
+            _fmt(rule.baseline_value, _arm_metric(rule.metric)),
+            rule.status.upper(),
+        )
+        for rule in decision.rules
+    ]
+    lines.append(
+        table(
+            (
+                "rule",
+                "kind",
+                "observed",
+                "",
+                "threshold",
+                decision.canary,
+                decision.baseline,
+                "status",
+            ),
+            rows,
+        )
+    )
+    lines.append("")
+    arm_rows = []
+    for arm in decision.arms.values():
+        quantiles = " / ".join(
+            _fmt(arm.latency_quantiles[k], "latency") for k in ("p50", "p90", "p95", "p99")
+        )
+        arm_rows.append(
+            (
+                arm.provider,
+                arm.served_rows,
+                _rate(arm.fallback),
+                quantiles,
+                _rate(arm.schema_valid),
+                _rate(arm.safety),
+            )
+        )
+    lines.append(
+        table(
+            (
+                "arm",
+                "served",
+                "fallback rate [95% CI]",
+                "latency p50 / p90 / p95 / p99 ms",
+                "schema-valid rate [95% CI]",
+                "safety rate [95% CI]",
+            ),
+            arm_rows,
+        )
+    )
+    if decision.synthetic_rows:
+        lines.append("\nnote: the window holds synthetic rows from `ai-gate simulate`")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,171 @@
+"""`ai-gate drill rollback`: practise the canary rollback and keep the evidence.
+
+Steps: record the effective flags; apply the rollback through the audited change
+log; verify nothing routes to the canary; restore the previous flags exactly (a new
+change set, so the log shows the whole drill); verify the restore. Every step's time,
+result and detail is stored in ai_rollback_drills, whatever happens.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from psycopg import sql
+
+from . import canary as canary_module
+from . import routing
+from .database import Database
+from .errors import AiGateError
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _state(configs: list[routing.ProviderConfig]) -> dict[str, dict[str, object]]:
+    return {config.provider: config.overridable_values() for config in configs}
+
+
+@dataclass
+class DrillEvidence:
+    drill_id: str
+    environment: str
+    canary: str
+    baseline: str
+    run_by: str
+    started_at: str
+    finished_at: str = ""
+    succeeded: bool = False
+    before_state: dict[str, dict[str, object]] = field(default_factory=dict)
+    during_state: dict[str, dict[str, object]] | None = None
+    after_state: dict[str, dict[str, object]] | None = None
+    steps: list[dict[str, object]] = field(default_factory=list)
+    error: str | None = None
+
+    def step(self, name: str, ok: bool, detail: str) -> None:
+        self.steps.append({"step": name, "at": _now(), "ok": ok, "detail": detail})
+
+    def as_json(self) -> dict[str, object]:
+        return dict(self.__dict__)
+
+
+def rollback_drill(
+    database: Database,
+    environment: str,
+    canary: str = "custom",
+    baseline: str = "openai",
+    actor: str | None = None,
+) -> DrillEvidence:
+    actor = actor or os.environ.get("AI_GATE_ACTOR") or getpass.getuser()
+    evidence = DrillEvidence(str(uuid.uuid4()), environment, canary, baseline, actor, _now())
+    label = f"rollback drill {evidence.drill_id}"
+    try:
+        before = routing.effective_configuration(database, environment)
+        evidence.before_state = _state(before)
+        providers = {config.provider for config in before}
+        for provider in (canary, baseline):
+            if provider not in providers:
+                raise routing.InputRejected(
+                    f"unknown provider {provider!r} in environment {environment!r}"
+                )
+        evidence.step("record flags", True, f"{len(before)} providers recorded")
+
+        changes = canary_module.rollback_changes(
+            before, canary, baseline, f"{label}: rollback", actor, "ai-gate drill rollback"
+        )
+        recorded = routing.record_changes(database, changes)
+        evidence.step("apply rollback", True, f"change set {recorded.change_set_id}")
+
+        during = routing.effective_configuration(database, environment)
+        evidence.during_state = _state(during)
+        share = routing.traffic_shares(during)[(environment, canary)]
+        canary_row = next(config for config in during if config.provider == canary)
+        routes_nothing = (
+            share == 0
+            and not canary_row.is_default
+            and (not canary_row.enabled or canary_row.weight == 0)
+        )
+        evidence.step(
+            "verify rollback",
+            routes_nothing,
+            f"{canary}: enabled={canary_row.enabled} weight={canary_row.weight} "
+            f"default={canary_row.is_default} traffic share={share:.1%}",
+        )
+
+        restore = [
+            routing.FlagChange(
+                config.provider,
+                environment,
+                f"{label}: restore",
+                actor,
+                enabled=config.enabled,
+                weight=config.weight,
+                timeout_ms=config.timeout_ms,
+                max_retries=config.max_retries,
+                via="ai-gate drill rollback",
+            )
+            for config in before
+        ]
+        default = next(config.provider for config in before if config.enabled and config.is_default)
+        restore.append(
+            routing.FlagChange(
+                default,
+                environment,
+                f"{label}: restore",
+                actor,
+                make_default=True,
+                via="ai-gate drill rollback",
+            )
+        )
+        restored = routing.record_changes(database, restore)
+        evidence.step("restore flags", True, f"change set {restored.change_set_id}")
+
+        after = routing.effective_configuration(database, environment)
+        evidence.after_state = _state(after)
+        identical = evidence.after_state == evidence.before_state
+        evidence.step(
+            "verify restore",
+            identical,
+            "flags identical to before" if identical else "flags differ from before",
+        )
+        evidence.succeeded = routes_nothing and identical
+        if not evidence.succeeded:
+            evidence.error = "verification failed"
+    except AiGateError as exc:
+        evidence.error = str(exc)
+        evidence.step("error", False, str(exc))
+    finally:
+        evidence.finished_at = _now()
+        _store(database, evidence)
+    return evidence
+
+
+def _store(database: Database, evidence: DrillEvidence) -> None:
+    with database.connect() as conn, conn.transaction():
+        conn.execute(
+            sql.SQL(
+                "insert into {}.{} (drill_id, environment, canary, baseline, run_by, started_at,"
+                " finished_at, succeeded, before_state, during_state, after_state, steps, error)"
+                " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            ).format(sql.Identifier(database.schema), sql.Identifier("ai_rollback_drills")),
+            (
+                evidence.drill_id,
+                evidence.environment,
+                evidence.canary,
+                evidence.baseline,
+                evidence.run_by,
+                evidence.started_at,
+                evidence.finished_at,
+                evidence.succeeded,
+                json.dumps(evidence.before_state),
+                None if evidence.during_state is None else json.dumps(evidence.during_state),
+                None if evidence.after_state is None else json.dumps(evidence.after_state),
+                json.dumps(evidence.steps),
+                evidence.error,
+            ),
+        )

@@ -1,0 +1,199 @@
+"""`ai-gate simulate`: deterministic synthetic canary traffic for dry runs and demos.
+
+Telemetry goes to ai_synthetic_generations (never the product's table) with COPY;
+eval samples go in as one synthetic `canary` eval run. Everything lies within the hour
+before now, so a default `ai-gate canary evaluate` sees it. Same scenario, rows and
+seed -> the same data (relative to now).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from psycopg import sql
+
+from . import evals
+from .database import Database
+from .errors import InputRejected
+
+
+@dataclass(frozen=True)
+class ArmProfile:
+    latency_median_ms: float
+    latency_sigma: float
+    fallback_rate: float
+    schema_valid_rate: float
+    safety_rate: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    description: str
+    canary_share: float
+    canary: ArmProfile
+    baseline: ArmProfile
+
+
+BASELINE = ArmProfile(5000, 0.45, 0.01, 0.995, 1.0)
+SCENARIOS = {
+    "healthy": Scenario(
+        "the canary behaves like the baseline",
+        0.2,
+        ArmProfile(5200, 0.45, 0.01, 0.995, 1.0),
+        BASELINE,
+    ),
+    "latency-regression": Scenario(
+        "the canary is about three times slower",
+        0.2,
+        ArmProfile(15000, 0.5, 0.01, 0.995, 1.0),
+        BASELINE,
+    ),
+    "safety-regression": Scenario(
+        "3% of the canary's pages fail the safety checks",
+        0.2,
+        ArmProfile(5200, 0.45, 0.01, 0.995, 0.97),
+        BASELINE,
+    ),
+    "fallback-storm": Scenario(
+        "a fifth of the canary's requests fall back",
+        0.2,
+        ArmProfile(5200, 0.45, 0.2, 0.995, 1.0),
+        BASELINE,
+    ),
+    "low-traffic": Scenario(
+        "the canary gets almost no traffic",
+        0.005,
+        ArmProfile(5200, 0.45, 0.01, 0.995, 1.0),
+        BASELINE,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class SimulationResult:
+    scenario: str
+    telemetry_rows: int
+    canary_rows: int
+    eval_run_id: str
+    eval_samples: int
+
+
+def simulate(
+    database: Database,
+    scenario_name: str,
+    rows: int,
+    seed: int,
+    environment: str = "prod",
+    canary: str = "custom",
+    baseline: str = "openai",
+) -> SimulationResult:
+    if scenario_name not in SCENARIOS:
+        raise InputRejected(f"unknown scenario {scenario_name!r} (known: {', '.join(SCENARIOS)})")
+    if rows < 1:
+        raise InputRejected("--rows must be at least 1")
+    scenario = SCENARIOS[scenario_name]
+    rng = random.Random(f"{scenario_name}:{seed}")
+    with database.connect() as conn:
+        now: datetime = conn.execute("select now()").fetchone()[0]  # type: ignore[index]
+    # Spread over the 55 minutes before now, so a one-hour window holds all of it.
+    span = timedelta(minutes=55).total_seconds()
+    canary_rows = 0
+    columns = (
+        "scenario",
+        "seed",
+        "created_at",
+        "request_id",
+        "requested_provider",
+        "selected_provider",
+        "route_strategy",
+        "fallback_provider",
+        "fallback_used",
+        "latency_ms",
+        "prompt_template_version",
+    )
+    copy = sql.SQL("copy {}.{} ({}) from stdin").format(
+        sql.Identifier(database.schema),
+        sql.Identifier("ai_synthetic_generations"),
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+    )
+    with (
+        database.connect() as conn,
+        conn.transaction(),
+        conn.cursor() as cur,
+        cur.copy(copy) as writer,
+    ):
+        for index in range(rows):
+            is_canary = rng.random() < scenario.canary_share
+            profile = scenario.canary if is_canary else scenario.baseline
+            requested = canary if is_canary else baseline
+            fell_back = rng.random() < profile.fallback_rate
+            selected = baseline if fell_back and is_canary else requested
+            canary_rows += is_canary
+            created = now - timedelta(seconds=span * (1 - index / rows) + 1)
+            latency = int(rng.lognormvariate(0, profile.latency_sigma) * profile.latency_median_ms)
+            writer.write_row(
+                (
+                    scenario_name,
+                    seed,
+                    created,
+                    f"sim-{scenario_name}-{seed}-{index}",
+                    requested,
+                    selected,
+                    "canary" if is_canary else "weighted",
+                    baseline if fell_back and is_canary else None,
+                    fell_back,
+                    latency,
+                    "sitegen-v3",
+                )
+            )
+    samples = max(2, min(rows // 2, 5000))
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / f"synthetic-{scenario_name}-{seed}.jsonl"
+        with path.open("w", encoding="utf-8") as handle:
+            for index in range(samples):
+                is_canary = index % 2 == 0  # quality arms of equal size
+                profile = scenario.canary if is_canary else scenario.baseline
+                created = now - timedelta(seconds=span * (1 - index / samples) + 1)
+                handle.write(
+                    json.dumps(
+                        {
+                            "sample_id": f"sim-{index}",
+                            "schema_valid": rng.random() < profile.schema_valid_rate,
+                            "safety_html_tailwind_compliant": rng.random() < profile.safety_rate,
+                            "fallback_used": False,
+                            "latency_ms": round(
+                                rng.lognormvariate(0, profile.latency_sigma)
+                                * profile.latency_median_ms,
+                                1,
+                            ),
+                            "requested_provider": canary if is_canary else baseline,
+                            "selected_provider": canary if is_canary else baseline,
+                            "route_strategy": "canary" if is_canary else "weighted",
+                            "created_at": created.isoformat(),
+                            "metadata": {
+                                "synthetic": True,
+                                "scenario": scenario_name,
+                                "seed": seed,
+                            },
+                        }
+                    )
+                    + "\n"
+                )
+        report = evals.run_evaluation(
+            database,
+            evals.RunOptions(
+                path=path,
+                environment=environment,
+                run_type="canary",
+                run_id=f"sim-{scenario_name}-{seed}-{int(now.timestamp())}",
+                triggered_by="ai-gate simulate",
+                is_synthetic=True,
+                metadata={"synthetic": True, "scenario": scenario_name, "seed": seed, "rows": rows},
+            ),
+        )
+    return SimulationResult(scenario_name, rows, canary_rows, report.run_id, samples)
