@@ -21,11 +21,13 @@
     ]) }}
 {% endmacro %}
 
+{#- (name, key columns, covered columns). latency_ms rides along in the provider index
+    so latency queries over a window read the index alone (index-only scans). -#}
 {% macro ai_training_examples_telemetry_indexes() %}
     {{ return([
-        ('ai_training_examples_selected_provider_created_at_idx', 'selected_provider, created_at desc'),
-        ('ai_training_examples_request_id_idx', 'request_id'),
-        ('ai_training_examples_route_strategy_created_at_idx', 'route_strategy, created_at desc'),
+        ('ai_training_examples_selected_provider_created_at_idx', 'selected_provider, created_at desc', 'latency_ms'),
+        ('ai_training_examples_request_id_idx', 'request_id', none),
+        ('ai_training_examples_route_strategy_created_at_idx', 'route_strategy, created_at desc', none),
     ]) }}
 {% endmacro %}
 
@@ -41,10 +43,11 @@ alter table {{ table }}
 commit;
     {%- endset -%}
     {%- set statements = [add_columns] -%}
-    {%- for index_name, columns in ai_training_examples_telemetry_indexes() -%}
+    {%- for index_name, columns, covered in ai_training_examples_telemetry_indexes() -%}
         {%- do statements.append(
             'create index concurrently if not exists ' ~ index_name
-            ~ ' on ' ~ table ~ ' (' ~ columns ~ ');'
+            ~ ' on ' ~ table ~ ' (' ~ columns ~ ')'
+            ~ (' include (' ~ covered ~ ')' if covered else '') ~ ';'
         ) -%}
     {%- endfor -%}
     {{ return(statements) }}

@@ -33,7 +33,7 @@
 
     {#- A CREATE INDEX CONCURRENTLY that failed leaves an INVALID index that
         IF NOT EXISTS would keep forever: drop it so it is built again. -#}
-    {%- for index_name, columns in ai_training_examples_telemetry_indexes() -%}
+    {%- for index_name, columns, covered in ai_training_examples_telemetry_indexes() -%}
         {%- set invalid = adapter.execute(
             "select count(*) from pg_catalog.pg_index i join pg_catalog.pg_class c on c.oid = i.indexrelid "
             ~ "join pg_catalog.pg_namespace n on n.oid = c.relnamespace "

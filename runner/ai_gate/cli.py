@@ -23,7 +23,18 @@ from typing import NoReturn
 
 import yaml
 
-from . import __version__, build, canary, daily, drill, evals, reports, routing, simulate
+from . import (
+    __version__,
+    build,
+    canary,
+    daily,
+    drill,
+    evals,
+    latency,
+    reports,
+    routing,
+    simulate,
+)
 from .database import Database, data_dir, resolve_database, stop_embedded
 from .dbt_project import dbt_environment
 from .errors import (
@@ -454,6 +465,46 @@ def cmd_drill_rollback(args: argparse.Namespace) -> int:
     return EXIT_OK if evidence.succeeded else EXIT_RUNTIME_FAILURE
 
 
+def cmd_latency(args: argparse.Namespace) -> int:
+    database = connect_announced()
+    start, end, rows = latency.percentiles(database, args.since, exact=args.exact)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "since": start.isoformat(),
+                    "until": end.isoformat(),
+                    "exact": args.exact,
+                    "rows": [row.as_json() for row in rows],
+                },
+                indent=2,
+            )
+        )
+        return EXIT_OK
+
+    def ms(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:,.1f}"
+
+    method = "exact percentile_cont" if args.exact else "histogram rollups + raw tail"
+    print(f"latency {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC ({method})")
+    print(
+        table(
+            ("provider", "requests", "p50_ms", "p95_ms", "p99_ms"),
+            [
+                (
+                    row.selected_provider or "(all)",
+                    f"{row.requests:,}",
+                    ms(row.p50_ms),
+                    ms(row.p95_ms),
+                    ms(row.p99_ms),
+                )
+                for row in rows
+            ],
+        )
+    )
+    return EXIT_OK
+
+
 def cmd_daily(args: argparse.Namespace) -> int:
     database = connect_announced()
     if args.report_dir is not None and not args.report_dir.is_dir():
@@ -761,6 +812,26 @@ def build_parser() -> Parser:
     )
     p.add_argument("--canary", default="custom", metavar="PROVIDER")
     p.add_argument("--baseline", default="openai", metavar="PROVIDER")
+
+    p = add(
+        "latency",
+        cmd_latency,
+        "p50/p95/p99 generation latency per provider and overall over a window ending "
+        "now, from the latency rollups plus the raw rows newer than them.",
+    )
+    p.add_argument(
+        "--since",
+        type=duration_argument,
+        default=canary.parse_duration("7d"),
+        metavar="DURATION",
+        help="window length, e.g. 1h, 7d, 90d (default 7d)",
+    )
+    p.add_argument(
+        "--exact",
+        action="store_true",
+        help="exact percentile_cont (audit path) instead of the histograms",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
 
     p = add(
         "exec",

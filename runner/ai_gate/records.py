@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import msgspec
+
 REQUIRED_BOOLEANS = ("schema_valid", "safety_html_tailwind_compliant")
 OPTIONAL_BOOLEANS = (
     "patch_apply_success",
@@ -73,32 +75,134 @@ class Problem:
         return f"{where}: {self.field}: {self.reason}" if self.field else f"{where}: {self.reason}"
 
 
-@dataclass(frozen=True)
 class Record:
-    line_number: int
-    values: dict[str, object]
+    """One valid record: its line and its ai_eval_samples row (SAMPLE_COLUMNS order,
+    metadata as JSON text). Slotted and tuple-backed: ingest builds one per line."""
+
+    __slots__ = ("_row", "line_number")
+
+    def __init__(self, line_number: int, row: tuple[object, ...]) -> None:
+        self.line_number = line_number
+        self._row = row
 
     def row(self) -> tuple[object, ...]:
-        values = self.values
-        metadata = values.get("metadata")
-        return (
-            values["sample_id"],
-            self.line_number,
-            values.get("case_id"),
-            values["schema_valid"],
-            values["safety_html_tailwind_compliant"],
-            values.get("patch_apply_success"),
-            values.get("edit_after_generate"),
-            values.get("publish_conversion"),
-            values.get("fallback_used"),
-            values.get("latency_ms"),
-            values.get("requested_provider"),
-            values.get("selected_provider"),
-            values.get("route_strategy"),
-            values.get("prompt_template_version"),
-            values.get("created_at"),
-            None if metadata is None else json.dumps(metadata, ensure_ascii=False),
+        return self._row
+
+    @property
+    def values(self) -> dict[str, object]:
+        return {
+            name: value
+            for name, value in zip(SAMPLE_COLUMNS, self._row, strict=True)
+            if name != "line_number"
+        }
+
+
+def _row_from_values(line_number: int, values: dict[str, object]) -> tuple[object, ...]:
+    metadata = values.get("metadata")
+    return tuple(
+        line_number
+        if name == "line_number"
+        else (
+            (None if metadata is None else json.dumps(metadata, ensure_ascii=False))
+            if name == "metadata"
+            else values.get(name)
         )
+        for name in SAMPLE_COLUMNS
+    )
+
+
+class _FastRecord(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """The contract as a typed struct, fields in SAMPLE_COLUMNS order (without
+    line_number): msgspec checks types strictly, in C. UNSET marks an absent field, so
+    the keys present can be counted (see _fast_record)."""
+
+    sample_id: str
+    case_id: str | msgspec.UnsetType | None = msgspec.UNSET
+    schema_valid: bool
+    safety_html_tailwind_compliant: bool
+    patch_apply_success: bool | msgspec.UnsetType | None = msgspec.UNSET
+    edit_after_generate: bool | msgspec.UnsetType | None = msgspec.UNSET
+    publish_conversion: bool | msgspec.UnsetType | None = msgspec.UNSET
+    fallback_used: bool | msgspec.UnsetType | None = msgspec.UNSET
+    latency_ms: float | msgspec.UnsetType | None = msgspec.UNSET
+    requested_provider: str | msgspec.UnsetType | None = msgspec.UNSET
+    selected_provider: str | msgspec.UnsetType | None = msgspec.UNSET
+    route_strategy: str | msgspec.UnsetType | None = msgspec.UNSET
+    prompt_template_version: str | msgspec.UnsetType | None = msgspec.UNSET
+    created_at: str | msgspec.UnsetType | None = msgspec.UNSET
+    metadata: dict | msgspec.UnsetType | None = msgspec.UNSET
+
+
+_FAST_DECODER = msgspec.json.Decoder(_FastRecord)
+_UNSET = msgspec.UNSET
+_FIELD_COUNT = len(_FastRecord.__struct_fields__)
+assert _FastRecord.__struct_fields__ == tuple(c for c in SAMPLE_COLUMNS if c != "line_number")
+
+
+def _count_keys(value: object) -> int:
+    if isinstance(value, dict):
+        return len(value) + sum(_count_keys(v) for v in value.values())
+    if isinstance(value, list):
+        return sum(_count_keys(v) for v in value)
+    return 0
+
+
+_created_at_cache: dict[str, datetime] = {}
+
+
+def _parse_created_at(text: str) -> datetime | None:
+    parsed = _created_at_cache.get(text)
+    if parsed is None:
+        try:
+            parsed = datetime.fromisoformat(text)
+        except ValueError:
+            return None
+        if parsed.tzinfo is None:
+            return None
+        if len(_created_at_cache) > 10_000:
+            _created_at_cache.clear()
+        _created_at_cache[text] = parsed
+    return parsed
+
+
+def _fast_record(raw: bytes, line_number: int) -> Record | None:
+    """The common case, fast: a line that is exactly the contract. None means "not
+    sure": the line then takes the precise slow path, which reports problems.
+
+    msgspec keeps the last of duplicate keys, so duplicates are ruled out by counting:
+    every key in the text is followed by `":`, so when the count of `":` equals the
+    number of keys decoded, no key was repeated (any whitespace between a key and its
+    colon, or `":` inside a string, makes the counts differ and sends the line to the
+    slow path).
+    """
+    if b"\\u0000" in raw or b'" ' in raw or b'"\t' in raw:
+        return None
+    try:
+        values = list(msgspec.structs.astuple(_FAST_DECODER.decode(raw)))
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
+        return None
+    metadata = values[14]
+    nested = 0 if metadata is _UNSET or metadata is None else _count_keys(metadata)
+    if raw.count(b'":') != _FIELD_COUNT - values.count(_UNSET) + nested:
+        return None
+    sample_id = values[0]
+    if not sample_id.strip() or len(sample_id) > MAX_SAMPLE_ID_LENGTH:
+        return None
+    latency = values[8]
+    if latency is not _UNSET and latency is not None and not 0 <= latency < math.inf:
+        return None
+    if nested and _non_finite(metadata):
+        return None
+    created_at = values[13]
+    if created_at is not _UNSET and created_at is not None:
+        values[13] = _parse_created_at(created_at)
+        if values[13] is None:
+            return None
+    if metadata is not _UNSET and metadata is not None:
+        values[14] = json.dumps(metadata, ensure_ascii=False)
+    row = [None if value is _UNSET else value for value in values]
+    row.insert(1, line_number)
+    return Record(line_number, tuple(row))
 
 
 class _DuplicateKey(ValueError):
@@ -228,47 +332,53 @@ def validate_object(obj: object, file: str, line: int) -> tuple[Record | None, l
         values["created_at"] = parsed_created_at
     if isinstance(latency, int):
         values["latency_ms"] = float(latency)
-    return Record(line, values), []
+    return Record(line, _row_from_values(line, values)), []
 
 
 def read_records(path: Path, label: str | None = None) -> Iterator[Record | Problem]:
-    """Yield each record, or each problem, line by line; memory stays bounded."""
+    """Yield each record, or each problem, line by line; memory stays bounded.
+
+    One flat loop: this runs once per line of files with millions of lines, and the
+    common, valid line takes the fast path without further generator layers.
+    """
     file = label or str(path)
-    records = problems = 0
-    for item in _scan(path, file):
-        if isinstance(item, Record):
-            records += 1
-        else:
-            problems += 1
-        yield item
-    if records == 0 and problems == 0:
-        yield Problem(file, None, None, "no records (the file is empty or has only blank lines)")
-
-
-def _scan(path: Path, file: str) -> Iterator[Record | Problem]:
     try:
         handle = path.open("rb")
     except OSError as exc:
         yield Problem(file, None, None, f"cannot read: {exc.strerror or exc}")
         return
+    records = problems = 0
     with handle:
         for line_number, raw in enumerate(handle, start=1):
-            yield from _parse_line(raw, file, line_number)
+            if line_number == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw = raw[3:]
+            if b"\x00" not in raw:
+                record = _fast_record(raw, line_number)
+                if record is not None:
+                    records += 1
+                    yield record
+                    continue
+            for item in _parse_line(raw, file, line_number):
+                if isinstance(item, Record):
+                    records += 1
+                else:
+                    problems += 1
+                yield item
+    if records == 0 and problems == 0:
+        yield Problem(file, None, None, "no records (the file is empty or has only blank lines)")
 
 
 def _parse_line(raw: bytes, file: str, line_number: int) -> Iterator[Record | Problem]:
-    if line_number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
+    """The precise slow path: every problem of the line, or the record."""
     if b"\x00" in raw:
         yield Problem(file, line_number, None, "contains a NUL byte")
         return
+    if not raw.strip():
+        return
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8").strip()
     except UnicodeDecodeError as exc:
         yield Problem(file, line_number, None, f"invalid UTF-8 at byte {exc.start + 1} of the line")
-        return
-    text = text.strip()
-    if not text:
         return
     try:
         obj = _DECODER.decode(text)

@@ -150,3 +150,60 @@ def test_the_published_schema_matches_the_validator() -> None:
     assert set(schema["properties"]) == set(ALLOWED_FIELDS)
     assert set(schema["required"]) == {"sample_id", *REQUIRED_BOOLEANS}
     assert schema["additionalProperties"] is False
+
+
+def test_fast_path_and_slow_path_agree_on_valid_lines(tmp_path: Path) -> None:
+    """The fast path (msgspec) must give the row the precise path gives, and must
+    hand anything it is not sure about to the precise path."""
+    import random
+
+    from ai_gate.records import _fast_record, validate_object
+
+    rng = random.Random(5)
+    variants = []
+    for index in range(300):
+        record: dict[str, object] = {
+            "sample_id": f"id-{index}",
+            "schema_valid": True,
+            "safety_html_tailwind_compliant": rng.random() < 0.5,
+        }
+        for name in ("patch_apply_success", "edit_after_generate", "fallback_used"):
+            if rng.random() < 0.6:
+                record[name] = rng.choice([True, False, None])
+        if rng.random() < 0.7:
+            record["latency_ms"] = rng.choice([0, 17, 1234.5, None])
+        if rng.random() < 0.3:
+            record["created_at"] = rng.choice(["2026-11-25T10:00:00Z", "2026-11-25 10:00:00+02:00"])
+        if rng.random() < 0.3:
+            record["metadata"] = rng.choice([{}, {"a": {"b": [1, {"c": 2}]}}, {"q": 'x":y'}])
+        if rng.random() < 0.2:
+            record["case_id"] = 'tab\there, quote " and \u00e9'
+        separators = rng.choice([(",", ":"), (", ", ": "), (",", " : ")])
+        variants.append(json.dumps(record, separators=separators).encode())
+    fast_hits = 0
+    for raw in variants:
+        obj = json.loads(raw)
+        slow, problems = validate_object(obj, "f", 1)
+        assert problems == [] and slow is not None
+        fast = _fast_record(raw, 1)
+        if fast is not None:
+            fast_hits += 1
+            assert fast.row() == slow.row(), raw
+    assert fast_hits > 100  # the fast path is taken for ordinary lines
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b'{"sample_id":"a","schema_valid":true,"safety_html_tailwind_compliant":true,'
+        b'"metadata":{"k":1,"k":2}}',
+        b'{"sample_id":"a","schema_valid":true,"safety_html_tailwind_compliant":true,'
+        b'"case_id":"x","case_id" :"y"}',
+        b'{"sample_id":"a","schema_valid":true,"safety_html_tailwind_compliant":true,'
+        b'"case_id":"a\\u0000"}',
+    ],
+)
+def test_fast_path_never_accepts_what_the_contract_rejects(raw: bytes) -> None:
+    from ai_gate.records import _fast_record
+
+    assert _fast_record(raw, 1) is None

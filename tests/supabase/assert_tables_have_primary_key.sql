@@ -3,6 +3,7 @@
 -- depends_on: {{ ref('ai_routing_telemetry') }}
 -- depends_on: {{ ref('ai_canary_decisions') }}
 -- depends_on: {{ ref('ai_rollback_drills') }}
+-- depends_on: {{ ref('ai_latency_daily_values') }}
 -- Every table the project creates has a primary key.
 
 with

@@ -1,0 +1,77 @@
+{{
+    config(
+        incremental_strategy='delete+insert',
+        unique_key=['hour_start', 'selected_provider'],
+        on_schema_change='append_new_columns',
+        indexes=[{'columns': ['rolled_up_until']}],
+    )
+}}
+
+-- Latency histogram per provider per complete UTC hour, with log-spaced buckets of
+-- bounded relative error (macros/latency). Each refresh recomputes the hours from
+-- `latency_rollup_lookback_hours` before the newest rolled-up hour up to the start of
+-- the current hour, so rows that arrive late within the lookback are counted.
+-- `rolled_up_until` is the refresh's cutoff: ai_latency_percentiles reads raw rows
+-- after it, so answers never lag the last refresh.
+
+with
+
+generations as (
+
+    select * from {{ source('product', 'ai_training_examples') }}
+
+),
+
+bounds as (
+
+    select
+        date_trunc('hour', now(), 'UTC') as rolled_up_until,
+        {% if is_incremental() -%}
+            coalesce(
+                (select max(hour_start) from {{ this }})
+                - interval '{{ var("latency_rollup_lookback_hours") }} hours',
+                '-infinity'::timestamptz
+            )
+        {%- else -%}
+            '-infinity'::timestamptz
+        {%- endif %} as refresh_from
+
+),
+
+bucketed as (
+
+    select
+        bounds.rolled_up_until,
+        generations.selected_provider,
+        date_trunc('hour', generations.created_at, 'UTC') as hour_start,
+        {{ latency_histogram_bucket('generations.latency_ms') }} as bucket
+    from generations
+    cross join bounds
+    where
+        generations.created_at >= date_trunc('hour', bounds.refresh_from, 'UTC')
+        and generations.created_at < bounds.rolled_up_until
+        and generations.selected_provider is not null
+        and generations.latency_ms is not null
+
+),
+
+histogram as (
+
+    select
+        hour_start,
+        selected_provider,
+        bucket,
+        rolled_up_until,
+        count(*) as requests
+    from bucketed
+    group by hour_start, selected_provider, bucket, rolled_up_until
+
+)
+
+select
+    hour_start,
+    selected_provider,
+    bucket,
+    requests,
+    rolled_up_until
+from histogram
