@@ -25,6 +25,7 @@ import yaml
 
 from . import (
     __version__,
+    bench,
     build,
     canary,
     daily,
@@ -505,6 +506,26 @@ def cmd_latency(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    database = connect_announced()
+    sizes = args.rows or [1_000_000]
+    if any(rows < 1000 for rows in sizes):
+        raise UsageError("ai-gate bench: --rows must be at least 1000")
+    build.build(database, sys.stderr)  # the eval tables the ingest benchmark writes to
+    info, results = bench.run_bench(database, sizes, args.runs, args.ingest_samples, sys.stderr)
+    markdown = bench.render_markdown(info, results)
+    sys.stdout.write(markdown)
+    if args.write_doc is not None:
+        text = args.write_doc.read_text(encoding="utf-8") if args.write_doc.exists() else ""
+        begin, end = "<!-- bench:results -->\n", "<!-- /bench:results -->"
+        if begin in text and end in text:
+            text = text.split(begin)[0] + begin + markdown + end + text.split(end, 1)[1]
+        else:
+            text += f"\n{begin}{markdown}{end}\n"
+        args.write_doc.write_text(text, encoding="utf-8")
+    return EXIT_OK
+
+
 def cmd_daily(args: argparse.Namespace) -> int:
     database = connect_announced()
     if args.report_dir is not None and not args.report_dir.is_dir():
@@ -832,6 +853,41 @@ def build_parser() -> Parser:
         help="exact percentile_cont (audit path) instead of the histograms",
     )
     p.add_argument("--json", action="store_true", help="print JSON")
+
+    p = add(
+        "bench",
+        cmd_bench,
+        "Benchmark: build telemetry tables of realistic width in bench schemas, time the "
+        "latency queries (checklist baseline side by side), the rollup refresh, eval "
+        "ingest and check --latest; print a Markdown table. Asserts nothing.",
+    )
+    p.add_argument(
+        "--rows",
+        type=integer,
+        action="append",
+        metavar="N",
+        help="table size; repeat for several (default 1000000)",
+    )
+    p.add_argument(
+        "--runs",
+        type=integer,
+        default=5,
+        metavar="N",
+        help="timed warm runs per query; the median is reported (default 5)",
+    )
+    p.add_argument(
+        "--ingest-samples",
+        type=integer,
+        default=200_000,
+        metavar="N",
+        help="eval samples for the ingest benchmark (0 skips it)",
+    )
+    p.add_argument(
+        "--write-doc",
+        type=Path,
+        metavar="PATH",
+        help="also write the table into PATH between bench:results markers",
+    )
 
     p = add(
         "exec",

@@ -25,7 +25,7 @@ from psycopg.rows import dict_row
 
 from .database import Database
 from .errors import InputRejected, NotBuilt, RuntimeFailure
-from .records import SAMPLE_COLUMNS, Problem, Record, read_records
+from .records import SAMPLE_COLUMNS, SAMPLE_COPY_TYPES, Problem, Record, read_records
 
 RUN_TYPES = ("offline", "canary", "scheduled")
 TERMINAL_STATUSES = ("passed", "failed", "aborted")
@@ -351,7 +351,7 @@ def _ingest(
     problems: list[Problem] = []
     problem_count = 0
     columns = sql.SQL(", ").join(sql.Identifier(name) for name in ("run_id", *SAMPLE_COLUMNS))
-    copy_statement = sql.SQL("copy {} ({}) from stdin").format(
+    copy_statement = sql.SQL("copy {} ({}) from stdin (format binary)").format(
         _relation(database, "ai_eval_samples"), columns
     )
     show_progress = progress is not None and progress.isatty()
@@ -388,6 +388,7 @@ def _ingest(
                     return False
                 records = 0
                 with conn.cursor() as cur, cur.copy(copy_statement) as copy:
+                    copy.set_types(["text", *SAMPLE_COPY_TYPES])
                     for item in read_records(options.path, label):
                         if isinstance(item, Problem):
                             problem_count += 1

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 import msgspec
+from psycopg.types.json import Jsonb
 
 REQUIRED_BOOLEANS = ("schema_valid", "safety_html_tailwind_compliant")
 OPTIONAL_BOOLEANS = (
@@ -60,6 +61,26 @@ SAMPLE_COLUMNS = (
     "created_at",
     "metadata",
 )
+# PostgreSQL types of SAMPLE_COLUMNS, for binary COPY (about 2.5 times cheaper per row
+# on the client than text COPY, which matters at hundreds of thousands of rows/s).
+SAMPLE_COPY_TYPES = (
+    "text",
+    "int4",
+    "text",
+    "bool",
+    "bool",
+    "bool",
+    "bool",
+    "bool",
+    "bool",
+    "float8",
+    "text",
+    "text",
+    "text",
+    "text",
+    "timestamptz",
+    "jsonb",
+)
 MAX_SAMPLE_ID_LENGTH = 512
 
 
@@ -77,7 +98,7 @@ class Problem:
 
 class Record:
     """One valid record: its line and its ai_eval_samples row (SAMPLE_COLUMNS order,
-    metadata as JSON text). Slotted and tuple-backed: ingest builds one per line."""
+    metadata wrapped as Jsonb). Slotted and tuple-backed: ingest builds one per line."""
 
     __slots__ = ("_row", "line_number")
 
@@ -103,7 +124,7 @@ def _row_from_values(line_number: int, values: dict[str, object]) -> tuple[objec
         line_number
         if name == "line_number"
         else (
-            (None if metadata is None else json.dumps(metadata, ensure_ascii=False))
+            (None if metadata is None else Jsonb(metadata))
             if name == "metadata"
             else values.get(name)
         )
@@ -199,7 +220,7 @@ def _fast_record(raw: bytes, line_number: int) -> Record | None:
         if values[13] is None:
             return None
     if metadata is not _UNSET and metadata is not None:
-        values[14] = json.dumps(metadata, ensure_ascii=False)
+        values[14] = Jsonb(metadata)
     row = [None if value is _UNSET else value for value in values]
     row.insert(1, line_number)
     return Record(line_number, tuple(row))

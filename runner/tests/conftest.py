@@ -9,8 +9,10 @@ TEMPLATE), so tests never see each other's rows.
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -87,16 +89,19 @@ def clean_environ() -> dict[str, str]:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server() -> Iterator[Server]:
     if any(os.environ.get(name) for name in CONNECTION_VARS):
         yield Server(resolve_database(), None)
         return
-    directory = tmp_path_factory.mktemp("embedded-pg")
+    # Not under pytest's basetemp: pytest deletes old basetemp folders when another
+    # session of the same user starts, and a server whose data folder vanishes dies.
+    directory = Path(tempfile.mkdtemp(prefix="ai-gate-test-pg-"))
     admin = start_embedded(directory)
     try:
         yield Server(admin, directory)
     finally:
         stop_embedded(directory)
+        shutil.rmtree(directory, ignore_errors=True)
 
 
 def create_supabase_roles(server: Server) -> None:

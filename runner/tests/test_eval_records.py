@@ -152,6 +152,12 @@ def test_the_published_schema_matches_the_validator() -> None:
     assert schema["additionalProperties"] is False
 
 
+def unwrap(row: tuple) -> tuple:
+    from psycopg.types.json import Jsonb
+
+    return tuple(value.obj if isinstance(value, Jsonb) else value for value in row)
+
+
 def test_fast_path_and_slow_path_agree_on_valid_lines(tmp_path: Path) -> None:
     """The fast path (msgspec) must give the row the precise path gives, and must
     hand anything it is not sure about to the precise path."""
@@ -188,7 +194,7 @@ def test_fast_path_and_slow_path_agree_on_valid_lines(tmp_path: Path) -> None:
         fast = _fast_record(raw, 1)
         if fast is not None:
             fast_hits += 1
-            assert fast.row() == slow.row(), raw
+            assert unwrap(fast.row()) == unwrap(slow.row()), raw
     assert fast_hits > 100  # the fast path is taken for ordinary lines
 
 

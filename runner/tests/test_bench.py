@@ -1,0 +1,41 @@
+"""The benchmark works end to end at a small size (its numbers are not asserted)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import ClonedDatabase
+
+
+def test_bench_runs_at_a_small_size(built_db: ClonedDatabase, tmp_path: Path) -> None:
+    document = tmp_path / "benchmarks.md"
+    document.write_text("# Benchmarks\n\n<!-- bench:results -->\nold\n<!-- /bench:results -->\n")
+    result = built_db.cli(
+        "bench",
+        "--rows",
+        "2000",
+        "--runs",
+        "1",
+        "--ingest-samples",
+        "1000",
+        "--write-doc",
+        str(document),
+    )
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    for text in (
+        "baseline: percentile_cont over raw, checklist indexes, 90 d",
+        "ai_latency_percentiles, 90 d",
+        "ai_latency_percentiles_exact, 90 d",
+        "incremental refresh after one new day",
+        "Accuracy at 2,000 rows",
+        "Eval ingest: 1,000 samples",
+        "PostgreSQL ",
+    ):
+        assert text in result.stdout
+    written = document.read_text()
+    assert "old" not in written and "ai_latency_percentiles, 7 d" in written
+    assert written.startswith("# Benchmarks\n")
+
+
+def test_bench_refuses_tiny_sizes(built_db: ClonedDatabase) -> None:
+    assert built_db.cli("bench", "--rows", "10").returncode == 64
