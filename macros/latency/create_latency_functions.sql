@@ -72,14 +72,11 @@ begin
             r.selected_provider,
             {{ latency_histogram_bucket('r.latency_ms') }},
             count(*)
-        from {{ raw }} as r
-        where
-            r.selected_provider is not null
-            and r.latency_ms is not null
-            and (
-                (r.created_at >= since and r.created_at < hours_from)
-                or (r.created_at >= hours_to and r.created_at < until)
-            )
+        from (
+            {{ raw_latency_rows(raw, 'since', 'hours_from') }}
+            union all
+            {{ raw_latency_rows(raw, 'hours_to', 'until') }}
+        ) as r
         group by 1, 2
     ) as parts
     group by 1, 2;
@@ -145,14 +142,11 @@ begin
         where v.day >= days_from and v.day < days_to
         union all
         select r.selected_provider, r.latency_ms::double precision, count(*)
-        from {{ raw }} as r
-        where
-            r.selected_provider is not null
-            and r.latency_ms is not null
-            and (
-                (r.created_at >= since and r.created_at < days_from)
-                or (r.created_at >= days_to and r.created_at < until)
-            )
+        from (
+            {{ raw_latency_rows(raw, 'since', 'days_from') }}
+            union all
+            {{ raw_latency_rows(raw, 'days_to', 'until') }}
+        ) as r
         group by 1, 2
     )
     {{ latency_weighted_percentiles('weighted') }};

@@ -27,5 +27,6 @@ select
     cast(null as timestamptz) as finished_at,
     cast(null as text) as source_file,
     cast(null as text) as source_sha256,
-    cast(null as jsonb) as metadata
+    cast(null as jsonb) as metadata,
+    cast(null as jsonb) as verdict
 where false

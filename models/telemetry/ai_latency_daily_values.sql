@@ -15,12 +15,6 @@
 
 with
 
-generations as (
-
-    select * from {{ source('product', 'ai_training_examples') }}
-
-),
-
 bounds as (
 
     select
@@ -37,6 +31,17 @@ bounds as (
 
 ),
 
+-- one index range per provider (macros/latency/raw_latency_rows.sql)
+generations as (
+
+    {{ raw_latency_rows(
+        source('product', 'ai_training_examples'),
+        "(select date_trunc('day', refresh_from, 'UTC') from bounds)",
+        "(select rolled_up_until from bounds)"
+    ) }}
+
+),
+
 days as (
 
     select
@@ -46,11 +51,6 @@ days as (
         date_trunc('day', generations.created_at, 'UTC') as day
     from generations
     cross join bounds
-    where
-        generations.created_at >= date_trunc('day', bounds.refresh_from, 'UTC')
-        and generations.created_at < bounds.rolled_up_until
-        and generations.selected_provider is not null
-        and generations.latency_ms is not null
 
 ),
 

@@ -16,12 +16,6 @@
 
 with
 
-generations as (
-
-    select * from {{ source('product', 'ai_training_examples') }}
-
-),
-
 bounds as (
 
     select
@@ -38,6 +32,17 @@ bounds as (
 
 ),
 
+-- one index range per provider (macros/latency/raw_latency_rows.sql)
+generations as (
+
+    {{ raw_latency_rows(
+        source('product', 'ai_training_examples'),
+        "(select date_trunc('hour', refresh_from, 'UTC') from bounds)",
+        "(select rolled_up_until from bounds)"
+    ) }}
+
+),
+
 bucketed as (
 
     select
@@ -47,11 +52,6 @@ bucketed as (
         {{ latency_histogram_bucket('generations.latency_ms') }} as bucket
     from generations
     cross join bounds
-    where
-        generations.created_at >= date_trunc('hour', bounds.refresh_from, 'UTC')
-        and generations.created_at < bounds.rolled_up_until
-        and generations.selected_provider is not null
-        and generations.latency_ms is not null
 
 ),
 

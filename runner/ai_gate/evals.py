@@ -457,7 +457,9 @@ def _duplicate_sample_ids(path: Path, label: str) -> tuple[list[Problem], int]:
 
 
 def _judge(database: Database, run_id: str) -> EvalReport:
-    """Record the terminal status the gate results imply; `aborted` if that fails."""
+    """Record the terminal status the gate results imply, with a snapshot of the
+    summary and gate rows it was decided from (so `check` reads one row); `aborted`
+    if that fails."""
     try:
         with database.connect() as conn, conn.transaction():
             run = conn.execute(
@@ -467,21 +469,16 @@ def _judge(database: Database, run_id: str) -> EvalReport:
                 (run_id,),
             ).fetchone()
             assert run is not None
-            counts = conn.execute(
-                sql.SQL(
-                    "select count(*) filter (where status = 'failed'),"
-                    " count(*) filter (where status = 'skipped') from {} where run_id = %s"
-                ).format(_relation(database, "ai_eval_gate_results")),
-                (run_id,),
-            ).fetchone()
-            assert counts is not None
-            failed, skipped = counts
+            summary, gates = _summary_and_gates(conn, database, run_id)
+            failed = any(gate["status"] == "failed" for gate in gates)
+            skipped = any(gate["status"] == "skipped" for gate in gates)
             status = "failed" if failed or (run[0] and skipped) else "passed"
             conn.execute(
                 sql.SQL(
-                    "update {} set status = %s, finished_at = clock_timestamp() where run_id = %s"
+                    "update {} set status = %s, finished_at = clock_timestamp(), verdict = %s"
+                    " where run_id = %s"
                 ).format(_relation(database, "ai_eval_runs")),
-                (status, run_id),
+                (status, json.dumps({"summary": summary, "gates": gates}), run_id),
             )
     except (psycopg.Error, KeyboardInterrupt) as exc:
         _abort(database, run_id, exc)
@@ -489,6 +486,35 @@ def _judge(database: Database, run_id: str) -> EvalReport:
             raise
         raise RuntimeFailure(f"judging run {run_id} failed; it is marked aborted: {exc}") from exc
     return load_report(database, run_id)
+
+
+def _summary_and_gates(
+    conn: psycopg.Connection, database: Database, run_id: str
+) -> tuple[dict[str, object], list[dict[str, object]]]:
+    """One run's summary row and gate rows, from the dbt views, as JSON-ready dicts.
+    The gate view is computed from the summary row, so it is computed once here."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            sql.SQL("select * from {} where run_id = %s").format(
+                _relation(database, "ai_eval_run_summary_v1")
+            ),
+            (run_id,),
+        )
+        summary = cur.fetchone() or {}
+        cur.execute(
+            sql.SQL(
+                "select gate, metric, comparator, threshold, observed, status from {}"
+                " where run_id = %s order by gate"
+            ).format(_relation(database, "ai_eval_gate_results")),
+            (run_id,),
+        )
+        gates = [{**gate, "threshold": float(gate["threshold"])} for gate in cur.fetchall()]
+    keep = (
+        "sample_count",
+        *(f"{metric}{suffix}" for metric in METRICS for suffix in ("", "_count")),
+        *(f"{m}_ci_{bound}" for m in RATE_METRICS for bound in ("low", "high")),
+    )
+    return {key: summary.get(key) for key in keep}, gates
 
 
 def _abort(database: Database, run_id: str, exc: BaseException) -> None:
@@ -529,57 +555,58 @@ def latest_run_id(database: Database, environment: str | None) -> str:
 
 
 def load_report(database: Database, run_id: str) -> EvalReport:
-    with database.connect() as conn, conn.cursor(row_factory=dict_row) as cur:
+    """A run's verdict: from the snapshot stored when it was judged, else (a run not
+    judged yet, or aborted) computed from the views."""
+    with database.connect() as conn:
         try:
-            cur.execute(
-                sql.SQL(
-                    "select runs.*, summary.* from {} as runs join {} as summary using (run_id)"
-                    " where run_id = %s"
-                ).format(
-                    _relation(database, "ai_eval_runs"),
-                    _relation(database, "ai_eval_run_summary_v1"),
-                ),
-                (run_id,),
-            )
-            row = cur.fetchone()
-            if row is None:
-                raise InputRejected(f"no evaluation run {run_id!r}")
-            cur.execute(
-                sql.SQL(
-                    "select gate, metric, comparator, threshold, observed, status from {}"
-                    " where run_id = %s order by gate"
-                ).format(_relation(database, "ai_eval_gate_results")),
-                (run_id,),
-            )
-            gates = [
-                GateResult(
-                    g["gate"],
-                    g["metric"],
-                    g["comparator"],
-                    float(g["threshold"]),
-                    g["observed"],
-                    g["status"],
+            with conn.cursor(row_factory=dict_row) as cur:
+                cur.execute(
+                    sql.SQL("select * from {} where run_id = %s").format(
+                        _relation(database, "ai_eval_runs")
+                    ),
+                    (run_id,),
                 )
-                for g in cur.fetchall()
-            ]
+                run = cur.fetchone()
+            if run is None:
+                raise InputRejected(f"no evaluation run {run_id!r}")
+            verdict = run.get("verdict")
+            if verdict:
+                summary, gates = verdict["summary"], verdict["gates"]
+            else:
+                summary, gates = _summary_and_gates(conn, database, run_id)
         except psycopg.errors.UndefinedTable as exc:
             raise _not_built(database, exc) from exc
-    gates.sort(key=lambda gate: (METRICS.index(gate.metric), gate.gate))
+    results = sorted(
+        (
+            GateResult(
+                g["gate"],
+                g["metric"],
+                g["comparator"],
+                float(g["threshold"]),
+                g["observed"],
+                g["status"],
+            )
+            for g in gates
+        ),
+        key=lambda gate: (METRICS.index(gate.metric), gate.gate),
+    )
     return EvalReport(
-        run_id=row["run_id"],
-        status=row["status"],
-        environment=row["environment"],
-        run_type=row["run_type"],
-        strict=row["strict"],
-        sample_count=int(row["sample_count"]),
-        metrics={metric: row[metric] for metric in METRICS},
-        metric_counts={metric: int(row[f"{metric}_count"]) for metric in METRICS},
-        intervals={m: (row[f"{m}_ci_low"], row[f"{m}_ci_high"]) for m in RATE_METRICS},
-        gates=gates,
-        thresholds={k: (None if v is None else float(v)) for k, v in row["thresholds"].items()},
-        source_file=row["source_file"],
-        source_sha256=row["source_sha256"],
-        started_at=row["started_at"].isoformat(),
-        finished_at=row["finished_at"].isoformat() if row["finished_at"] else None,
-        metadata=dict(row["metadata"] or {}),
+        run_id=run["run_id"],
+        status=run["status"],
+        environment=run["environment"],
+        run_type=run["run_type"],
+        strict=run["strict"],
+        sample_count=int(summary.get("sample_count") or 0),
+        metrics={metric: summary.get(metric) for metric in METRICS},
+        metric_counts={metric: int(summary.get(f"{metric}_count") or 0) for metric in METRICS},
+        intervals={
+            m: (summary.get(f"{m}_ci_low"), summary.get(f"{m}_ci_high")) for m in RATE_METRICS
+        },
+        gates=results,
+        thresholds={k: (None if v is None else float(v)) for k, v in run["thresholds"].items()},
+        source_file=run["source_file"],
+        source_sha256=run["source_sha256"],
+        started_at=run["started_at"].isoformat(),
+        finished_at=run["finished_at"].isoformat() if run["finished_at"] else None,
+        metadata=dict(run["metadata"] or {}),
     )

@@ -1,0 +1,48 @@
+{#-
+    Rows of the raw telemetry table with a provider and a latency and created_at in
+    [start, end), read as one index range per provider: the providers come from a
+    loose index scan (a few index probes), then each provider's range is an
+    index-only scan of (selected_provider, created_at desc) include (latency_ms). A
+    plain created_at range across providers cannot use that index before PostgreSQL
+    18's skip scan, and would read the whole table.
+-#}
+{% macro raw_latency_rows(relation, start, end) %}
+    select
+        scanned.selected_provider,
+        scanned.created_at,
+        scanned.latency_ms
+    from (
+        with recursive providers (provider) as (
+            (
+                select raw_first.selected_provider
+                from {{ relation }} as raw_first
+                where raw_first.selected_provider is not null
+                order by raw_first.selected_provider
+                limit 1
+            )
+            union all
+            select (
+                select raw_next.selected_provider
+                from {{ relation }} as raw_next
+                where raw_next.selected_provider > providers.provider
+                order by raw_next.selected_provider
+                limit 1
+            )
+            from providers
+            where providers.provider is not null
+        )
+        select provider from providers where provider is not null
+    ) as provider_list
+    cross join lateral (
+        select
+            raw_rows.selected_provider,
+            raw_rows.created_at,
+            raw_rows.latency_ms
+        from {{ relation }} as raw_rows
+        where
+            raw_rows.selected_provider = provider_list.provider
+            and raw_rows.created_at >= ({{ start }})
+            and raw_rows.created_at < ({{ end }})
+            and raw_rows.latency_ms is not null
+    ) as scanned
+{%- endmacro %}
