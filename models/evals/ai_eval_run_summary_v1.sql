@@ -3,14 +3,7 @@
 -- beside each, the count it was computed from and its 95% Wilson interval.
 -- p95_latency_ms is percentile_cont(0.95) over the non-null latencies.
 
-{%- set rates = [
-    ('schema_valid_rate', 'schema_valid'),
-    ('patch_apply_success', 'patch_apply_success'),
-    ('edit_after_generate_rate', 'edit_after_generate'),
-    ('publish_conversion_proxy', 'publish_conversion'),
-    ('safety_html_tailwind_compliance', 'safety_html_tailwind_compliant'),
-    ('fallback_rate', 'fallback_used'),
-] %}
+{%- set rates = eval_rate_metrics() %}
 
 with
 

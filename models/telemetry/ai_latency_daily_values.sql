@@ -19,15 +19,7 @@ bounds as (
 
     select
         date_trunc('hour', now(), 'UTC') as rolled_up_until,
-        {% if is_incremental() -%}
-            coalesce(
-                (select max(day) from {{ this }})
-                - interval '{{ var("latency_rollup_lookback_hours") }} hours',
-                '-infinity'::timestamptz
-            )
-        {%- else -%}
-            '-infinity'::timestamptz
-        {%- endif %} as refresh_from
+        {{ latency_rollup_refresh_from('day') }} as refresh_from
 
 ),
 

@@ -1,14 +1,7 @@
 -- The summary view agrees with an independent recomputation from the raw samples
 -- within ±0.001 for every metric, and exactly for every count.
 
-{%- set rates = [
-    ('schema_valid_rate', 'schema_valid'),
-    ('patch_apply_success', 'patch_apply_success'),
-    ('edit_after_generate_rate', 'edit_after_generate'),
-    ('publish_conversion_proxy', 'publish_conversion'),
-    ('safety_html_tailwind_compliance', 'safety_html_tailwind_compliant'),
-    ('fallback_rate', 'fallback_used'),
-] %}
+{%- set rates = eval_rate_metrics() %}
 
 with
 
