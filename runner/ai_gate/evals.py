@@ -297,17 +297,24 @@ def replace_reused(report: EvalReport) -> EvalReport:
     return replace(report, reused=True)
 
 
+def _fetch_run(
+    conn: psycopg.Connection, database: Database, run_id: str
+) -> dict[str, object] | None:
+    """The ai_eval_runs row of one run, or None."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            sql.SQL("select * from {} where run_id = %s").format(
+                _relation(database, "ai_eval_runs")
+            ),
+            (run_id,),
+        )
+        return cur.fetchone()
+
+
 def _existing_run(database: Database, run_id: str) -> dict[str, object] | None:
     with database.connect() as conn:
         try:
-            with conn.cursor(row_factory=dict_row) as cur:
-                cur.execute(
-                    sql.SQL("select * from {} where run_id = %s").format(
-                        _relation(database, "ai_eval_runs")
-                    ),
-                    (run_id,),
-                )
-                return cur.fetchone()
+            return _fetch_run(conn, database, run_id)
         except psycopg.errors.UndefinedTable as exc:
             raise _not_built(database, exc) from exc
 
@@ -559,14 +566,7 @@ def load_report(database: Database, run_id: str) -> EvalReport:
     judged yet, or aborted) computed from the views."""
     with database.connect() as conn:
         try:
-            with conn.cursor(row_factory=dict_row) as cur:
-                cur.execute(
-                    sql.SQL("select * from {} where run_id = %s").format(
-                        _relation(database, "ai_eval_runs")
-                    ),
-                    (run_id,),
-                )
-                run = cur.fetchone()
+            run = _fetch_run(conn, database, run_id)
             if run is None:
                 raise InputRejected(f"no evaluation run {run_id!r}")
             verdict = run.get("verdict")
