@@ -44,5 +44,6 @@
             and raw_rows.created_at >= ({{ start }})
             and raw_rows.created_at < ({{ end }})
             and raw_rows.latency_ms is not null
+        offset 0  -- keeps one index range per provider (not flattened into a join)
     ) as scanned
 {%- endmacro %}

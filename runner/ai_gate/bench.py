@@ -25,6 +25,7 @@ import json
 import os
 import platform
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -56,6 +57,76 @@ BASELINE_QUERY = (
 )
 
 
+ROLLUPS = (
+    "ai_latency_hourly_histogram",
+    "ai_latency_daily_histogram",
+    "ai_latency_cumulative_histogram",
+)
+# Rows spread over `span` from `start`, with the load's distributions: a new day (1/90
+# of the table) after the rollups' cutoff, or late rows in already rolled-up hours.
+NEW_ROWS = (
+    "insert into {table} (created_at, generation, request_id, requested_provider,"
+    " selected_provider, route_strategy, fallback_used, latency_ms)"
+    " select %s::timestamptz + random() * %s::interval,"
+    " jsonb_build_object('html', repeat(md5(i::text), 28)), '{prefix}-' || i,"
+    " p, p, 'weighted', false,"
+    " greatest(1, exp(case p when 'custom' then 8.55 else 8.41 end"
+    " + case p when 'custom' then 0.6 else 0.5 end"
+    " * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())))::int"
+    " from (select i, case when random() < 0.9 then 'openai' else 'custom' end as p"
+    " from generate_series(1, %s) as i) as draws"
+)
+SQL_STATUS = re.compile(r"SQL status: .* in (\d+\.\d+) seconds")
+
+
+@dataclass
+class RollupRun:
+    node_ms: float  # dbt's node execution times: statements plus dbt's own per-model work
+    statement_ms: float  # the statements dbt sent for the models, from its debug log
+    wall_s: float  # the whole `dbt run` process, start-up and parsing included
+
+
+def _run_rollups(database: Database, schema: str, cutoff: str | None, log: TextIO) -> RollupRun:
+    dbt_vars: dict[str, object] = {"product_schema": schema}
+    if cutoff is not None:
+        dbt_vars["latency_rollup_cutoff"] = cutoff
+    with tempfile.TemporaryDirectory() as log_dir:
+        start = time.perf_counter()
+        done = run_dbt(
+            database,
+            [
+                "run",
+                "--select",
+                "telemetry",
+                "--vars",
+                json.dumps(dbt_vars),
+                "--log-path",
+                log_dir,
+                "--log-level-file",
+                "debug",
+                *(["--full-refresh"] if cutoff is not None else []),
+            ],
+            stream=log,
+        )
+        wall = time.perf_counter() - start
+        assert isinstance(done, DbtResult) and done.ok, done
+        text = (Path(log_dir) / "dbt.log").read_text()
+    # only the models' statements: from each model's start to its end
+    statement_s = 0.0
+    inside = False
+    for line in text.splitlines():
+        if "Began running node model." in line:
+            inside = True
+        elif "Finished running node model." in line:
+            inside = False
+        elif inside:
+            match = SQL_STATUS.search(line)
+            if match:
+                statement_s += float(match.group(1))
+    node_ms = _node_ms(project_dir() / "target" / "run_results.json")
+    return RollupRun(node_ms, statement_s * 1000, wall)
+
+
 @dataclass
 class Timing:
     name: str
@@ -71,8 +142,8 @@ class SizeResult:
     load_seconds: float
     table_size: str
     timings: list[Timing] = field(default_factory=list)
-    refresh_sql_ms: float = 0.0
-    refresh_wall_s: float = 0.0
+    refresh: RollupRun | None = None
+    late_refresh: RollupRun | None = None
     full_build_sql_ms: float = 0.0
     ingest_samples: int = 0
     ingest_per_second: float = 0.0
@@ -216,18 +287,42 @@ def run_bench(
         result.timings.append(
             Timing("exact over raw with the covering index, 90 d", median, first, runs)
         )
-        # Rollups, built by dbt into the bench schema from the bench table.
+        # Rollups, built by dbt into the bench schema from the bench table, up to the
+        # hour the loaded data ends (a day ago); then a new day of rows arrives after
+        # that cutoff and the incremental refresh is timed; then rows arrive late
+        # (in already rolled-up hours within the lookback) and it is timed again.
         bench_db = Database(database.params, database.source, database.embedded_dir, schema)
-        dbt_vars = json.dumps({"product_schema": schema})
+        with database.connect() as conn:
+            cutoff = conn.execute(
+                "select date_trunc('hour', now() - interval '1 day')::text"
+            ).fetchone()[0]  # type: ignore[index]
         start = time.perf_counter()
-        built = run_dbt(bench_db, ["run", "--select", "telemetry", "--vars", dbt_vars], stream=log)
-        assert isinstance(built, DbtResult) and built.ok, built
-        result.full_build_sql_ms = _node_ms(project_dir() / "target" / "run_results.json")
+        built = _run_rollups(bench_db, schema, cutoff, log)
+        result.full_build_sql_ms = built.node_ms
         log.write(f"bench: rollups built in {time.perf_counter() - start:.1f}s\n")
         with database.connect(autocommit=True) as conn:
-            conn.execute(f'vacuum analyze "{schema}".ai_latency_hourly_histogram')
-            conn.execute(f'vacuum analyze "{schema}".ai_latency_daily_histogram')
-            conn.execute(f'vacuum analyze "{schema}".ai_latency_daily_values')
+            for rollup in ROLLUPS:
+                conn.execute(f'vacuum analyze "{schema}".{rollup}')
+            conn.execute("select setseed(0.7)")
+            conn.execute(
+                NEW_ROWS.format(table=table, prefix="new"),
+                (cutoff, "23 hours", max(1, rows // 90)),
+            )
+            conn.execute(f"analyze {table}")
+        result.refresh = _run_rollups(bench_db, schema, None, log)
+        with database.connect(autocommit=True) as conn:
+            conn.execute("select setseed(0.8)")
+            # late: in the 5 rolled-up hours before the current hour (within the lookback)
+            late_start = conn.execute(
+                "select date_trunc('hour', now()) - interval '5 hours'"
+            ).fetchone()[0]  # type: ignore[index]
+            conn.execute(
+                NEW_ROWS.format(table=table, prefix="late"),
+                (late_start, "5 hours", max(1, rows // 90 // 24 * 5)),
+            )
+            conn.execute(f"analyze {table}")
+        result.late_refresh = _run_rollups(bench_db, schema, None, log)
+        # The queries, with the current day's rows in the hourly rollup as in production.
         for label, function, window in (
             ("ai_latency_percentiles, 90 d", "ai_latency_percentiles", "90 days"),
             ("ai_latency_percentiles, 7 d", "ai_latency_percentiles", "7 days"),
@@ -256,29 +351,6 @@ def run_bench(
                 f"{provider or '(all)'}: p95 {p95:,.1f} vs exact "
                 f"{exact[provider]:,.1f} ms ({error:.2f}% off)"
             )
-        # One new day of rows, then the incremental refresh.
-        with database.connect(autocommit=True) as conn:
-            conn.execute("select setseed(0.7)")
-            conn.execute(
-                f"insert into {table} (created_at, generation, request_id, requested_provider,"
-                " selected_provider, route_strategy, fallback_used, latency_ms)"
-                " select date_trunc('hour', now()) - random() * interval '23 hours',"
-                " jsonb_build_object('html', repeat(md5(i::text), 28)), 'new-' || i,"
-                " p, p, 'weighted', false,"
-                " greatest(1, exp(8.41 + 0.5 * sqrt(-2 * ln(1 - random()))"
-                " * cos(2 * pi() * random())))::int"
-                " from (select i, case when random() < 0.9 then 'openai' else 'custom' end as p"
-                " from generate_series(1, %s) as i) as draws",
-                (max(1, rows // 90),),
-            )
-            conn.execute(f"analyze {table}")
-        start = time.perf_counter()
-        refreshed = run_dbt(
-            bench_db, ["run", "--select", "telemetry", "--vars", dbt_vars], stream=log
-        )
-        result.refresh_wall_s = time.perf_counter() - start
-        assert isinstance(refreshed, DbtResult) and refreshed.ok, refreshed
-        result.refresh_sql_ms = _node_ms(project_dir() / "target" / "run_results.json")
         results.append(result)
     if results and ingest_samples:
         rate, rss, check_ms = _bench_ingest(database, ingest_samples, runs, log)
@@ -378,14 +450,24 @@ def render_markdown(info: dict[str, str], results: list[SizeResult]) -> str:
             for r in results
         ]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    for label, attribute in (
+        ("one new day", "refresh"),
+        ("late rows (5 h of rows in rolled-up hours)", "late_refresh"),
+    ):
+        runs_of = [getattr(r, attribute) for r in results]
+        lines.append(
+            f"| incremental refresh, {label}: SQL statements | "
+            + " | ".join(f"{run.statement_ms:,.0f} ms" for run in runs_of)
+            + " |"
+        )
+        lines.append(
+            f"| incremental refresh, {label}: dbt node times | "
+            + " | ".join(f"{run.node_ms:,.0f} ms" for run in runs_of)
+            + " |"
+        )
     lines.append(
-        "| incremental refresh after one new day: SQL (dbt node times) | "
-        + " | ".join(f"{r.refresh_sql_ms:,.0f} ms" for r in results)
-        + " |"
-    )
-    lines.append(
-        "| incremental refresh: whole `dbt run` process | "
-        + " | ".join(f"{r.refresh_wall_s:,.1f} s" for r in results)
+        "| incremental refresh, one new day: whole `dbt run` process | "
+        + " | ".join(f"{r.refresh.wall_s:,.1f} s" for r in results)  # type: ignore[union-attr]
         + " |"
     )
     lines.append(

@@ -123,6 +123,60 @@ def test_late_rows_are_taken_in_by_the_next_refresh(built_db: ClonedDatabase) ->
         " selected_provider) where h.n <> r.n"
     )
     assert mismatched == []
+    # ... and every rollup built on it agrees: the daily histogram per (day, provider),
+    # the prefix sums per stored day (late rows in the same hour as the previous
+    # refresh reach both through `refreshed_at`).
+    assert rollups_disagree_with_raw(built_db) == []
+    for got, want in compare(built_db, "interval '3 days'", "ai_latency_percentiles_exact"):
+        assert got[1] == want[1]
+        assert got[4] == pytest.approx(want[4], rel=1e-9, abs=1e-9)
+
+
+def rollups_disagree_with_raw(db: ClonedDatabase) -> list[tuple]:
+    daily = db.execute(
+        "select d.day, d.selected_provider from (select day, selected_provider,"
+        " sum(requests) n from ai_latency_daily_histogram group by 1, 2) d"
+        " full join (select date_trunc('day', created_at, 'UTC') as day, selected_provider,"
+        " count(*) n from ai_training_examples where created_at < ("
+        " select max(rolled_up_until) from ai_latency_daily_histogram) group by 1, 2) r"
+        " using (day, selected_provider) where d.n is distinct from r.n"
+    )
+    cumulative = db.execute(
+        "select c.day, c.selected_provider, c.bucket from ai_latency_cumulative_histogram c"
+        " where c.requests_before <> (select sum(d.requests) from ai_latency_daily_histogram d"
+        " where d.day < c.day and d.selected_provider = c.selected_provider"
+        " and d.bucket = c.bucket)"
+    )
+    return daily + cumulative
+
+
+def test_exact_path_stays_exact_when_only_the_hourly_rollup_is_refreshed(
+    built_db: ClonedDatabase,
+) -> None:
+    load_generations(built_db, rows=20_000, days=4)
+    refresh(built_db)
+    # Late rows on yesterday, a whole day in the daily rollups (a 72-hour lookback
+    # reaches them at any time of day).
+    built_db.execute(
+        "insert into ai_training_examples (created_at, selected_provider, latency_ms)"
+        " select date_trunc('day', now(), 'UTC') - interval '14 hours' + interval '7 minutes',"
+        " 'openai', 1000 + i from generate_series(1, 400) as i"
+    )
+    result = built_db.cli(
+        "build",
+        "--select",
+        "ai_latency_hourly_histogram",
+        "--vars",
+        "{latency_rollup_lookback_hours: 72}",
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The daily rollups now lag the hourly one; the exact path notices and counts
+    # whole days from the hourly rows, so it stays exact.
+    for window in ("interval '3 days'", "interval '4 days'"):
+        for got, want in compare(built_db, window, "ai_latency_percentiles_exact"):
+            assert got[1] == want[1]
+            for index in (2, 3, 4):
+                assert got[index] == pytest.approx(want[index], rel=1e-9, abs=1e-9)
 
 
 def compare_loose(db: ClonedDatabase, window: str) -> list[tuple]:

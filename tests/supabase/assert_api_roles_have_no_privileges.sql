@@ -3,7 +3,7 @@
 -- depends_on: {{ ref('ai_routing_telemetry') }}
 -- depends_on: {{ ref('ai_canary_decisions') }}
 -- depends_on: {{ ref('ai_rollback_drills') }}
--- depends_on: {{ ref('ai_latency_daily_values') }}
+-- depends_on: {{ ref('ai_latency_cumulative_histogram') }}
 {%- set api_roles_array = '{' ~ var('supabase_api_roles') | join(',') ~ '}' %}
 -- Supabase's API roles (var supabase_api_roles) hold no privilege on any project
 -- relation. Roles that do not exist on this server are skipped.

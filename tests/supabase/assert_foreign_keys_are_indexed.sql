@@ -3,7 +3,7 @@
 -- depends_on: {{ ref('ai_routing_telemetry') }}
 -- depends_on: {{ ref('ai_canary_decisions') }}
 -- depends_on: {{ ref('ai_rollback_drills') }}
--- depends_on: {{ ref('ai_latency_daily_values') }}
+-- depends_on: {{ ref('ai_latency_cumulative_histogram') }}
 -- Every foreign key on a project table has an index whose leading columns are the
 -- key's columns, so deletes on the parent and joins do not scan the child.
 

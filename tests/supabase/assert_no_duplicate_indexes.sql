@@ -3,7 +3,7 @@
 -- depends_on: {{ ref('ai_routing_telemetry') }}
 -- depends_on: {{ ref('ai_canary_decisions') }}
 -- depends_on: {{ ref('ai_rollback_drills') }}
--- depends_on: {{ ref('ai_latency_daily_values') }}
+-- depends_on: {{ ref('ai_latency_cumulative_histogram') }}
 -- No project table has two indexes over the same columns, operator classes,
 -- expressions and predicate: the second costs writes and buys nothing.
 

@@ -3,7 +3,7 @@
 -- depends_on: {{ ref('ai_routing_telemetry') }}
 -- depends_on: {{ ref('ai_canary_decisions') }}
 -- depends_on: {{ ref('ai_rollback_drills') }}
--- depends_on: {{ ref('ai_latency_daily_values') }}
+-- depends_on: {{ ref('ai_latency_cumulative_histogram') }}
 -- Every table the project creates has RLS on: without it Supabase's API serves it to anon.
 
 with
