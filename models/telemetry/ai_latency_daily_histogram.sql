@@ -2,7 +2,6 @@
     config(
         incremental_strategy='replace_groups',
         unique_key=['day', 'selected_provider'],
-        on_schema_change='append_new_columns',
         indexes=[{'columns': ['rolled_up_until']}, {'columns': ['refreshed_at']}],
     )
 }}
