@@ -146,7 +146,8 @@ class SizeResult:
     late_refresh: RollupRun | None = None
     full_build_sql_ms: float = 0.0
     ingest_samples: int = 0
-    ingest_per_second: float = 0.0
+    ingest_per_second: float = 0.0  # end to end: hash, validate + COPY, judge
+    ingest_phases: dict[str, float] = field(default_factory=dict)  # seconds per phase
     ingest_rss_mb: float = 0.0
     check_latest_ms: float = 0.0
     accuracy: list[str] = field(default_factory=list)
@@ -353,16 +354,17 @@ def run_bench(
             )
         results.append(result)
     if results and ingest_samples:
-        rate, rss, check_ms = _bench_ingest(database, ingest_samples, runs, log)
+        rate, phases, rss, check_ms = _bench_ingest(database, ingest_samples, runs, log)
         for result in results:
             result.ingest_samples, result.ingest_per_second = ingest_samples, rate
+            result.ingest_phases = phases
             result.ingest_rss_mb, result.check_latest_ms = rss, check_ms
     return info, results
 
 
 def _bench_ingest(
     database: Database, samples: int, runs: int, log: TextIO
-) -> tuple[float, float, float]:
+) -> tuple[float, dict[str, float], float, float]:
     """Eval ingest in a child process (its peak RSS is the child's own), then
     `ai-gate check --latest` end to end. Needs the project built in the main schema."""
     rng = random.Random(3)
@@ -401,11 +403,13 @@ def _bench_ingest(
         script = (
             "import sys, time, json; from pathlib import Path;"
             " from ai_gate.database import resolve_database; from ai_gate import evals;"
-            " db = resolve_database(); t = time.perf_counter();"
+            " db = resolve_database(); t = time.perf_counter(); phases = {};"
             " r = evals.run_evaluation(db, evals.RunOptions(path=Path(sys.argv[1]),"
-            " environment='staging', run_id='bench-' + str(time.time_ns())));"
+            " environment='staging', run_id='bench-' + str(time.time_ns())),"
+            " phase_seconds=phases);"
             " import resource;"
             " print(json.dumps({'seconds': time.perf_counter() - t, 'n': r.sample_count,"
+            " 'phases': phases,"
             " 'rss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))"
         )
         done = subprocess.run(
@@ -435,7 +439,20 @@ def _bench_ingest(
                 check=False,
             )
             timings.append((time.perf_counter() - start) * 1000)
-    return rate, rss, statistics.median(timings)
+    return rate, measured["phases"], rss, statistics.median(timings)
+
+
+def _phases_text(result: SizeResult) -> str:
+    phases = result.ingest_phases
+    parts = []
+    if "hash" in phases:
+        parts.append(f"file hash {phases['hash']:.1f} s")
+    if "ingest" in phases:
+        rate = result.ingest_samples / phases["ingest"] if phases["ingest"] else 0.0
+        parts.append(f"validate + COPY + commit {phases['ingest']:.1f} s = {rate:,.0f} samples/s")
+    if "judge" in phases:
+        parts.append(f"judge {phases['judge']:.1f} s")
+    return "; ".join(parts)
 
 
 def render_markdown(info: dict[str, str], results: list[SizeResult]) -> str:
@@ -493,7 +510,7 @@ def render_markdown(info: dict[str, str], results: list[SizeResult]) -> str:
         body += [
             "",
             f"Eval ingest: {r.ingest_samples:,} samples at {r.ingest_per_second:,.0f} "
-            f"samples/s (validate, COPY, judge), peak RSS {r.ingest_rss_mb:,.0f} MB. "
+            f"samples/s end to end ({_phases_text(r)}), peak RSS {r.ingest_rss_mb:,.0f} MB. "
             f"`ai-gate check --latest` end to end (process start included): "
             f"{r.check_latest_ms:,.0f} ms (median of the runs).",
         ]

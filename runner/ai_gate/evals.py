@@ -14,6 +14,7 @@ import json
 import math
 import os
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -261,9 +262,15 @@ def default_run_id(
 
 
 def run_evaluation(
-    database: Database, options: RunOptions, progress: TextIO | None = None
+    database: Database,
+    options: RunOptions,
+    progress: TextIO | None = None,
+    phase_seconds: dict[str, float] | None = None,
 ) -> EvalReport:
-    """Validate, ingest, judge and store one record file; return the stored verdict."""
+    """Validate, ingest, judge and store one record file; return the stored verdict.
+    `phase_seconds`, if given, receives the time of each phase (hash, ingest, judge)."""
+    phases = phase_seconds if phase_seconds is not None else {}
+    started = time.perf_counter()
     if options.run_type not in RUN_TYPES:
         raise InputRejected(f"run type must be one of {', '.join(RUN_TYPES)}")
     with database.connect() as conn:
@@ -272,6 +279,7 @@ def run_evaluation(
     if options.thresholds_file is not None:
         thresholds.update(load_threshold_overrides(options.thresholds_file, known_gates))
     source_sha256 = file_sha256(options.path)
+    phases["hash"] = time.perf_counter() - started
     run_id = options.run_id or default_run_id(
         source_sha256, options.environment, options.run_type, thresholds, options.strict
     )
@@ -282,13 +290,18 @@ def run_evaluation(
             return replace_reused(load_report(database, run_id))
         # A run that was ingested but not judged (aborted, or its process died).
         return _judge(database, run_id)
+    started = time.perf_counter()
     inserted = _ingest(database, options, run_id, source_sha256, thresholds, progress)
+    phases["ingest"] = time.perf_counter() - started
     if not inserted:  # a concurrent process ingested the same run first
         existing = _existing_run(database, run_id)
         assert existing is not None
         _check_same_run(existing, run_id, source_sha256, options, thresholds)
         return replace_reused(load_report(database, run_id))
-    return _judge(database, run_id)
+    started = time.perf_counter()
+    report = _judge(database, run_id)
+    phases["judge"] = time.perf_counter() - started
+    return report
 
 
 def replace_reused(report: EvalReport) -> EvalReport:
@@ -469,6 +482,10 @@ def _judge(database: Database, run_id: str) -> EvalReport:
     if that fails."""
     try:
         with database.connect() as conn, conn.transaction():
+            # Fresh statistics for the rows just ingested: with the table's old ones the
+            # planner nests the run's summary inside the gate join and computes it once
+            # per gate (seven passes over a million samples instead of one).
+            conn.execute(sql.SQL("analyze {}").format(_relation(database, "ai_eval_samples")))
             run = conn.execute(
                 sql.SQL("select strict from {} where run_id = %s for update").format(
                     _relation(database, "ai_eval_runs")
