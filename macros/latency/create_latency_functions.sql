@@ -48,20 +48,14 @@ declare
             select max(c_from.day) from {{ cumulative }} as c_from where c_from.day <= days_from
         )
         union all
-        select h.selected_provider, h.bucket, h.requests
-        from {{ hourly }} as h
-        where
-            (h.hour_start >= hours_from and h.hour_start < days_from)
-            or (h.hour_start >= days_to and h.hour_start < hours_to)
+{{ latency_edge_hour_counts(hourly) }}
         union all
         select
             r.selected_provider,
             {{ latency_histogram_bucket('r.latency_ms') }},
             count(*)
         from (
-            {{ raw_latency_rows(raw, 'since', 'hours_from') }}
-            union all
-            {{ raw_latency_rows(raw, 'hours_to', 'until') }}
+{{ latency_raw_edges(raw) }}
         ) as r
         group by 1, 2
     ) as parts
@@ -141,9 +135,7 @@ declare
             r.latency_ms,
             {{ latency_histogram_bucket('r.latency_ms') }} as bucket
         from (
-            {{ raw_latency_rows(raw, 'since', 'hours_from') }}
-            union all
-            {{ raw_latency_rows(raw, 'hours_to', 'until') }}
+{{ latency_raw_edges(raw) }}
         ) as r
     ),
     parts as (
@@ -151,11 +143,7 @@ declare
         from {{ daily }} as d
         where d.day >= days_from and d.day < days_to
         union all
-        select h.selected_provider, h.bucket, h.requests
-        from {{ hourly }} as h
-        where
-            (h.hour_start >= hours_from and h.hour_start < days_from)
-            or (h.hour_start >= days_to and h.hour_start < hours_to)
+{{ latency_edge_hour_counts(hourly) }}
         union all
         select e.grp, e.bucket, count(*)
         from edge_rows as e
