@@ -25,37 +25,43 @@ gate_definitions as (
 
 ),
 
-observed_metrics as (
+gate_inputs as (
 
+    -- The thresholds are expanded lateral to the summary as well as to the run, so
+    -- the summary (an aggregate over the run's samples) stays on the outer side of
+    -- every join and is computed once per run: the planner estimates one threshold
+    -- row and would otherwise recompute it once per gate.
     select
         summaries.run_id,
-        metrics.metric,
-        metrics.observed
-    from summaries
-    cross join lateral (
-        values
-        ('schema_valid_rate', summaries.schema_valid_rate),
-        ('patch_apply_success', summaries.patch_apply_success),
-        ('edit_after_generate_rate', summaries.edit_after_generate_rate),
-        ('publish_conversion_proxy', summaries.publish_conversion_proxy),
-        (
-            'safety_html_tailwind_compliance',
-            summaries.safety_html_tailwind_compliance
-        ),
-        ('fallback_rate', summaries.fallback_rate),
-        ('p95_latency_ms', summaries.p95_latency_ms)
-    ) as metrics (metric, observed)
-
-),
-
-run_thresholds as (
-
-    select
-        runs.run_id,
         thresholds.gate,
+        gate_definitions.metric,
+        gate_definitions.comparator,
+        observed_metrics.observed,
         (thresholds.threshold #>> '{}')::numeric as threshold
-    from runs
-    cross join lateral jsonb_each(runs.thresholds) as thresholds (gate, threshold)
+    from summaries
+    inner join runs
+        on summaries.run_id = runs.run_id
+    cross join
+        lateral jsonb_each(
+            case when summaries.run_id is not null then runs.thresholds end
+        ) as thresholds (gate, threshold)
+    inner join gate_definitions
+        on thresholds.gate = gate_definitions.gate
+    left join
+        lateral (
+            values
+            ('schema_valid_rate', summaries.schema_valid_rate),
+            ('patch_apply_success', summaries.patch_apply_success),
+            ('edit_after_generate_rate', summaries.edit_after_generate_rate),
+            ('publish_conversion_proxy', summaries.publish_conversion_proxy),
+            (
+                'safety_html_tailwind_compliance',
+                summaries.safety_html_tailwind_compliance
+            ),
+            ('fallback_rate', summaries.fallback_rate),
+            ('p95_latency_ms', summaries.p95_latency_ms)
+        ) as observed_metrics (metric, observed)
+        on gate_definitions.metric = observed_metrics.metric
     where jsonb_typeof(thresholds.threshold) = 'number'
 
 ),
@@ -63,29 +69,21 @@ run_thresholds as (
 judged as (
 
     select
-        run_thresholds.run_id,
-        run_thresholds.gate,
-        gate_definitions.metric,
-        gate_definitions.comparator,
-        run_thresholds.threshold,
-        observed_metrics.observed,
+        run_id,
+        gate,
+        metric,
+        comparator,
+        threshold,
+        observed,
         case
-            when observed_metrics.observed is null then 'skipped'
-            when gate_definitions.comparator = '>='
-                and round(observed_metrics.observed::numeric, 9)
-                >= run_thresholds.threshold then 'passed'
-            when gate_definitions.comparator = '<='
-                and round(observed_metrics.observed::numeric, 9)
-                <= run_thresholds.threshold then 'passed'
+            when observed is null then 'skipped'
+            when comparator = '>='
+                and round(observed::numeric, 9) >= threshold then 'passed'
+            when comparator = '<='
+                and round(observed::numeric, 9) <= threshold then 'passed'
             else 'failed'
         end as status
-    from run_thresholds
-    inner join gate_definitions
-        on run_thresholds.gate = gate_definitions.gate
-    left join observed_metrics
-        on
-            run_thresholds.run_id = observed_metrics.run_id
-            and gate_definitions.metric = observed_metrics.metric
+    from gate_inputs
 
 )
 

@@ -6,11 +6,13 @@
         indexes=[
             {'columns': ['environment', 'started_at']},
         ],
+        post_hook=["{{ eval_runs_guard() }}"],
     )
 }}
 
 -- One row per evaluation run. dbt owns the shape; `ai-gate run` writes the rows
--- (status `running` while ingesting, then a terminal status) and dbt never drops them.
+-- (status `running` while ingesting, then a terminal status) and dbt never drops them;
+-- a trigger rejects deleting a run or changing its run_id (eval_runs_guard).
 
 select
     cast(null as text) as run_id,

@@ -3,13 +3,18 @@
         materialized='incremental',
         full_refresh=false,
         on_schema_change='append_new_columns',
-        post_hook=["{{ append_only_guard() }}"],
+        post_hook=[
+            "{{ append_only_guard() }}",
+            "{{ eval_samples_run_check(ref('ai_eval_runs')) }}",
+        ],
     )
 }}
 
 -- depends_on: {{ ref('ai_eval_runs') }}
 -- One row per evaluation record, written by `ai-gate run` with COPY in the same
--- transaction as its run. Append-only; dbt never drops it.
+-- transaction as its run. Append-only; dbt never drops it. Its run_id is checked
+-- against ai_eval_runs once per statement by a trigger, not by a foreign key
+-- (see eval_samples_run_check).
 
 select
     cast(null as text) as run_id,

@@ -82,6 +82,8 @@ SAMPLE_COPY_TYPES = (
     "jsonb",
 )
 MAX_SAMPLE_ID_LENGTH = 512
+# Bytes read at a time; about 2,500 records of a typical size.
+CHUNK_BYTES = 1 << 20
 
 
 @dataclass(frozen=True)
@@ -186,44 +188,96 @@ def _parse_created_at(text: str) -> datetime | None:
     return parsed
 
 
-def _fast_record(raw: bytes, line_number: int) -> Record | None:
-    """The common case, fast: a line that is exactly the contract. None means "not
-    sure": the line then takes the precise slow path, which reports problems.
+# Byte sequences that send a line to the precise path: an escaped NUL (PostgreSQL text
+# cannot hold one), and whitespace after a quote, which could hide a duplicate key from
+# the `":` count (`"k" :`); see _fast_record.
+_FAST_PATH_SUSPECTS = (b"\\u0000", b'" ', b'"\t', b'"\r')
 
-    msgspec keeps the last of duplicate keys, so duplicates are ruled out by counting:
-    every key in the text is followed by `":`, so when the count of `":` equals the
-    number of keys decoded, no key was repeated (any whitespace between a key and its
-    colon, or `":` inside a string, makes the counts differ and sends the line to the
-    slow path).
-    """
-    if b"\\u0000" in raw or b'" ' in raw or b'"\t' in raw:
-        return None
+
+def _fast_row(raw: bytes, line_number: int) -> tuple[tuple[object, ...], int] | None:
+    """The row of a line that decodes as exactly the contract, and the number of keys
+    decoded (metadata's nested keys included); None means "not sure". The caller rules
+    out _FAST_PATH_SUSPECTS and compares the key count with the `":` count."""
     try:
         values = list(msgspec.structs.astuple(_FAST_DECODER.decode(raw)))
     except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
         return None
     metadata = values[14]
-    nested = 0 if metadata is _UNSET or metadata is None else _count_keys(metadata)
-    if raw.count(b'":') != _FIELD_COUNT - values.count(_UNSET) + nested:
-        return None
+    keys = _FIELD_COUNT - values.count(_UNSET)
+    if metadata is not _UNSET and metadata is not None:
+        if metadata:
+            keys += _count_keys(metadata)
+            if _non_finite(metadata):
+                return None
+        values[14] = Jsonb(metadata)
     sample_id = values[0]
     if not sample_id.strip() or len(sample_id) > MAX_SAMPLE_ID_LENGTH:
         return None
     latency = values[8]
     if latency is not _UNSET and latency is not None and not 0 <= latency < math.inf:
         return None
-    if nested and _non_finite(metadata):
-        return None
     created_at = values[13]
     if created_at is not _UNSET and created_at is not None:
         values[13] = _parse_created_at(created_at)
         if values[13] is None:
             return None
-    if metadata is not _UNSET and metadata is not None:
-        values[14] = Jsonb(metadata)
     row = [None if value is _UNSET else value for value in values]
     row.insert(1, line_number)
-    return Record(line_number, tuple(row))
+    return tuple(row), keys
+
+
+def _fast_record(raw: bytes, line_number: int) -> Record | None:
+    """The common case, fast: a line that is exactly the contract. None means "not
+    sure": the line then takes the precise slow path, which reports problems.
+
+    msgspec keeps the last of duplicate keys, so duplicates are ruled out by counting:
+    every key in the text is followed by `":`, so when the count of `":` equals the
+    number of keys decoded, no key was repeated (whitespace between a key and its colon
+    is a suspect that sends the line to the slow path; `":` inside a string makes the
+    counts differ, which does too).
+    """
+    if any(suspect in raw for suspect in _FAST_PATH_SUSPECTS):
+        return None
+    decoded = _fast_row(raw, line_number)
+    if decoded is None or raw.count(b'":') != decoded[1]:
+        return None
+    return Record(line_number, decoded[0])
+
+
+def _chunk_has_suspects(chunk: bytes) -> bool:
+    """_FAST_PATH_SUSPECTS in a chunk. A one-byte search is a memchr, many times
+    cheaper than a two-byte one on JSON (where quotes are everywhere), so each
+    two-byte search runs only if its rarer byte occurs at all."""
+    if b"\x00" in chunk:
+        return True
+    if b"\\" in chunk and b"\\u0000" in chunk:
+        return True
+    return any(byte in chunk and b'"' + byte in chunk for byte in (b" ", b"\t", b"\r"))
+
+
+def _fast_chunk(chunk: bytes, first_line: int) -> list[Record] | None:
+    """Every line of a chunk of whole lines by the fast path, or None if any line is not
+    sure. The per-line scans of _fast_record are done once on the chunk: the `":` count
+    of the chunk equals the sum of the keys decoded only if it does on every line
+    (a line's count is never below its keys)."""
+    if _chunk_has_suspects(chunk):
+        return None
+    lines = chunk.split(b"\n")
+    if chunk.endswith(b"\n"):
+        lines.pop()  # what follows the last line end is not a line
+    records = []
+    keys = 0
+    line_number = first_line
+    for raw in lines:
+        decoded = _fast_row(raw, line_number)
+        if decoded is None:
+            return None
+        records.append(Record(line_number, decoded[0]))
+        keys += decoded[1]
+        line_number += 1
+    if chunk.count(b'":') != keys:
+        return None
+    return records
 
 
 class _DuplicateKey(ValueError):
@@ -357,10 +411,11 @@ def validate_object(obj: object, file: str, line: int) -> tuple[Record | None, l
 
 
 def read_records(path: Path, label: str | None = None) -> Iterator[Record | Problem]:
-    """Yield each record, or each problem, line by line; memory stays bounded.
+    """Yield each record, or each problem, in line order; memory stays bounded (one
+    chunk of CHUNK_BYTES, plus a line longer than that).
 
-    One flat loop: this runs once per line of files with millions of lines, and the
-    common, valid line takes the fast path without further generator layers.
+    A chunk of whole lines that is all ordinary lines takes _fast_chunk; any other
+    chunk is read line by line (fast path, else the precise path that reports).
     """
     file = label or str(path)
     try:
@@ -369,22 +424,46 @@ def read_records(path: Path, label: str | None = None) -> Iterator[Record | Prob
         yield Problem(file, None, None, f"cannot read: {exc.strerror or exc}")
         return
     records = problems = 0
+    line_number = 1
     with handle:
-        for line_number, raw in enumerate(handle, start=1):
-            if line_number == 1 and raw.startswith(b"\xef\xbb\xbf"):
-                raw = raw[3:]
-            if b"\x00" not in raw:
-                record = _fast_record(raw, line_number)
+        pending = handle.read(3)
+        if pending == b"\xef\xbb\xbf":
+            pending = b""
+        while True:
+            block = handle.read(CHUNK_BYTES)
+            if block:
+                block = pending + block if pending else block
+                end = block.rfind(b"\n") + 1
+                if end == 0:
+                    pending = block  # a line longer than a chunk: read on
+                    continue
+                chunk, pending = block[:end], block[end:]
+            elif pending:
+                chunk, pending = pending, b""  # the last line has no line end
+            else:
+                break
+            fast = _fast_chunk(chunk, line_number)
+            if fast is not None:
+                records += len(fast)
+                yield from fast
+                line_number += len(fast)
+                continue
+            lines = chunk.split(b"\n")
+            if chunk.endswith(b"\n"):
+                lines.pop()  # what follows the last line end is not a line
+            for raw in lines:
+                record = _fast_record(raw, line_number) if b"\x00" not in raw else None
                 if record is not None:
                     records += 1
                     yield record
-                    continue
-            for item in _parse_line(raw, file, line_number):
-                if isinstance(item, Record):
-                    records += 1
                 else:
-                    problems += 1
-                yield item
+                    for item in _parse_line(raw, file, line_number):
+                        if isinstance(item, Record):
+                            records += 1
+                        else:
+                            problems += 1
+                        yield item
+                line_number += 1
     if records == 0 and problems == 0:
         yield Problem(file, None, None, "no records (the file is empty or has only blank lines)")
 

@@ -293,6 +293,16 @@ EVAL_VIOLATIONS: dict[str, tuple[str, set[str]]] = {
         " 'x.jsonl', repeat('0', 64))",
         {"every_eval_run_has_samples"},
     ),
+    "sample-without-run": (
+        # The trigger that rejects such a row is switched off to plant it.
+        "do $$ begin"
+        " alter table ai_eval_samples disable trigger ai_eval_samples_run_exists;"
+        " insert into ai_eval_samples (run_id, sample_id, line_number, schema_valid,"
+        " safety_html_tailwind_compliant) values ('no-such-run', 'x', 1, true, true);"
+        " alter table ai_eval_samples enable trigger ai_eval_samples_run_exists;"
+        " end $$",
+        {"every_eval_sample_belongs_to_a_run"},
+    ),
     "finished-but-running": (
         "update ai_eval_runs set status = 'running' where source_file = 'passing.jsonl'",
         {"finished_eval_runs_have_a_terminal_status"},
@@ -348,3 +358,64 @@ def test_summary_test_catches_a_wrong_view(built_db: ClonedDatabase) -> None:
         f"create or replace view ai_eval_run_summary_v1 with (security_invoker = true) as {broken}"
     )
     assert failing(dbt_test(built_db, EVAL_TESTS)) == {"assert_eval_summary_matches_samples"}
+
+
+def test_samples_need_their_run_and_runs_are_kept(built_db: ClonedDatabase) -> None:
+    """The run check that replaced the foreign key rejects what the key rejected, for
+    INSERT and COPY alike; runs cannot be removed nor their run_id changed."""
+    import psycopg
+
+    ingest_examples(built_db)
+    samples_before = built_db.execute("select count(*) from ai_eval_samples")[0][0]
+    with built_db.database.connect() as conn:
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="'no-such-run'"):
+            conn.execute(
+                "insert into ai_eval_samples (run_id, sample_id, line_number, schema_valid,"
+                " safety_html_tailwind_compliant)"
+                " select run_id, 'extra', 1, true, true from ai_eval_runs"
+                " union all select 'no-such-run', 'x', 1, true, true"
+            )
+        conn.rollback()
+        with (
+            pytest.raises(psycopg.errors.ForeignKeyViolation),
+            conn.cursor().copy(
+                "copy ai_eval_samples (run_id, sample_id, line_number, schema_valid,"
+                " safety_html_tailwind_compliant) from stdin"
+            ) as copy,
+        ):
+            copy.write_row(("no-such-run", "x", 1, True, True))
+        conn.rollback()
+    assert built_db.execute("select count(*) from ai_eval_samples")[0][0] == samples_before
+    for statement in (
+        "delete from ai_eval_runs",
+        "truncate ai_eval_runs cascade",
+        "update ai_eval_runs set run_id = run_id || '-renamed'",
+    ):
+        with pytest.raises(psycopg.errors.RestrictViolation):
+            built_db.execute(statement)
+    assert built_db.execute("select count(*) from ai_eval_runs")[0][0] == 2
+    # Updating anything else, as judging does, is allowed.
+    built_db.execute("update ai_eval_runs set metadata = metadata, run_id = run_id")
+
+
+def test_a_rebuild_replaces_the_old_foreign_key(built_db: ClonedDatabase) -> None:
+    """A database built when run_id was a foreign key loses the key on the next build
+    and gets the run check; its rows are untouched."""
+    ingest_examples(built_db)
+    built_db.execute("drop trigger ai_eval_samples_run_exists on ai_eval_samples")
+    built_db.execute(
+        "alter table ai_eval_samples add constraint ai_eval_samples_run_id_fkey"
+        " foreign key (run_id) references ai_eval_runs (run_id)"
+    )
+    assert built_db.cli("build").returncode == 0
+    constraints = built_db.execute(
+        "select conname from pg_constraint"
+        " where conrelid = 'ai_eval_samples'::regclass and contype = 'f'"
+    )
+    assert constraints == []
+    triggers = built_db.execute(
+        "select tgname from pg_trigger where tgrelid = 'ai_eval_samples'::regclass"
+        " and not tgisinternal order by tgname"
+    )
+    assert triggers == [("ai_eval_samples_append_only",), ("ai_eval_samples_run_exists",)]
+    assert built_db.execute("select count(distinct run_id) from ai_eval_samples")[0][0] == 2

@@ -213,3 +213,94 @@ def test_fast_path_never_accepts_what_the_contract_rejects(raw: bytes) -> None:
     from ai_gate.records import _fast_record
 
     assert _fast_record(raw, 1) is None
+
+
+def test_fast_path_rejects_a_duplicate_key_hidden_by_a_carriage_return() -> None:
+    from ai_gate.records import _fast_chunk, _fast_record
+
+    raw = (
+        b'{"sample_id":"a","schema_valid":true,"safety_html_tailwind_compliant":true,'
+        b'"case_id":"x","case_id"\r:"y"}'
+    )
+    assert _fast_record(raw, 1) is None
+    assert _fast_chunk(raw + b"\n", 1) is None
+
+
+def mixed_file() -> bytes:
+    """Valid lines of every shape among lines each path must hand to the precise one."""
+    import random
+
+    rng = random.Random(11)
+    lines: list[bytes] = []
+    for index in range(400):
+        kind = rng.random()
+        if kind < 0.02:
+            lines.append(b"")
+        elif kind < 0.03:
+            lines.append(
+                b'{"sample_id":"dup","schema_valid":true,"schema_valid":false,'
+                b'"safety_html_tailwind_compliant":true}'
+            )
+        elif kind < 0.04:
+            lines.append(line(sample_id=f"s{index}", latency_ms=-1).encode())
+        elif kind < 0.05:
+            lines.append(b'{"sample_id": "\xff"}')
+        elif kind < 0.06:
+            lines.append(line(sample_id=f"s{index}", case_id="a\u0000b").encode())
+        elif kind < 0.08:
+            lines.append(json.dumps({**GOOD, "sample_id": f"s{index}"}, indent=None).encode())
+        else:
+            record = {
+                **GOOD,
+                "sample_id": f"s{index}",
+                "metadata": {"n": index, "x": ['q":y'] * (index % 25 == 0)},
+            }
+            lines.append(json.dumps(record, separators=(",", ":")).encode())
+    return b"\r\n".join(lines[:200]) + b"\r\n" + b"\n".join(lines[200:])  # no final line end
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 64, 1000, 1 << 20])
+def test_chunking_never_changes_what_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk_bytes: int
+) -> None:
+    """Records and problems, with their line numbers, are the same whatever the chunk
+    size (a chunk boundary inside a line, a line longer than a chunk, a last line
+    without a line end) and the same as reading line by line."""
+    import ai_gate.records as records_module
+
+    content = b"\xef\xbb\xbf" + mixed_file()
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(content)
+
+    def read() -> list[tuple[object, ...]]:
+        return [
+            ("record", item.line_number, unwrap(item.row()))
+            if isinstance(item, Record)
+            else ("problem", item.render())
+            for item in read_records(path, "mixed.jsonl")
+        ]
+
+    line_by_line = []
+    for number, raw in enumerate(content[3:].split(b"\n"), start=1):
+        for item in records_module._parse_line(raw, "mixed.jsonl", number):
+            line_by_line.append(
+                ("record", item.line_number, unwrap(item.row()))
+                if isinstance(item, Record)
+                else ("problem", item.render())
+            )
+    monkeypatch.setattr(records_module, "CHUNK_BYTES", chunk_bytes)
+    fast_chunks = []
+    fast_chunk = records_module._fast_chunk
+
+    def counting_fast_chunk(chunk: bytes, first_line: int) -> list[Record] | None:
+        result = fast_chunk(chunk, first_line)
+        if result:
+            fast_chunks.append(len(result))
+        return result
+
+    monkeypatch.setattr(records_module, "_fast_chunk", counting_fast_chunk)
+    assert read() == line_by_line
+    if chunk_bytes == 1000:
+        assert len(fast_chunks) > 10  # whole chunks did take the chunk path
+    assert sum(1 for item in line_by_line if item[0] == "record") > 300
+    assert sum(1 for item in line_by_line if item[0] == "problem") >= 10
