@@ -7,6 +7,13 @@
     table rewrite, and Phase 1 inserts that omit them keep working); lock_timeout
     keeps the ALTER from queueing the product's writes behind a long query; the
     indexes are built concurrently (no write lock), so they run outside a transaction.
+
+    Autovacuum runs after every 10,000 inserted rows (by default only after inserts
+    of a fifth of the table: two million rows at 10M). Vacuum marks the new rows'
+    pages all-visible, which is what lets the latency rollup refresh and the raw tail
+    of the latency functions read them from the covering index alone; unvacuumed,
+    every row costs a heap visit (docs/benchmarks.md). A storage parameter: no
+    rewrite, and its lock does not block reads or writes.
 -#}
 {% macro ai_training_examples_telemetry_columns() %}
     {{ return([
@@ -40,6 +47,10 @@ alter table {{ table }}
 {%- for name, data_type in ai_training_examples_telemetry_columns() %}
     add column if not exists {{ name }} {{ data_type }}{{ ',' if not loop.last }}
 {%- endfor %};
+alter table {{ table }} set (
+    autovacuum_vacuum_insert_threshold = 10000,
+    autovacuum_vacuum_insert_scale_factor = 0
+);
 commit;
     {%- endset -%}
     {%- set statements = [add_columns] -%}

@@ -55,7 +55,7 @@ raw_counts as (
 
     select
         selected_provider,
-        date_trunc('hour', created_at, 'UTC') as hour_start,
+        {{ latency_hour_start('created_at') }} as hour_start,
         count(*) as requests
     from (
         {{ raw_latency_rows(
@@ -64,7 +64,7 @@ raw_counts as (
             previous_until
         ) }}
     ) as lookback_rows
-    group by 1, 2
+    group by selected_provider, hour_start
 
 ),
 
@@ -76,7 +76,7 @@ rolled_up_counts as (
         sum(rolled_up.requests) as requests
     from {{ this }} as rolled_up
     where rolled_up.hour_start >= {{ lookback_from }}
-    group by 1, 2
+    group by rolled_up.selected_provider, rolled_up.hour_start
 
 ),
 
@@ -136,7 +136,7 @@ latency_counts as (
     select
         generations.selected_provider,
         generations.latency_ms,
-        date_trunc('hour', generations.created_at, 'UTC') as hour_start,
+        {{ latency_hour_start('generations.created_at') }} as hour_start,
         count(*)::integer as requests
     from generations
     group by generations.selected_provider, generations.latency_ms, hour_start

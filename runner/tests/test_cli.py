@@ -101,3 +101,4 @@ def test_migrate_print_needs_no_database_and_prints_the_operation_sql() -> None:
     assert "(request_id)" in sql
     assert "(route_strategy, created_at desc)" in sql
     assert "set local lock_timeout" in sql
+    assert "autovacuum_vacuum_insert_threshold = 10000" in sql

@@ -83,6 +83,13 @@ def test_migration_keeps_existing_rows_and_inserts_without_new_columns(
         "where c.relname = 'ai_training_examples' and not i.indisvalid"
     )
     assert invalid == [(0,)]
+    options = empty_db.execute(
+        "select reloptions from pg_class where oid = 'public.ai_training_examples'::regclass"
+    )
+    assert sorted(options[0][0]) == [
+        "autovacuum_vacuum_insert_scale_factor=0",
+        "autovacuum_vacuum_insert_threshold=10000",
+    ]
 
 
 def test_migration_rebuilds_an_invalid_index(empty_db: ClonedDatabase) -> None:
