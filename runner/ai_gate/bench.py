@@ -1,8 +1,9 @@
 """`ai-gate bench`: build telemetry tables of realistic width and time the supported
 latency queries, the rollup refresh and the eval ingest.
 
-First, eval ingest of a JSONL file (samples/s per phase, peak RSS of the process) and
-`ai-gate check --latest` end to end, on the project's own tables. Then for each size,
+First, eval ingest of a JSONL file (samples/s per phase, peak RSS of the process),
+once with sample ids in file order and once with random ones, and `ai-gate check
+--latest` end to end, on the project's own tables. Then for each size,
 in its own schema `ai_gate_bench_<rows>` of the target database:
 1. a product-shaped `ai_training_examples` of `rows` rows (about 1 KB of generation
    payload each; two providers about 90/10; log-normal latencies; about 3%
@@ -35,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,6 +136,15 @@ def _run_rollups(database: Database, schema: str, cutoff: str | None, log: TextI
 
 
 @dataclass
+class IngestRun:
+    label: str  # how the file's sample ids are ordered
+    samples: int
+    per_second: float  # end to end: hash, validate + COPY, judge
+    phases: dict[str, float]  # seconds per phase
+    rss_mb: float
+
+
+@dataclass
 class Timing:
     name: str
     median_ms: float
@@ -152,10 +163,7 @@ class SizeResult:
     vacuumed_refresh: RollupRun | None = None  # the same day, vacuumed first
     late_refresh: RollupRun | None = None
     full_build_sql_ms: float = 0.0
-    ingest_samples: int = 0
-    ingest_per_second: float = 0.0  # end to end: hash, validate + COPY, judge
-    ingest_phases: dict[str, float] = field(default_factory=dict)  # seconds per phase
-    ingest_rss_mb: float = 0.0
+    ingests: list[IngestRun] = field(default_factory=list)
     check_latest_ms: float = 0.0
     accuracy: list[str] = field(default_factory=list)
 
@@ -269,9 +277,12 @@ def run_bench(
     info = {**machine(), "postgresql": str(version), "database": database.describe()}
     # The ingest first: measured on its own, not right after the telemetry tables have
     # pushed everything else out of the caches.
-    rate, phases, rss, check_ms = 0.0, {}, 0.0, 0.0
+    ingests: list[IngestRun] = []
+    check_ms = 0.0
     if ingest_samples:
-        rate, phases, rss, check_ms = _bench_ingest(database, ingest_samples, runs, log)
+        for random_ids in (False, True):
+            ingests.append(_bench_ingest(database, ingest_samples, random_ids, log))
+        check_ms = _bench_check_latest(database, runs)
     results = []
     for rows in sizes:
         schema = f"ai_gate_bench_{rows}"
@@ -377,18 +388,26 @@ def run_bench(
             )
         results.append(result)
     for result in results:
-        result.ingest_samples, result.ingest_per_second = ingest_samples, rate
-        result.ingest_phases = phases
-        result.ingest_rss_mb, result.check_latest_ms = rss, check_ms
+        result.ingests, result.check_latest_ms = ingests, check_ms
     return info, results
 
 
-def _bench_ingest(
-    database: Database, samples: int, runs: int, log: TextIO
-) -> tuple[float, dict[str, float], float, float]:
-    """Eval ingest in a child process (its peak RSS is the child's own), then
-    `ai-gate check --latest` end to end. Needs the project built in the main schema."""
+def _ingest_environment(database: Database) -> dict[str, str]:
+    env = {
+        **os.environ,
+        **database.dbt_environment(),
+        "PGPASSWORD": database.params.get("password") or "",
+    }
+    env["DATABASE_URL"] = database.conninfo()
+    return env
+
+
+def _bench_ingest(database: Database, samples: int, random_ids: bool, log: TextIO) -> IngestRun:
+    """Eval ingest in a child process (its peak RSS is the child's own). Sample ids in
+    file order (`b0`, `b1`, ...) or random (UUIDs): the primary key's insertions cost
+    more in random order. Needs the project built in the main schema."""
     rng = random.Random(3)
+    id_rng = random.Random(4)
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "bench.jsonl"
         with path.open("w") as handle:
@@ -396,7 +415,11 @@ def _bench_ingest(
                 handle.write(
                     json.dumps(
                         {
-                            "sample_id": f"b{index}",
+                            "sample_id": (
+                                str(uuid.UUID(int=id_rng.getrandbits(128), version=4))
+                                if random_ids
+                                else f"b{index}"
+                            ),
                             "case_id": f"c{index % 500}",
                             "schema_valid": rng.random() < 0.99,
                             "safety_html_tailwind_compliant": rng.random() < 0.999,
@@ -415,12 +438,7 @@ def _bench_ingest(
                     )
                     + "\n"
                 )
-        env = {
-            **os.environ,
-            **database.dbt_environment(),
-            "PGPASSWORD": database.params.get("password") or "",
-        }
-        env["DATABASE_URL"] = database.conninfo()
+        env = _ingest_environment(database)
         script = (
             "import sys, time, json; from pathlib import Path;"
             " from ai_gate.database import resolve_database; from ai_gate import evals;"
@@ -441,35 +459,42 @@ def _bench_ingest(
             check=True,
         )
         measured = json.loads(done.stdout.strip().splitlines()[-1])
-        rss = measured["rss_kb"] / 1024  # the ingesting process's own peak
-        rate = measured["n"] / measured["seconds"]
-        log.write(f"bench: ingested {samples:,} samples at {rate:,.0f}/s\n")
-        timings = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            subprocess.run(
-                [
-                    sys.executable,
-                    "-c",
-                    "from ai_gate.cli import entrypoint; entrypoint()",
-                    "check",
-                    "--latest",
-                ],
-                env=env,
-                capture_output=True,
-                check=False,
-            )
-            timings.append((time.perf_counter() - start) * 1000)
-    return rate, measured["phases"], rss, statistics.median(timings)
+    label = "random sample ids (UUIDs)" if random_ids else "sample ids in file order"
+    rate = measured["n"] / measured["seconds"]
+    log.write(f"bench: ingested {samples:,} samples ({label}) at {rate:,.0f}/s\n")
+    # the ingesting process's own peak
+    return IngestRun(label, samples, rate, measured["phases"], measured["rss_kb"] / 1024)
 
 
-def _phases_text(result: SizeResult) -> str:
-    phases = result.ingest_phases
+def _bench_check_latest(database: Database, runs: int) -> float:
+    """`ai-gate check --latest` as a new process, end to end; median of `runs`."""
+    env = _ingest_environment(database)
+    timings = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "from ai_gate.cli import entrypoint; entrypoint()",
+                "check",
+                "--latest",
+            ],
+            env=env,
+            capture_output=True,
+            check=False,
+        )
+        timings.append((time.perf_counter() - start) * 1000)
+    return statistics.median(timings)
+
+
+def _phases_text(ingest: IngestRun) -> str:
+    phases = ingest.phases
     parts = []
     if "hash" in phases:
         parts.append(f"file hash {phases['hash']:.1f} s")
     if "ingest" in phases:
-        rate = result.ingest_samples / phases["ingest"] if phases["ingest"] else 0.0
+        rate = ingest.samples / phases["ingest"] if phases["ingest"] else 0.0
         parts.append(f"validate + COPY + commit {phases['ingest']:.1f} s = {rate:,.0f} samples/s")
     if "judge" in phases:
         parts.append(f"judge {phases['judge']:.1f} s")
@@ -527,13 +552,16 @@ def render_markdown(info: dict[str, str], results: list[SizeResult]) -> str:
     body = header + lines + [""]
     for result in results:
         body.append(f"Accuracy at {result.rows:,} rows: " + "; ".join(result.accuracy) + ".")
-    if results and results[0].ingest_samples:
-        r = results[0]
-        body += [
-            "",
-            f"Eval ingest: {r.ingest_samples:,} samples at {r.ingest_per_second:,.0f} "
-            f"samples/s end to end ({_phases_text(r)}), peak RSS {r.ingest_rss_mb:,.0f} MB. "
-            f"`ai-gate check --latest` end to end (process start included): "
-            f"{r.check_latest_ms:,.0f} ms (median of the runs).",
-        ]
+    if results and results[0].ingests:
+        body.append("")
+        for ingest in results[0].ingests:
+            body.append(
+                f"Eval ingest, {ingest.label}: {ingest.samples:,} samples at "
+                f"{ingest.per_second:,.0f} samples/s end to end ({_phases_text(ingest)}), "
+                f"peak RSS {ingest.rss_mb:,.0f} MB."
+            )
+        body.append(
+            "`ai-gate check --latest` end to end (process start included): "
+            f"{results[0].check_latest_ms:,.0f} ms (median of the runs)."
+        )
     return "\n".join(body) + "\n"
