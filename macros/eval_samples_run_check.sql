@@ -29,9 +29,12 @@ begin
 end
 $ai_gate$;
 
+{#- security definer: like a foreign key's check, it reads ai_eval_runs with its
+    owner's rights, whatever the inserting role may read (row-level security on). -#}
 create or replace function {{ function_name }}()
 returns trigger
 language plpgsql
+security definer
 set search_path = ''
 as $ai_gate$
 declare
