@@ -188,16 +188,10 @@ def _parse_created_at(text: str) -> datetime | None:
     return parsed
 
 
-# Byte sequences that send a line to the precise path: an escaped NUL (PostgreSQL text
-# cannot hold one), and whitespace after a quote, which could hide a duplicate key from
-# the `":` count (`"k" :`); see _fast_record.
-_FAST_PATH_SUSPECTS = (b"\\u0000", b'" ', b'"\t', b'"\r')
-
-
 def _fast_row(raw: bytes, line_number: int) -> tuple[tuple[object, ...], int] | None:
     """The row of a line that decodes as exactly the contract, and the number of keys
     decoded (metadata's nested keys included); None means "not sure". The caller rules
-    out _FAST_PATH_SUSPECTS and compares the key count with the `":` count."""
+    out _has_suspects and compares the key count with the `":` count."""
     try:
         values = list(msgspec.structs.astuple(_FAST_DECODER.decode(raw)))
     except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
@@ -236,7 +230,7 @@ def _fast_record(raw: bytes, line_number: int) -> Record | None:
     is a suspect that sends the line to the slow path; `":` inside a string makes the
     counts differ, which does too).
     """
-    if any(suspect in raw for suspect in _FAST_PATH_SUSPECTS):
+    if _has_suspects(raw):
         return None
     decoded = _fast_row(raw, line_number)
     if decoded is None or raw.count(b'":') != decoded[1]:
@@ -244,15 +238,17 @@ def _fast_record(raw: bytes, line_number: int) -> Record | None:
     return Record(line_number, decoded[0])
 
 
-def _chunk_has_suspects(chunk: bytes) -> bool:
-    """_FAST_PATH_SUSPECTS in a chunk. A one-byte search is a memchr, many times
-    cheaper than a two-byte one on JSON (where quotes are everywhere), so each
-    two-byte search runs only if its rarer byte occurs at all."""
-    if b"\x00" in chunk:
+def _has_suspects(data: bytes) -> bool:
+    """Bytes that send a line (or a chunk of lines) to the precise path: a raw NUL or
+    an escaped one (PostgreSQL text cannot hold it), and whitespace after a quote,
+    which could hide a duplicate key from the `":` count (`"k" :`). A one-byte search
+    is a memchr, many times cheaper than a two-byte one on JSON (where quotes are
+    everywhere), so each two-byte search runs only if its rarer byte occurs at all."""
+    if b"\x00" in data:
         return True
-    if b"\\" in chunk and b"\\u0000" in chunk:
+    if b"\\" in data and b"\\u0000" in data:
         return True
-    return any(byte in chunk and b'"' + byte in chunk for byte in (b" ", b"\t", b"\r"))
+    return any(byte in data and b'"' + byte in data for byte in (b" ", b"\t", b"\r"))
 
 
 def _fast_chunk(chunk: bytes, first_line: int) -> list[Record] | None:
@@ -260,7 +256,7 @@ def _fast_chunk(chunk: bytes, first_line: int) -> list[Record] | None:
     sure. The per-line scans of _fast_record are done once on the chunk: the `":` count
     of the chunk equals the sum of the keys decoded only if it does on every line
     (a line's count is never below its keys)."""
-    if _chunk_has_suspects(chunk):
+    if _has_suspects(chunk):
         return None
     lines = chunk.split(b"\n")
     if chunk.endswith(b"\n"):
@@ -452,7 +448,7 @@ def read_records(path: Path, label: str | None = None) -> Iterator[Record | Prob
             if chunk.endswith(b"\n"):
                 lines.pop()  # what follows the last line end is not a line
             for raw in lines:
-                record = _fast_record(raw, line_number) if b"\x00" not in raw else None
+                record = _fast_record(raw, line_number)
                 if record is not None:
                     records += 1
                     yield record
