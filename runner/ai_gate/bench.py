@@ -2,8 +2,9 @@
 latency queries, the rollup refresh and the eval ingest.
 
 First, eval ingest of a JSONL file (samples/s per phase, peak RSS of the process),
-once with sample ids in file order and once with random ones, and `ai-gate check
---latest` end to end, on the project's own tables. Then for each size,
+once for each way of spelling sample ids in SAMPLE_ID_PATTERNS (in key order, numbered
+without padding, random), and `ai-gate check --latest` end to end, on the project's
+own tables. Then for each size,
 in its own schema `ai_gate_bench_<rows>` of the target database:
 1. a product-shaped `ai_training_examples` of `rows` rows (about 1 KB of generation
    payload each; two providers about 90/10; log-normal latencies; about 3%
@@ -40,6 +41,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -282,8 +284,8 @@ def run_bench(
     ingests: list[IngestRun] = []
     check_ms = 0.0
     if ingest_samples:
-        for random_ids in (False, True):
-            ingests.append(_bench_ingest(database, ingest_samples, random_ids, log))
+        for id_pattern in SAMPLE_ID_PATTERNS:
+            ingests.append(_bench_ingest(database, ingest_samples, id_pattern, log))
         check_ms = _bench_check_latest(database, runs)
     results = []
     for rows in sizes:
@@ -412,12 +414,31 @@ def _ingest_environment(database: Database) -> dict[str, str]:
     return env
 
 
-def _bench_ingest(database: Database, samples: int, random_ids: bool, log: TextIO) -> IngestRun:
-    """Eval ingest in a child process (its peak RSS is the child's own). Sample ids in
-    file order (`b0`, `b1`, ...) or random (UUIDs): the primary key's insertions cost
-    more in random order. Needs the project built in the main schema."""
+# How sample ids are spelled decides the order in which the primary key
+# (run_id, sample_id) receives them, which costs the server more than anything else in
+# the ingest: in key order each insertion lands next to the previous one.
+SAMPLE_ID_PATTERNS = {
+    "sorted": "sample ids in key order (`s0000000`, `s0000001`, ...)",
+    "sequential": "sample ids numbered without padding (`b0`, `b1`, ...; `b10` sorts before `b2`)",
+    "random": "random sample ids (UUIDs)",
+}
+
+
+def _sample_id(pattern: str, index: int, id_rng: random.Random) -> str:
+    if pattern == "sorted":
+        return f"s{index:07d}"
+    if pattern == "sequential":
+        return f"b{index}"
+    return str(uuid.UUID(int=id_rng.getrandbits(128), version=4))
+
+
+def _bench_ingest(database: Database, samples: int, id_pattern: str, log: TextIO) -> IngestRun:
+    """Eval ingest in a child process (its peak RSS is the child's own), for one
+    SAMPLE_ID_PATTERNS spelling of the ids. Each record has its own created_at (one a
+    second), as an evaluation's records do. Needs the project built in the main schema."""
     rng = random.Random(3)
     id_rng = random.Random(4)
+    started = datetime(2026, 11, 25, 10, tzinfo=UTC)
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "bench.jsonl"
         with path.open("w") as handle:
@@ -425,11 +446,7 @@ def _bench_ingest(database: Database, samples: int, random_ids: bool, log: TextI
                 handle.write(
                     json.dumps(
                         {
-                            "sample_id": (
-                                str(uuid.UUID(int=id_rng.getrandbits(128), version=4))
-                                if random_ids
-                                else f"b{index}"
-                            ),
+                            "sample_id": _sample_id(id_pattern, index, id_rng),
                             "case_id": f"c{index % 500}",
                             "schema_valid": rng.random() < 0.99,
                             "safety_html_tailwind_compliant": rng.random() < 0.999,
@@ -442,7 +459,7 @@ def _bench_ingest(database: Database, samples: int, random_ids: bool, log: TextI
                             "selected_provider": "openai",
                             "route_strategy": "weighted",
                             "prompt_template_version": "sitegen-v3",
-                            "created_at": "2026-11-25T10:00:00+00:00",
+                            "created_at": (started + timedelta(seconds=index)).isoformat(),
                         },
                         separators=(",", ":"),
                     )
@@ -469,7 +486,7 @@ def _bench_ingest(database: Database, samples: int, random_ids: bool, log: TextI
             check=True,
         )
         measured = json.loads(done.stdout.strip().splitlines()[-1])
-    label = "random sample ids (UUIDs)" if random_ids else "sample ids in file order"
+    label = SAMPLE_ID_PATTERNS[id_pattern]
     rate = measured["n"] / measured["seconds"]
     log.write(f"bench: ingested {samples:,} samples ({label}) at {rate:,.0f}/s\n")
     # the ingesting process's own peak

@@ -30,7 +30,9 @@ def test_bench_runs_at_a_small_size(built_db: ClonedDatabase, tmp_path: Path) ->
         "incremental refresh, one new day, not yet vacuumed: SQL statements",
         "incremental refresh, late rows",
         "Accuracy at 2,000 rows",
-        "Eval ingest, sample ids in file order: 1,000 samples",
+        "Eval ingest, sample ids in key order (`s0000000`, `s0000001`, ...): 1,000 samples",
+        "Eval ingest, sample ids numbered without padding (`b0`, `b1`, ...; `b10` sorts "
+        "before `b2`): 1,000 samples",
         "Eval ingest, random sample ids (UUIDs): 1,000 samples",
         "PostgreSQL ",
     ):

@@ -76,6 +76,12 @@ def line(**overrides: object) -> str:
             "records.jsonl:1: latency_ms: must be finite",
         ),
         (
+            # an integer too large for a float8: a problem, not an OverflowError
+            '{"sample_id": "a", "schema_valid": true, "safety_html_tailwind_compliant": true, '
+            '"latency_ms": 1' + "0" * 400 + "}",
+            "records.jsonl:1: latency_ms: must be finite",
+        ),
+        (
             '{"sample_id": "a", "sample_id": "b", "schema_valid": true, '
             '"safety_html_tailwind_compliant": true}',
             "records.jsonl:1: sample_id: duplicate key in one object",
@@ -224,6 +230,33 @@ def test_fast_path_rejects_a_duplicate_key_hidden_by_a_carriage_return() -> None
     )
     assert _fast_record(raw, 1) is None
     assert _fast_chunk(raw + b"\n", 1) is None
+
+
+@pytest.mark.parametrize(
+    "bad_created_at", [None, "2026-11-25T10:00:03", "2026-11-25T10:00:03+0000x", 7]
+)
+def test_a_chunk_with_one_bad_timestamp_goes_to_the_precise_path(bad_created_at: object) -> None:
+    """The fast path parses a timestamp only when it differs from the previous line's:
+    a line that repeats a good one reuses it, any other is parsed (and judged) anew."""
+    from ai_gate.records import _fast_chunk, validate_object
+
+    stamps = ["2026-11-25T10:00:00+00:00"] * 3 + [
+        "2026-11-25T10:00:01Z",
+        "2026-11-25T10:00:02+02:00",
+    ]
+    good = [line(sample_id=f"s{i}", created_at=stamp) for i, stamp in enumerate(stamps)]
+    chunk = "\n".join(good).encode() + b"\n"
+    records = _fast_chunk(chunk, 1)
+    assert records is not None
+    for number, (text, record) in enumerate(zip(good, records, strict=True), start=1):
+        slow, problems = validate_object(json.loads(text), "f", number)
+        assert problems == [] and slow is not None
+        assert unwrap(record.row()) == unwrap(slow.row())
+    if bad_created_at is not None:
+        bad = line(sample_id="bad", created_at=bad_created_at)
+        assert validate_object(json.loads(bad), "f", 1)[0] is None
+        chunk = "\n".join([*good[:2], bad, good[2]]).encode() + b"\n"
+        assert _fast_chunk(chunk, 1) is None
 
 
 def mixed_file() -> bytes:
