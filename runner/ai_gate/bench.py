@@ -471,7 +471,7 @@ def _bench_ingest(database: Database, samples: int, id_pattern: str, log: TextIO
             " from ai_gate.database import resolve_database; from ai_gate import evals;"
             " db = resolve_database(); t = time.perf_counter(); phases = {};"
             " r = evals.run_evaluation(db, evals.RunOptions(path=Path(sys.argv[1]),"
-            " environment='staging', run_id='bench-' + str(time.time_ns())),"
+            " environment='staging', run_id=sys.argv[2]),"
             " phase_seconds=phases);"
             " import resource;"
             " print(json.dumps({'seconds': time.perf_counter() - t, 'n': r.sample_count,"
@@ -479,7 +479,9 @@ def _bench_ingest(database: Database, samples: int, id_pattern: str, log: TextIO
             " 'rss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))"
         )
         done = subprocess.run(
-            [sys.executable, "-c", script, str(path)],
+            # a random run id, as the default one (a hash) is: the run's keys land
+            # amid the earlier runs' in the primary key, not after them
+            [sys.executable, "-c", script, str(path), f"bench-{uuid.uuid4().hex[:24]}"],
             env=env,
             capture_output=True,
             text=True,
