@@ -221,6 +221,44 @@ def test_fast_path_never_accepts_what_the_contract_rejects(raw: bytes) -> None:
     assert _fast_record(raw, 1) is None
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"sample_id": "x" * 512},
+        {"sample_id": "x" * 513},
+        {"sample_id": "\u00e9" * 512},
+        {"sample_id": "\u00e9" * 513},
+        {"sample_id": ""},
+        {"sample_id": " \t"},
+        {"sample_id": "\u2003"},
+        {"latency_ms": 0},
+        {"latency_ms": -0.0},
+        {"latency_ms": -1e-300},
+        {"latency_ms": 1e308},
+        {"latency_ms": 10**308},
+        {"latency_ms": 10**309},
+        {"latency_ms": True},
+        {"schema_valid": 1},
+    ],
+)
+def test_fast_path_bounds_agree_with_the_precise_path(overrides: dict[str, object]) -> None:
+    """At the bounds msgspec checks for the fast path (sample id length, latency sign
+    and range, booleans), a line is accepted by the fast path only if the precise path
+    accepts it, with the same row."""
+    from ai_gate.records import _fast_chunk, _fast_record, validate_object
+
+    text = line(**overrides)
+    slow, _problems = validate_object(json.loads(text), "f", 1)
+    for fast in (
+        _fast_record(text.encode(), 1),
+        (_fast_chunk(text.encode() + b"\n", 1) or [None])[0],
+    ):
+        if slow is None:
+            assert fast is None
+        elif fast is not None:
+            assert unwrap(fast.row()) == unwrap(slow.row())
+
+
 def test_fast_path_rejects_a_duplicate_key_hidden_by_a_carriage_return() -> None:
     from ai_gate.records import _fast_chunk, _fast_record
 
