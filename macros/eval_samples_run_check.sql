@@ -1,8 +1,8 @@
 {#-
     Post-hook on ai_eval_samples: every sample's run_id is a row of ai_eval_runs,
     checked once per statement over its transition table instead of by a foreign key.
-    A foreign key checks (and locks) the run row once per sample, which was about
-    two fifths of the server's cost of storing a million samples; this checks each
+    A foreign key checks (and locks) the run row once per sample, a large share of
+    the server's cost of storing samples; this checks each
     distinct run_id of the statement once. Runs are never deleted and their run_id
     never changes (eval_runs_guard), so a run that was there stays there.
     A database built before this replaces the foreign key: the hook drops it.

@@ -274,20 +274,10 @@ def _fast_rows(lines: list[bytes], first_line: int) -> tuple[list[Record], int] 
 
 def _fast_record(raw: bytes, line_number: int) -> Record | None:
     """The common case, fast: a line that is exactly the contract. None means "not
-    sure": the line then takes the precise slow path, which reports problems.
-
-    msgspec keeps the last of duplicate keys, so duplicates are ruled out by counting:
-    every key in the text is followed by `":`, so when the count of `":` equals the
-    number of keys decoded, no key was repeated (whitespace between a key and its colon
-    is a suspect that sends the line to the slow path; `":` inside a string makes the
-    counts differ, which does too).
-    """
-    if _has_suspects(raw):
-        return None
-    decoded = _fast_rows([raw], line_number)
-    if decoded is None or raw.count(b'":') != decoded[1]:
-        return None
-    return decoded[0][0]
+    sure": the line then takes the precise slow path, which reports problems. A line
+    (without its line end) is a chunk of one line."""
+    records = _fast_chunk(raw, line_number)
+    return records[0] if records else None
 
 
 def _has_suspects(data: bytes) -> bool:
@@ -305,9 +295,15 @@ def _has_suspects(data: bytes) -> bool:
 
 def _fast_chunk(chunk: bytes, first_line: int) -> list[Record] | None:
     """Every line of a chunk of whole lines by the fast path, or None if any line is not
-    sure. The per-line scans of _fast_record are done once on the chunk: the `":` count
-    of the chunk equals the sum of the keys decoded only if it does on every line
-    (a line's count is never below its keys)."""
+    sure. The byte scans run once on the chunk.
+
+    msgspec keeps the last of duplicate keys, so duplicates are ruled out by counting:
+    every key in the text is followed by `":`, so when the count of `":` equals the
+    number of keys decoded, no key was repeated (whitespace between a key and its colon
+    is a suspect that sends the chunk to the slow path; `":` inside a string makes the
+    counts differ, which does too). The chunk's count equals the sum of the keys
+    decoded only if it does on every line (a line's count is never below its keys).
+    """
     if _has_suspects(chunk):
         return None
     lines = chunk.split(b"\n")
