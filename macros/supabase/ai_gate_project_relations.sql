@@ -1,7 +1,8 @@
 {#-
-    The relations this project creates (models and seeds, not sources), as a SQL
-    query of (schema_name, relation_name), for the catalog tests. At parse time the
-    graph is empty, so it returns no rows then.
+    The relations this project creates (models and seeds, not sources), and the
+    partitions of those that are partitioned (ai_eval_samples: one per run, made by
+    `ai-gate run`), as a SQL query of (schema_name, relation_name), for the catalog
+    tests. At parse time the graph is empty, so it returns no rows then.
 -#}
 {% macro ai_gate_project_relations() %}
     {%- set relations = [] -%}
@@ -14,13 +15,35 @@
         {%- endfor -%}
     {%- endif -%}
     {%- if relations -%}
-        select schema_name, relation_name
+        select
+            project_nodes.schema_name,
+            project_nodes.relation_name
         from (
             values
             {%- for schema_name, relation_name in relations %}
             ({{ dbt.string_literal(schema_name) }}, {{ dbt.string_literal(relation_name) }}){{ ',' if not loop.last }}
             {%- endfor %}
-        ) as project_relations (schema_name, relation_name)
+        ) as project_nodes (schema_name, relation_name)
+        union all
+        select
+            partition_namespaces.nspname as schema_name,
+            partitions.relname as relation_name
+        from pg_catalog.pg_inherits as inheritance
+        inner join pg_catalog.pg_class as partitions
+            on inheritance.inhrelid = partitions.oid
+        inner join pg_catalog.pg_namespace as partition_namespaces
+            on partitions.relnamespace = partition_namespaces.oid
+        inner join pg_catalog.pg_class as parents
+            on inheritance.inhparent = parents.oid
+        inner join pg_catalog.pg_namespace as parent_namespaces
+            on parents.relnamespace = parent_namespaces.oid
+        where
+            parents.relkind = 'p'
+            and (parent_namespaces.nspname, parents.relname) in (
+                {%- for schema_name, relation_name in relations %}
+                ({{ dbt.string_literal(schema_name) }}, {{ dbt.string_literal(relation_name) }}){{ ',' if not loop.last }}
+                {%- endfor %}
+            )
     {%- else -%}
         select
             cast(null as text) as schema_name,

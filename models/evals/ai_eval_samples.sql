@@ -3,6 +3,8 @@
         materialized='incremental',
         full_refresh=false,
         on_schema_change='append_new_columns',
+        partition_by_list='run_id',
+        pre_hook=["{{ eval_samples_partition_by_run() }}"],
         post_hook=[
             "{{ append_only_guard() }}",
             "{{ eval_samples_run_check(ref('ai_eval_runs')) }}",
@@ -11,10 +13,11 @@
 }}
 
 -- depends_on: {{ ref('ai_eval_runs') }}
--- One row per evaluation record, written by `ai-gate run` with COPY in the same
--- transaction as its run. Append-only; dbt never drops it. Its run_id is checked
--- against ai_eval_runs once per statement by a trigger, not by a foreign key
--- (see eval_samples_run_check).
+-- One row per evaluation record, written by `ai-gate run` in the same transaction
+-- as its run. Partitioned by run: the runner COPYs a run's samples into a new table,
+-- builds its primary key by sorting, and attaches it (docs/eval-records.md).
+-- Append-only; dbt never drops it. Its run_id is checked against ai_eval_runs once
+-- per statement by a trigger, not by a foreign key (see eval_samples_run_check).
 
 select
     cast(null as text) as run_id,

@@ -1,8 +1,9 @@
 """Evaluation runs: ingest a record file, judge it against the gates, store the verdict.
 
-Ingestion is one transaction (the run row, then every sample by COPY while the
-file streams through validation); any problem rolls it back, so a rejected file
-writes nothing. Judging reads the dbt view ai_eval_gate_results and records the
+Ingestion is one transaction (the run row, then the run's partition of
+ai_eval_samples: every sample by COPY while the file streams through validation,
+the primary key, the attach); any problem rolls it back, so a rejected file writes
+nothing. Judging reads the dbt view ai_eval_gate_results and records the
 terminal status; a failure after ingestion marks the run `aborted`.
 """
 
@@ -374,9 +375,8 @@ def _ingest(
     problems: list[Problem] = []
     problem_count = 0
     columns = sql.SQL(", ").join(sql.Identifier(name) for name in ("run_id", *SAMPLE_COLUMNS))
-    copy_statement = sql.SQL("copy {} ({}) from stdin (format binary)").format(
-        _relation(database, "ai_eval_samples"), columns
-    )
+    partition = _relation(database, run_partition_name(run_id))
+    copy_statement = sql.SQL("copy {} ({}) from stdin (format binary)").format(partition, columns)
     show_progress = progress is not None and progress.isatty()
     triggered_by = options.triggered_by or os.environ.get("AI_GATE_ACTOR") or getpass.getuser()
     ci_job_id = options.ci_job_id or os.environ.get("GITHUB_RUN_ID") or os.environ.get("CI_JOB_ID")
@@ -409,6 +409,7 @@ def _ingest(
                 ).fetchone()
                 if inserted is None:
                     return False
+                _create_run_partition(conn, database, run_id)
                 records = 0
                 with (
                     _rare_collections(),
@@ -432,6 +433,7 @@ def _ingest(
                             progress.flush()
                     if problem_count:
                         raise _Rejected()
+                _attach_run_partition(conn, database, run_id)
                 if show_progress and records >= PROGRESS_EVERY:
                     assert progress is not None
                     progress.write(f"\ringested {records:,} records\n")
@@ -444,6 +446,85 @@ def _ingest(
         except psycopg.errors.UndefinedTable as exc:
             raise _not_built(database, exc) from exc
     return True
+
+
+def run_partition_name(run_id: str) -> str:
+    """The ai_eval_samples partition holding one run's samples (a digest of the run
+    id: run ids are free text, and a table name has at most 63 bytes)."""
+    return "ai_eval_samples_" + hashlib.sha256(run_id.encode()).hexdigest()[:20]
+
+
+def _create_run_partition(conn: psycopg.Connection, database: Database, run_id: str) -> None:
+    """A table for the run's samples, shaped like ai_eval_samples, with no index yet:
+    COPY into a table without a unique index costs the server a third of COPY into
+    the shared primary key, and sorting builds the index afterwards in a fraction of
+    what inserting each key into it costs (random sample ids most of all)."""
+    parent = _relation(database, "ai_eval_samples")
+    kind = conn.execute(
+        "select relkind from pg_catalog.pg_class where oid = to_regclass(%s)",
+        (parent.as_string(conn),),
+    ).fetchone()
+    if kind is not None and kind[0] != "p":
+        raise NotBuilt(
+            f"ai_eval_samples in schema {database.schema} on {database.describe()} is not "
+            "partitioned by run yet: run `ai-gate build` (it converts the table and keeps "
+            "its rows)"
+        )
+    name = run_partition_name(run_id)
+    conn.execute(
+        sql.SQL(
+            "create table {} (like {} including defaults including constraints,"
+            # the partition's bound, stated up front: attaching it then needs no scan
+            " constraint {} check (run_id is not null and run_id = {}))"
+        ).format(
+            _relation(database, name),
+            parent,
+            sql.Identifier(f"{name}_run_id"),
+            sql.Literal(run_id),
+        )
+    )
+
+
+def _attach_run_partition(conn: psycopg.Connection, database: Database, run_id: str) -> None:
+    """Builds the run's primary key (a duplicate sample id fails here), hardens the
+    table as every project table is (row-level security on, no privilege for anyone
+    but its owner: it is read through ai_eval_samples), guards it against updates and
+    deletes, and attaches it as the run's partition."""
+    name = run_partition_name(run_id)
+    partition = _relation(database, name)
+    conn.execute(
+        sql.SQL("alter table {} add constraint {} primary key (run_id, sample_id)").format(
+            partition, sql.Identifier(f"{name}_pkey")
+        )
+    )
+    conn.execute(sql.SQL("alter table {} enable row level security").format(partition))
+    # Supabase's default privileges grant every new table to its API roles.
+    grantees = conn.execute(
+        "select distinct case when acl.grantee = 0 then 'public'"
+        " else quote_ident(roles.rolname) end"
+        " from pg_catalog.pg_class as classes"
+        " cross join lateral aclexplode(classes.relacl) as acl"
+        " left join pg_catalog.pg_roles as roles on roles.oid = acl.grantee"
+        " where classes.oid = %s::regclass and acl.grantee <> classes.relowner",
+        (partition.as_string(conn),),
+    ).fetchall()
+    for (grantee,) in grantees:
+        conn.execute(sql.SQL("revoke all on table {} from {}").format(partition, sql.SQL(grantee)))
+    conn.execute(
+        sql.SQL(
+            "create trigger {} before update or delete or truncate on {}"
+            " for each statement execute function {}()"
+        ).format(
+            sql.Identifier(f"{name}_append_only"),
+            partition,
+            _relation(database, "ai_eval_samples_reject_mutation"),
+        )
+    )
+    conn.execute(
+        sql.SQL("alter table {} attach partition {} for values in ({})").format(
+            _relation(database, "ai_eval_samples"), partition, sql.Literal(run_id)
+        )
+    )
 
 
 @contextmanager

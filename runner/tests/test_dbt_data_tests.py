@@ -294,8 +294,14 @@ EVAL_VIOLATIONS: dict[str, tuple[str, set[str]]] = {
         {"every_eval_run_has_samples"},
     ),
     "sample-without-run": (
-        # The trigger that rejects such a row is switched off to plant it.
+        # A partition for the missing run, and the trigger that rejects such a row
+        # switched off, to plant it.
         "do $$ begin"
+        " create table orphan_samples partition of ai_eval_samples"
+        " for values in ('no-such-run');"
+        # hardened as the runner's partitions are, or the catalog tests fail too
+        " alter table orphan_samples enable row level security;"
+        " revoke all on orphan_samples from anon, authenticated;"
         " alter table ai_eval_samples disable trigger ai_eval_samples_run_exists;"
         " insert into ai_eval_samples (run_id, sample_id, line_number, schema_valid,"
         " safety_html_tailwind_compliant) values ('no-such-run', 'x', 1, true, true);"
@@ -368,6 +374,19 @@ def test_samples_need_their_run_and_runs_are_kept(built_db: ClonedDatabase) -> N
     ingest_examples(built_db)
     samples_before = built_db.execute("select count(*) from ai_eval_samples")[0][0]
     with built_db.database.connect() as conn:
+        # A run that has no partition has no place for samples at all.
+        with pytest.raises(psycopg.errors.CheckViolation, match="no partition"):
+            conn.execute(
+                "insert into ai_eval_samples (run_id, sample_id, line_number, schema_valid,"
+                " safety_html_tailwind_compliant) values ('no-such-run', 'x', 1, true, true)"
+            )
+        conn.rollback()
+        # Given one, made by hand, the run check still rejects samples of a run that
+        # is not in ai_eval_runs.
+        conn.execute(
+            "create table orphan_samples partition of ai_eval_samples for values in ('no-such-run')"
+        )
+        conn.commit()
         with pytest.raises(psycopg.errors.ForeignKeyViolation, match="'no-such-run'"):
             conn.execute(
                 "insert into ai_eval_samples (run_id, sample_id, line_number, schema_valid,"
@@ -419,3 +438,117 @@ def test_a_rebuild_replaces_the_old_foreign_key(built_db: ClonedDatabase) -> Non
     )
     assert triggers == [("ai_eval_samples_append_only",), ("ai_eval_samples_run_exists",)]
     assert built_db.execute("select count(distinct run_id) from ai_eval_samples")[0][0] == 2
+
+
+def _partitions() -> str:
+    return (
+        "select c.relname, pg_get_expr(c.relpartbound, c.oid) from pg_inherits i"
+        " join pg_class c on c.oid = i.inhrelid"
+        " where i.inhparent = 'ai_eval_samples'::regclass order by 1"
+    )
+
+
+def test_each_run_is_a_hardened_guarded_partition(built_db: ClonedDatabase) -> None:
+    """`ai-gate run` stores a run's samples as a partition of ai_eval_samples that the
+    API roles cannot read (the template's Supabase-style default privileges granted
+    them the new table), with RLS on and the append-only guard; the catalog tests
+    cover partitions and fail when one is exposed."""
+    import psycopg
+
+    ingest_examples(built_db)
+    runs = {row[0] for row in built_db.execute("select run_id from ai_eval_runs")}
+    partitions = built_db.execute(_partitions())
+    assert {bound for _, bound in partitions} == {f"FOR VALUES IN ('{run}')" for run in runs}
+    for name, _ in partitions:
+        assert built_db.execute(
+            "select relrowsecurity from pg_class where oid = %s::regclass", (name,)
+        ) == [(True,)]
+        for role in ("anon", "authenticated"):
+            assert built_db.execute(
+                "select has_table_privilege(%s, %s::regclass, 'select, insert, delete')",
+                (role, name),
+            ) == [(False,)]
+        for statement in (
+            f"delete from {name}",
+            f"update {name} set case_id = 'x'",
+            f"truncate {name}",
+        ):
+            with pytest.raises(psycopg.errors.RestrictViolation, match="append-only"):
+                built_db.execute(statement)
+    assert failing(dbt_test(built_db, SUPABASE_TESTS)) == set()
+    exposed = partitions[0][0]
+    built_db.execute(f"grant select on {exposed} to anon")
+    built_db.execute(f"alter table {exposed} disable row level security")
+    assert failing(dbt_test(built_db, SUPABASE_TESTS)) == {
+        "assert_api_roles_have_no_privileges",
+        "assert_tables_have_row_level_security",
+    }
+
+
+def _make_samples_a_plain_table(db: ClonedDatabase) -> None:
+    """ai_eval_samples as a build before partitioning left it: a plain table with its
+    primary key, hardened for Supabase, with its two statement-level triggers."""
+    db.execute(
+        "create table plain_samples (like ai_eval_samples including all);"
+        " insert into plain_samples select * from ai_eval_samples;"
+        " drop table ai_eval_samples cascade;"
+        " alter table plain_samples rename to ai_eval_samples;"
+        " alter index plain_samples_pkey rename to ai_eval_samples_pkey;"
+        " alter table ai_eval_samples enable row level security;"
+        " revoke all on ai_eval_samples from anon, authenticated;"
+        " create trigger ai_eval_samples_append_only"
+        " before update or delete or truncate on ai_eval_samples"
+        " for each statement execute function public.ai_eval_samples_reject_mutation();"
+        " create trigger ai_eval_samples_run_exists after insert on ai_eval_samples"
+        " referencing new table as inserted_samples"
+        " for each statement execute function public.ai_eval_samples_check_run_exists()"
+    )
+
+
+@pytest.mark.parametrize("with_runs", [True, False], ids=["with-runs", "empty"])
+def test_a_rebuild_partitions_a_plain_samples_table(
+    built_db: ClonedDatabase, with_runs: bool
+) -> None:
+    """A database built before samples were partitioned by run: the runner refuses
+    to write into it (and writes nothing), the next build converts the table and keeps
+    every row, and the old runs stay readable, guarded and judged as before."""
+    import psycopg
+
+    if with_runs:
+        ingest_examples(built_db)
+    summary = "select * from ai_eval_run_summary_v1 order by run_id"
+    summaries_before = built_db.execute(summary)
+    _make_samples_a_plain_table(built_db)
+    assert built_db.execute(
+        "select relkind from pg_class where oid = 'ai_eval_samples'::regclass"
+    ) == [("r",)]
+
+    refused = built_db.cli("run", str(EXAMPLES / "passing.jsonl"), "--run-id", "too-early")
+    assert refused.returncode == 1, refused.stderr
+    assert "not partitioned by run yet: run `ai-gate build`" in refused.stderr
+    assert built_db.execute("select count(*) from ai_eval_runs where run_id = 'too-early'") == [
+        (0,)
+    ]
+    assert built_db.execute(
+        "select count(*) from pg_class where relname like 'ai\\_eval\\_samples\\_%'"
+        " and relkind = 'r'"
+    ) == [(0,)]
+
+    assert built_db.cli("build").returncode == 0
+    assert built_db.execute(
+        "select relkind from pg_class where oid = 'ai_eval_samples'::regclass"
+    ) == [("p",)]
+    assert built_db.execute(summary) == summaries_before
+    partitions = built_db.execute(_partitions())
+    if with_runs:
+        assert [name for name, _ in partitions] == ["ai_eval_samples_before_partitioning"]
+        with pytest.raises(psycopg.errors.RestrictViolation):
+            built_db.execute("delete from ai_eval_samples_before_partitioning")
+    else:
+        assert partitions == []
+        assert built_db.execute(
+            "select to_regclass('ai_eval_samples_before_partitioning') is null"
+        ) == [(True,)]
+    assert built_db.cli("run", str(EXAMPLES / "passing.jsonl"), "--run-id", "after").returncode == 0
+    assert len(built_db.execute(_partitions())) == len(partitions) + 1
+    assert failing(dbt_test(built_db, f"{EVAL_TESTS} {SUPABASE_TESTS}")) == set()
