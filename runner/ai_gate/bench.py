@@ -414,9 +414,9 @@ def _ingest_environment(database: Database) -> dict[str, str]:
     return env
 
 
-# How sample ids are spelled decides the order in which the primary key
-# (run_id, sample_id) receives them, which costs the server more than anything else in
-# the ingest: in key order each insertion lands next to the previous one.
+# How sample ids are spelled decides what sorting them costs when a run's primary key
+# (run_id, sample_id) is built (and, before samples were partitioned by run, where each
+# insertion landed in the index shared by all runs).
 SAMPLE_ID_PATTERNS = {
     "sorted": "sample ids in key order (`s0000000`, `s0000001`, ...)",
     "sequential": "sample ids numbered without padding (`b0`, `b1`, ...; `b10` sorts before `b2`)",
