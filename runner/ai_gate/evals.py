@@ -456,9 +456,9 @@ def run_partition_name(run_id: str) -> str:
 
 def _create_run_partition(conn: psycopg.Connection, database: Database, run_id: str) -> None:
     """A table for the run's samples, shaped like ai_eval_samples, with no index yet:
-    COPY into a table without a unique index costs the server a third of COPY into
-    the shared primary key, and sorting builds the index afterwards in a fraction of
-    what inserting each key into it costs (random sample ids most of all)."""
+    COPY into it costs the server a fraction of inserting each sample into a primary
+    key, and sorting then builds the key for a fraction of the difference (random
+    sample ids gain most; ADR 0002 has the numbers)."""
     parent = _relation(database, "ai_eval_samples")
     kind = conn.execute(
         "select relkind from pg_catalog.pg_class where oid = to_regclass(%s)",
