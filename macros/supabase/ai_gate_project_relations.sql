@@ -15,35 +15,31 @@
         {%- endfor -%}
     {%- endif -%}
     {%- if relations -%}
-        select
-            project_nodes.schema_name,
-            project_nodes.relation_name
-        from (
+        {%- set project_nodes -%}
+        (
             values
             {%- for schema_name, relation_name in relations %}
             ({{ dbt.string_literal(schema_name) }}, {{ dbt.string_literal(relation_name) }}){{ ',' if not loop.last }}
             {%- endfor %}
         ) as project_nodes (schema_name, relation_name)
+        {%- endset -%}
+        select
+            project_nodes.schema_name,
+            project_nodes.relation_name
+        from {{ project_nodes }}
         union all
         select
             partition_namespaces.nspname as schema_name,
             partitions.relname as relation_name
-        from pg_catalog.pg_inherits as inheritance
+        from {{ project_nodes }}
+        inner join pg_catalog.pg_inherits as inheritance
+            on inheritance.inhparent = to_regclass(
+                format('%I.%I', project_nodes.schema_name, project_nodes.relation_name)
+            )
         inner join pg_catalog.pg_class as partitions
             on inheritance.inhrelid = partitions.oid
         inner join pg_catalog.pg_namespace as partition_namespaces
             on partitions.relnamespace = partition_namespaces.oid
-        inner join pg_catalog.pg_class as parents
-            on inheritance.inhparent = parents.oid
-        inner join pg_catalog.pg_namespace as parent_namespaces
-            on parents.relnamespace = parent_namespaces.oid
-        where
-            parents.relkind = 'p'
-            and (parent_namespaces.nspname, parents.relname) in (
-                {%- for schema_name, relation_name in relations %}
-                ({{ dbt.string_literal(schema_name) }}, {{ dbt.string_literal(relation_name) }}){{ ',' if not loop.last }}
-                {%- endfor %}
-            )
     {%- else -%}
         select
             cast(null as text) as schema_name,

@@ -479,8 +479,7 @@ def _bench_ingest(database: Database, samples: int, id_pattern: str, log: TextIO
             " 'rss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))"
         )
         done = subprocess.run(
-            # a random run id, as the default one (a hash) is: the run's keys land
-            # amid the earlier runs' in the primary key, not after them
+            # a random run id, as the default one (a hash) is
             [sys.executable, "-c", script, str(path), f"bench-{uuid.uuid4().hex[:24]}"],
             env=env,
             capture_output=True,

@@ -375,8 +375,10 @@ def _ingest(
     problems: list[Problem] = []
     problem_count = 0
     columns = sql.SQL(", ").join(sql.Identifier(name) for name in ("run_id", *SAMPLE_COLUMNS))
-    partition = _relation(database, run_partition_name(run_id))
-    copy_statement = sql.SQL("copy {} ({}) from stdin (format binary)").format(partition, columns)
+    partition_name = run_partition_name(run_id)
+    copy_statement = sql.SQL("copy {} ({}) from stdin (format binary)").format(
+        _relation(database, partition_name), columns
+    )
     show_progress = progress is not None and progress.isatty()
     triggered_by = options.triggered_by or os.environ.get("AI_GATE_ACTOR") or getpass.getuser()
     ci_job_id = options.ci_job_id or os.environ.get("GITHUB_RUN_ID") or os.environ.get("CI_JOB_ID")
@@ -409,7 +411,7 @@ def _ingest(
                 ).fetchone()
                 if inserted is None:
                     return False
-                _create_run_partition(conn, database, run_id)
+                _create_run_partition(conn, database, partition_name, run_id)
                 records = 0
                 with (
                     _rare_collections(),
@@ -433,7 +435,7 @@ def _ingest(
                             progress.flush()
                     if problem_count:
                         raise _Rejected()
-                _attach_run_partition(conn, database, run_id)
+                _attach_run_partition(conn, database, partition_name, run_id)
                 if show_progress and records >= PROGRESS_EVERY:
                     assert progress is not None
                     progress.write(f"\ringested {records:,} records\n")
@@ -454,7 +456,9 @@ def run_partition_name(run_id: str) -> str:
     return "ai_eval_samples_" + hashlib.sha256(run_id.encode()).hexdigest()[:20]
 
 
-def _create_run_partition(conn: psycopg.Connection, database: Database, run_id: str) -> None:
+def _create_run_partition(
+    conn: psycopg.Connection, database: Database, name: str, run_id: str
+) -> None:
     """A table for the run's samples, shaped like ai_eval_samples, with no index yet:
     COPY into it costs the server a fraction of inserting each sample into a primary
     key, and sorting then builds the key for a fraction of the difference (random
@@ -470,7 +474,6 @@ def _create_run_partition(conn: psycopg.Connection, database: Database, run_id: 
             "partitioned by run yet: run `ai-gate build` (it converts the table and keeps "
             "its rows)"
         )
-    name = run_partition_name(run_id)
     conn.execute(
         sql.SQL(
             "create table {} (like {} including defaults including constraints,"
@@ -485,12 +488,13 @@ def _create_run_partition(conn: psycopg.Connection, database: Database, run_id: 
     )
 
 
-def _attach_run_partition(conn: psycopg.Connection, database: Database, run_id: str) -> None:
+def _attach_run_partition(
+    conn: psycopg.Connection, database: Database, name: str, run_id: str
+) -> None:
     """Builds the run's primary key (a duplicate sample id fails here), hardens the
     table as every project table is (row-level security on, no privilege for anyone
     but its owner: it is read through ai_eval_samples), guards it against updates and
     deletes, and attaches it as the run's partition."""
-    name = run_partition_name(run_id)
     partition = _relation(database, name)
     conn.execute(
         sql.SQL("alter table {} add constraint {} primary key (run_id, sample_id)").format(

@@ -440,12 +440,11 @@ def test_a_rebuild_replaces_the_old_foreign_key(built_db: ClonedDatabase) -> Non
     assert built_db.execute("select count(distinct run_id) from ai_eval_samples")[0][0] == 2
 
 
-def _partitions() -> str:
-    return (
-        "select c.relname, pg_get_expr(c.relpartbound, c.oid) from pg_inherits i"
-        " join pg_class c on c.oid = i.inhrelid"
-        " where i.inhparent = 'ai_eval_samples'::regclass order by 1"
-    )
+PARTITIONS = (
+    "select c.relname, pg_get_expr(c.relpartbound, c.oid) from pg_inherits i"
+    " join pg_class c on c.oid = i.inhrelid"
+    " where i.inhparent = 'ai_eval_samples'::regclass order by 1"
+)
 
 
 def test_each_run_is_a_hardened_guarded_partition(built_db: ClonedDatabase) -> None:
@@ -457,7 +456,7 @@ def test_each_run_is_a_hardened_guarded_partition(built_db: ClonedDatabase) -> N
 
     ingest_examples(built_db)
     runs = {row[0] for row in built_db.execute("select run_id from ai_eval_runs")}
-    partitions = built_db.execute(_partitions())
+    partitions = built_db.execute(PARTITIONS)
     assert {bound for _, bound in partitions} == {f"FOR VALUES IN ('{run}')" for run in runs}
     for name, _ in partitions:
         assert built_db.execute(
@@ -539,7 +538,7 @@ def test_a_rebuild_partitions_a_plain_samples_table(
         "select relkind from pg_class where oid = 'ai_eval_samples'::regclass"
     ) == [("p",)]
     assert built_db.execute(summary) == summaries_before
-    partitions = built_db.execute(_partitions())
+    partitions = built_db.execute(PARTITIONS)
     if with_runs:
         assert [name for name, _ in partitions] == ["ai_eval_samples_before_partitioning"]
         with pytest.raises(psycopg.errors.RestrictViolation):
@@ -550,5 +549,5 @@ def test_a_rebuild_partitions_a_plain_samples_table(
             "select to_regclass('ai_eval_samples_before_partitioning') is null"
         ) == [(True,)]
     assert built_db.cli("run", str(EXAMPLES / "passing.jsonl"), "--run-id", "after").returncode == 0
-    assert len(built_db.execute(_partitions())) == len(partitions) + 1
+    assert len(built_db.execute(PARTITIONS)) == len(partitions) + 1
     assert failing(dbt_test(built_db, f"{EVAL_TESTS} {SUPABASE_TESTS}")) == set()
