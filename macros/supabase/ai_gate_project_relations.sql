@@ -1,8 +1,7 @@
 {#-
-    The relations this project creates (models and seeds, not sources), and the
-    partitions of those that are partitioned (ai_eval_samples: one per run, made by
-    `ai-gate run`), as a SQL query of (schema_name, relation_name), for the catalog
-    tests. At parse time the graph is empty, so it returns no rows then.
+    The relations this project creates (models and seeds, not sources) as a SQL query
+    of (schema_name, relation_name), for the catalog tests. At parse time the graph is
+    empty, so it returns no rows then.
 -#}
 {% macro ai_gate_project_relations() %}
     {%- set relations = [] -%}
@@ -15,31 +14,15 @@
         {%- endfor -%}
     {%- endif -%}
     {%- if relations -%}
-        {%- set project_nodes -%}
-        (
+        select
+            project_nodes.schema_name,
+            project_nodes.relation_name
+        from (
             values
             {%- for schema_name, relation_name in relations %}
             ({{ dbt.string_literal(schema_name) }}, {{ dbt.string_literal(relation_name) }}){{ ',' if not loop.last }}
             {%- endfor %}
         ) as project_nodes (schema_name, relation_name)
-        {%- endset -%}
-        select
-            project_nodes.schema_name,
-            project_nodes.relation_name
-        from {{ project_nodes }}
-        union all
-        select
-            partition_namespaces.nspname as schema_name,
-            partitions.relname as relation_name
-        from {{ project_nodes }}
-        inner join pg_catalog.pg_inherits as inheritance
-            on inheritance.inhparent = to_regclass(
-                format('%I.%I', project_nodes.schema_name, project_nodes.relation_name)
-            )
-        inner join pg_catalog.pg_class as partitions
-            on inheritance.inhrelid = partitions.oid
-        inner join pg_catalog.pg_namespace as partition_namespaces
-            on partitions.relnamespace = partition_namespaces.oid
     {%- else -%}
         select
             cast(null as text) as schema_name,

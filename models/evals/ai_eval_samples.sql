@@ -3,21 +3,18 @@
         materialized='incremental',
         full_refresh=false,
         on_schema_change='append_new_columns',
-        partition_by_list='run_id',
-        pre_hook=["{{ eval_samples_partition_by_run() }}"],
+        pre_hook=["{{ eval_samples_from_partitions(ref('ai_eval_runs')) }}"],
         post_hook=[
             "{{ append_only_guard() }}",
-            "{{ eval_samples_run_check(ref('ai_eval_runs')) }}",
+            "{{ eval_samples_run_is_open(ref('ai_eval_runs')) }}",
         ],
     )
 }}
 
--- depends_on: {{ ref('ai_eval_runs') }}
 -- One row per evaluation record, written by `ai-gate run` in the same transaction
--- as its run. Partitioned by run: the runner COPYs a run's samples into a new table,
--- builds its primary key by sorting, and attaches it (docs/eval-records.md).
--- Append-only; dbt never drops it. Its run_id is checked against ai_eval_runs once
--- per statement by a trigger, not by a foreign key (see eval_samples_run_check).
+-- as its run (docs/eval-records.md). One plain table (ADR 0003): primary key
+-- (run_id, sample_id), a foreign key to ai_eval_runs, append-only, never dropped
+-- by dbt.
 
 select
     cast(null as text) as run_id,

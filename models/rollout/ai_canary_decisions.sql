@@ -30,5 +30,7 @@ select
     cast(null as jsonb) as guardrails,
     cast(null as jsonb) as rollback_triggers,
     cast(null as integer) as synthetic_rows,
-    cast(null as integer) as production_rows
+    cast(null as integer) as production_rows,
+    cast(null as integer) as synthetic_eval_samples,
+    cast(null as boolean) as is_synthetic
 where false

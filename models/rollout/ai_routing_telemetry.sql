@@ -28,7 +28,9 @@ product_telemetry as (
         fallback_used,
         latency_ms,
         prompt_template_version,
-        false as is_synthetic
+        false as is_synthetic,
+        -- a product database serves one environment: its rows have none of their own
+        cast(null as text) as environment
     from product_generations
 
 ),
@@ -46,7 +48,8 @@ synthetic_telemetry as (
         fallback_used,
         latency_ms,
         prompt_template_version,
-        true as is_synthetic
+        true as is_synthetic,
+        environment
     from synthetic_generations
 
 ),

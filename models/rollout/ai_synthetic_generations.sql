@@ -26,5 +26,6 @@ select
     cast(null as text) as fallback_provider,
     cast(null as boolean) as fallback_used,
     cast(null as integer) as latency_ms,
-    cast(null as text) as prompt_template_version
+    cast(null as text) as prompt_template_version,
+    cast(null as text) as environment
 where false

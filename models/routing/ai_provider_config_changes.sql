@@ -7,13 +7,14 @@
             {'columns': ['provider', 'environment', 'change_id']},
             {'columns': ['change_set_id']},
         ],
-        post_hook=["{{ append_only_guard() }}"],
+        post_hook=["{{ append_only_guard() }}", "{{ routing_invariants_guard() }}"],
     )
 }}
 
 -- The audited flag change log. dbt owns its shape (enforced contract, constraints,
 -- indexes) but never its rows: `ai-gate flags set` and the runbook's SQL append to it,
--- and full_refresh=false keeps it through `dbt build --full-refresh`.
+-- and full_refresh=false keeps it through `dbt build --full-refresh`. The database
+-- rejects a transaction that breaks a routing invariant (routing_invariants_guard).
 
 select
     cast(null as bigint) as change_id,

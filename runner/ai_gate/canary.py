@@ -6,6 +6,12 @@ fallback rate (rows routed to it, by requested_provider). Eval samples, split by
 selected_provider, give quality. Rules come from the seeds ai_canary_guardrails and
 ai_canary_rollback_triggers; every decision is stored with its inputs.
 
+Synthetic rows (`ai-gate simulate`) are left out unless asked for
+(`include_synthetic`, for dry runs); a decision that used any is marked synthetic, and
+neither `step` nor a rollback acts on it. Quality comes only from eval runs of the
+environment decided for. The product's telemetry table has no environment column: a
+product database serves one environment, so its rows count for the one evaluated.
+
 Decision order: `inconclusive` when an arm has too little data (never `go`); else
 `rollback` when a rollback trigger fires; else `hold` when a guardrail is breached;
 else `go`.
@@ -27,9 +33,14 @@ from psycopg.rows import dict_row
 
 from . import routing
 from .database import Database
-from .errors import InputRejected, NotBuilt
+from .errors import EXIT_GATE_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, InputRejected, NotBuilt
 
-DECISION_EXIT_CODES = {"go": 0, "hold": 2, "rollback": 2, "inconclusive": 3}
+DECISION_EXIT_CODES = {
+    "go": EXIT_OK,
+    "hold": EXIT_GATE_FAILED,
+    "rollback": EXIT_GATE_FAILED,
+    "inconclusive": EXIT_INCONCLUSIVE,
+}
 QUANTILES = (0.5, 0.9, 0.95, 0.99)
 KS_GRID = tuple(round(i / 100, 2) for i in range(1, 100))
 Z = 1.959963984540054
@@ -122,6 +133,14 @@ class Decision:
     arms: dict[str, Arm]
     synthetic_rows: int
     production_rows: int
+    synthetic_eval_samples: int = 0
+    include_synthetic: bool = False
+    excluded_synthetic_rows: int = 0
+
+    @property
+    def is_synthetic(self) -> bool:
+        """Synthetic evidence went into it: it may not move real traffic."""
+        return self.synthetic_rows > 0 or self.synthetic_eval_samples > 0
 
     @property
     def exit_code(self) -> int:
@@ -141,6 +160,9 @@ class Decision:
             "arms": {name: arm.as_json() for name, arm in self.arms.items()},
             "synthetic_rows": self.synthetic_rows,
             "production_rows": self.production_rows,
+            "synthetic_eval_samples": self.synthetic_eval_samples,
+            "include_synthetic": self.include_synthetic,
+            "is_synthetic": self.is_synthetic,
         }
 
 
@@ -179,8 +201,19 @@ def _configuration(
     return {k: float(v) for k, v in guardrails.items()}, triggers
 
 
+_TELEMETRY_SCOPE = (
+    " and (%(synthetic)s or not is_synthetic)"
+    " and (environment is null or environment = %(environment)s)"
+)
+
+
 def _telemetry_arm(
-    conn: psycopg.Connection, database: Database, provider: str, start: datetime, end: datetime
+    conn: psycopg.Connection,
+    database: Database,
+    provider: str,
+    start: datetime,
+    end: datetime,
+    scope: dict[str, object],
 ) -> dict[str, object]:
     served = _one_row(
         conn,
@@ -192,7 +225,7 @@ def _telemetry_arm(
             " as quantiles,"
             " percentile_cont(%(grid)s::float8[]) within group (order by latency_ms) as grid"
             " from {} where selected_provider = %(provider)s"
-            " and created_at >= %(start)s and created_at < %(end)s"
+            " and created_at >= %(start)s and created_at < %(end)s" + _TELEMETRY_SCOPE
         ).format(_relation(database, "ai_routing_telemetry")),
         {
             "quantiles": list(QUANTILES),
@@ -200,6 +233,7 @@ def _telemetry_arm(
             "provider": provider,
             "start": start,
             "end": end,
+            **scope,
         },
     )
     routed = _one_row(
@@ -208,9 +242,9 @@ def _telemetry_arm(
             "select count(*) as routed_rows, count(fallback_used) as fallback_known,"
             " count(*) filter (where fallback_used) as fallbacks"
             " from {} where requested_provider = %(provider)s"
-            " and created_at >= %(start)s and created_at < %(end)s"
+            " and created_at >= %(start)s and created_at < %(end)s" + _TELEMETRY_SCOPE
         ).format(_relation(database, "ai_routing_telemetry")),
-        {"provider": provider, "start": start, "end": end},
+        {"provider": provider, "start": start, "end": end, **scope},
     )
     return {**served, **routed}
 
@@ -222,20 +256,29 @@ def _eval_arm(
     start: datetime | None,
     end: datetime | None,
     run_id: str | None,
+    scope: dict[str, object],
 ) -> dict[str, object]:
+    """Quality of one arm: samples it served, from eval runs of the environment only
+    (and not synthetic ones unless asked for)."""
     if run_id is not None:
-        where = sql.SQL("run_id = %(run_id)s")
+        where = sql.SQL("samples.run_id = %(run_id)s")
     else:
-        where = sql.SQL("created_at >= %(start)s and created_at < %(end)s")
+        where = sql.SQL("samples.created_at >= %(start)s and samples.created_at < %(end)s")
     return _one_row(
         conn,
         sql.SQL(
             "select count(*) as eval_samples,"
-            " count(*) filter (where schema_valid) as schema_valid,"
-            " count(*) filter (where safety_html_tailwind_compliant) as safety"
-            " from {} where selected_provider = %(provider)s and {}"
-        ).format(_relation(database, "ai_eval_samples"), where),
-        {"provider": provider, "start": start, "end": end, "run_id": run_id},
+            " count(*) filter (where samples.schema_valid) as schema_valid,"
+            " count(*) filter (where samples.safety_html_tailwind_compliant) as safety,"
+            " count(*) filter (where runs.is_synthetic) as synthetic_samples"
+            " from {} as samples inner join {} as runs on samples.run_id = runs.run_id"
+            " where samples.selected_provider = %(provider)s"
+            " and runs.environment = %(environment)s"
+            " and (%(synthetic)s or not runs.is_synthetic) and {}"
+        ).format(
+            _relation(database, "ai_eval_samples"), _relation(database, "ai_eval_runs"), where
+        ),
+        {"provider": provider, "start": start, "end": end, "run_id": run_id, **scope},
     )
 
 
@@ -433,6 +476,7 @@ def evaluate(
     since: timedelta | None = None,
     run_id: str | None = None,
     actor: str | None = None,
+    include_synthetic: bool = False,
 ) -> Decision:
     """Decide, store the decision with its inputs, return it."""
     if canary == baseline:
@@ -452,39 +496,46 @@ def evaluate(
             end = conn.execute("select now()").fetchone()[0]  # type: ignore[index]
             start = end - (since or timedelta(hours=1))
             if run_id is not None:
-                exists = conn.execute(
-                    sql.SQL("select 1 from {} where run_id = %s").format(
-                        _relation(database, "ai_eval_runs")
-                    ),
-                    (run_id,),
-                ).fetchone()
-                if not exists:
-                    raise InputRejected(f"no evaluation run {run_id!r}")
+                _check_quality_run(conn, database, run_id, environment, include_synthetic)
+            scope = {"environment": environment, "synthetic": include_synthetic}
+            qualities = {
+                provider: _eval_arm(conn, database, provider, start, end, run_id, scope)
+                for provider in (canary, baseline)
+            }
             arms = {
                 provider: _arm(
                     provider,
-                    _telemetry_arm(conn, database, provider, start, end),
-                    _eval_arm(conn, database, provider, start, end, run_id),
+                    _telemetry_arm(conn, database, provider, start, end, scope),
+                    qualities[provider],
                 )
                 for provider in (canary, baseline)
             }
+            synthetic_samples = sum(
+                int(quality.get("synthetic_samples") or 0) for quality in qualities.values()
+            )
             totals = _one_row(
                 conn,
                 sql.SQL(
                     "select count(*) filter (where is_synthetic) as synthetic,"
                     " count(*) filter (where not is_synthetic) as production from {}"
-                    " where created_at >= %s and created_at < %s"
+                    " where created_at >= %(start)s and created_at < %(end)s"
+                    " and (environment is null or environment = %(environment)s)"
                 ).format(_relation(database, "ai_routing_telemetry")),
-                (start, end),
+                {"start": start, "end": end, "environment": environment},
             )
+            # Left out unless asked for; counted either way, so the output can say so.
+            synthetic_used = int(totals["synthetic"]) if include_synthetic else 0
+            synthetic_samples_used = synthetic_samples if include_synthetic else 0
             decision, rules = judge(arms[canary], arms[baseline], guardrails, triggers)
             with conn.transaction():
                 row = conn.execute(
                     sql.SQL(
                         "insert into {} (decided_by, environment, canary, baseline, window_start,"
                         " window_end, eval_run_id, decision, rules, arms, guardrails,"
-                        " rollback_triggers, synthetic_rows, production_rows)"
-                        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+                        " rollback_triggers, synthetic_rows, production_rows,"
+                        " synthetic_eval_samples, is_synthetic)"
+                        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+                        " %s, %s)"
                         " returning decision_id"
                     ).format(_relation(database, "ai_canary_decisions")),
                     (
@@ -500,8 +551,10 @@ def evaluate(
                         json.dumps({name: arm.as_json() for name, arm in arms.items()}),
                         json.dumps(guardrails),
                         json.dumps(triggers, default=float),
-                        int(totals["synthetic"]),
+                        synthetic_used,
                         int(totals["production"]),
+                        synthetic_samples_used,
+                        bool(synthetic_used or synthetic_samples_used),
                     ),
                 ).fetchone()
         except psycopg.errors.UndefinedTable as exc:
@@ -521,9 +574,47 @@ def evaluate(
         run_id,
         rules,
         arms,
-        int(totals["synthetic"]),
+        synthetic_used,
         int(totals["production"]),
+        synthetic_samples_used,
+        include_synthetic,
+        excluded_synthetic_rows=0 if include_synthetic else int(totals["synthetic"]),
     )
+
+
+def _check_quality_run(
+    conn: psycopg.Connection,
+    database: Database,
+    run_id: str,
+    environment: str,
+    include_synthetic: bool,
+) -> None:
+    row = conn.execute(
+        sql.SQL("select environment, is_synthetic from {} where run_id = %s").format(
+            _relation(database, "ai_eval_runs")
+        ),
+        (run_id,),
+    ).fetchone()
+    if row is None:
+        raise InputRejected(f"no evaluation run {run_id!r}")
+    if row[0] != environment:
+        raise InputRejected(
+            f"evaluation run {run_id!r} is of environment {row[0]!r}, not {environment!r}: "
+            "a canary decision takes quality only from its own environment's runs"
+        )
+    if row[1] and not include_synthetic:
+        raise InputRejected(
+            f"evaluation run {run_id!r} is synthetic (ai-gate simulate): it decides nothing "
+            "unless --include-synthetic is given (for dry runs)"
+        )
+
+
+def refuse_synthetic(decision_id: int, is_synthetic: bool, action: str) -> None:
+    if is_synthetic:
+        raise InputRejected(
+            f"canary decision #{decision_id} used synthetic rows (ai-gate simulate, "
+            f"--include-synthetic): it cannot {action}; nothing was written"
+        )
 
 
 def rollback_changes(
@@ -565,7 +656,7 @@ def latest_decision(database: Database, environment: str, canary: str) -> dict |
             _one_row(
                 conn,
                 sql.SQL(
-                    "select decision_id, decision, decided_at from {}"
+                    "select decision_id, decision, decided_at, is_synthetic from {}"
                     " where environment = %s and canary = %s order by decision_id desc limit 1"
                 ).format(_relation(database, "ai_canary_decisions")),
                 (environment, canary),
@@ -605,6 +696,7 @@ def step(
             f"the latest canary decision for {canary} in {environment} ({found}) is not `go`: "
             "run `ai-gate canary evaluate` and step only on go; nothing was written"
         )
+    refuse_synthetic(int(latest["decision_id"]), bool(latest["is_synthetic"]), "move real traffic")
     configs = routing.effective_configuration(database, environment)
     by_provider = {config.provider: config for config in configs}
     if canary not in by_provider or baseline not in by_provider:
@@ -670,11 +762,12 @@ def render_decision(decision: Decision) -> str:
         if (decision.eval_run_id)
         else span
     )
+    marker = " [SYNTHETIC]" if decision.is_synthetic else ""
     lines = [
-        f"canary decision #{decision.decision_id}: {decision.decision.upper()} "
+        f"canary decision #{decision.decision_id}: {decision.decision.upper()}{marker} "
         f"({decision.canary} vs {decision.baseline}, {decision.environment})",
         f"window {window}; {decision.production_rows:,} production and "
-        f"{decision.synthetic_rows:,} synthetic telemetry rows",
+        f"{decision.synthetic_rows:,} synthetic telemetry rows used",
         "",
     ]
     rows = [
@@ -734,6 +827,15 @@ def render_decision(decision: Decision) -> str:
             arm_rows,
         )
     )
-    if decision.synthetic_rows:
-        lines.append("\nnote: the window holds synthetic rows from `ai-gate simulate`")
+    if decision.is_synthetic:
+        lines.append(
+            f"\nsynthetic: {decision.synthetic_rows:,} telemetry rows and "
+            f"{decision.synthetic_eval_samples:,} eval samples from `ai-gate simulate` "
+            "(--include-synthetic); this decision cannot step or roll back the canary"
+        )
+    elif decision.excluded_synthetic_rows:
+        lines.append(
+            f"\nnote: {decision.excluded_synthetic_rows:,} synthetic telemetry rows in the "
+            "window were left out (--include-synthetic counts them, for dry runs)"
+        )
     return "\n".join(lines) + "\n"

@@ -1,10 +1,12 @@
 """The `ai-gate` command: a thin layer over the library modules.
 
-Exit codes (also in the README and in --help):
-  0   success
-  1   runtime failure: database unreachable, dbt error or failing dbt test, interrupted
-  2   a release gate failed (only the gate commands ever return it)
+Exit codes (errors.EXIT_CODE_MEANINGS; each subcommand's --help lists those it returns):
+  0   pass / go
+  1   runtime failure: database unreachable, dbt error or failing dbt test, aborted run,
+      interrupted or terminated
+  2   a gate failed, or the canary must hold or roll back
   3   input rejected; nothing was written
+  4   inconclusive: not enough evidence (the decision is stored)
   64  usage error
 """
 
@@ -12,8 +14,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import re
+import signal
 import subprocess
 import sys
 import traceback
@@ -21,6 +25,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
+import psycopg
 import yaml
 
 from . import (
@@ -36,37 +41,90 @@ from . import (
     routing,
     simulate,
 )
-from .database import Database, data_dir, resolve_database, stop_embedded
+from .database import Database, data_dir, first_line, redact, resolve_database, stop_embedded
 from .dbt_project import dbt_environment
 from .errors import (
+    EXIT_CODE_MEANINGS,
     EXIT_GATE_FAILED,
+    EXIT_INCONCLUSIVE,
     EXIT_INPUT_REJECTED,
     EXIT_OK,
     EXIT_RUNTIME_FAILURE,
+    EXIT_USAGE,
     AiGateError,
     InputRejected,
     RuntimeFailure,
+    Terminated,
     UsageError,
 )
-from .render import table, yes_no
+from .render import printable, table, yes_no
 
 RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 # A stored verdict's exit code; `running` and `aborted` are not verdicts.
 VERDICT_EXIT_CODES = {"passed": EXIT_OK, "failed": EXIT_GATE_FAILED}
 
-EXIT_CODES_HELP = """\
-exit codes:
-  0   success; for run/check: every evaluated gate passed
-  1   runtime failure (database unreachable, dbt error or failing dbt test, aborted
-      run, interrupted)
-  2   run/check: at least one gate failed (or was skipped, with --strict)
-  3   input rejected; nothing was written
-  64  usage error
-
+DATABASE_HELP = """\
 database: DATABASE_URL, else the PG* variables (PGHOST, PGPORT, PGUSER, PGPASSWORD,
 PGDATABASE), else an embedded PostgreSQL in AI_GATE_DATA_DIR (default: a per-user
 data directory). AI_GATE_SCHEMA names the schema (default public).
 """
+_COMMON = (EXIT_OK, EXIT_RUNTIME_FAILURE, EXIT_USAGE)
+_REJECTS = (EXIT_OK, EXIT_RUNTIME_FAILURE, EXIT_INPUT_REJECTED, EXIT_USAGE)
+_GATES = (EXIT_OK, EXIT_RUNTIME_FAILURE, EXIT_GATE_FAILED, EXIT_INPUT_REJECTED, EXIT_USAGE)
+# The exit codes each subcommand can return (its --help lists exactly these).
+EXIT_CODES_BY_COMMAND: dict[str, tuple[int, ...]] = {
+    "ai-gate": tuple(sorted(EXIT_CODE_MEANINGS)),
+    "build": _COMMON,
+    "migrate": _COMMON,
+    "init-dev": _COMMON,
+    "flags": _REJECTS,
+    "set": _REJECTS,
+    "history": _COMMON,
+    "run": _GATES,
+    "check": _GATES,
+    "canary": (EXIT_USAGE,),
+    "evaluate": (*_GATES[:-1], EXIT_INCONCLUSIVE, EXIT_USAGE),
+    "step": _REJECTS,
+    "simulate": _REJECTS,
+    "drill": (EXIT_USAGE,),
+    "rollback": _REJECTS,
+    "daily": (*_GATES[:-1], EXIT_INCONCLUSIVE, EXIT_USAGE),
+    "latency": _COMMON,
+    "bench": _COMMON,
+    "exec": _COMMON,
+    "db": (EXIT_USAGE,),
+    "info": _COMMON,
+    "stop": _COMMON,
+}
+# Where a code means something more precise for one subcommand.
+EXIT_CODE_DETAILS: dict[tuple[str, int], str] = {
+    ("run", EXIT_OK): "every evaluated gate passed",
+    ("run", EXIT_GATE_FAILED): "a gate failed (or was skipped, with --strict)",
+    ("check", EXIT_OK): "every evaluated gate passed",
+    ("check", EXIT_GATE_FAILED): "a gate failed (or was skipped, with --strict)",
+    ("check", EXIT_INPUT_REJECTED): "no such run",
+    ("evaluate", EXIT_OK): "go",
+    ("evaluate", EXIT_GATE_FAILED): "hold or rollback",
+    ("evaluate", EXIT_INCONCLUSIVE): "inconclusive: keep collecting (the decision is stored)",
+    ("daily", EXIT_OK): "every gate passed, and the canary (if one is rolling out) may go",
+    ("daily", EXIT_GATE_FAILED): "a gate failed or the canary must hold or roll back, "
+    "whatever else happened (see daily-outcome.json)",
+    ("daily", EXIT_INPUT_REJECTED): "a record file was rejected and nothing failed",
+    ("daily", EXIT_INCONCLUSIVE): "gates passed; the canary decision is inconclusive",
+    ("rollback", EXIT_RUNTIME_FAILURE): "a drill step failed (or the database did)",
+    ("exec", EXIT_OK): "otherwise: the command's own exit code",
+}
+
+
+def exit_codes_help(command: str) -> str:
+    lines = ["exit codes:"]
+    for code in EXIT_CODES_BY_COMMAND[command]:
+        meaning = EXIT_CODE_DETAILS.get((command, code), EXIT_CODE_MEANINGS[code])
+        lines.append(f"  {code:<3} {meaning}")
+    return "\n".join(lines) + "\n\n" + DATABASE_HELP
+
+
+INT4_MAX = 2**31 - 1
 
 
 class Parser(argparse.ArgumentParser):
@@ -81,6 +139,28 @@ def integer(text: str) -> int:
         return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+
+
+def bounded_integer(low: int, high: int) -> Callable[[str], int]:
+    """An integer argument within [low, high] (the column it is stored in, or sense)."""
+
+    def parse(text: str) -> int:
+        value = integer(text)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:,} to {high:,}, got {value:,}")
+        return value
+
+    return parse
+
+
+def seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text!r}")
+    return value
 
 
 def dbt_vars(text: str) -> dict[str, object]:
@@ -170,7 +250,9 @@ def print_configs(configs: Sequence[routing.ProviderConfig], as_json: bool) -> N
             config.timeout_ms,
             config.max_retries,
             config.model,
-            f"#{config.last_change_id} {config.last_changed_by}: {config.last_change_reason}"
+            printable(
+                f"#{config.last_change_id} {config.last_changed_by}: {config.last_change_reason}"
+            )
             if config.last_change_id
             else "seed default",
         )
@@ -214,7 +296,7 @@ def cmd_flags_set(args: argparse.Namespace) -> int:
         provider=args.provider,
         environment=args.env,
         reason=args.reason,
-        actor=args.actor or routing.default_actor(),
+        actor=routing.default_actor() if args.actor is None else args.actor,
         enabled=args.enable,
         make_default=args.default,
         weight=args.weight,
@@ -254,8 +336,8 @@ def cmd_flags_history(args: argparse.Namespace) -> int:
             entry.environment,
             entry.provider,
             ", ".join(entry.differences()) or "(no value changed)",
-            f"{entry.changed_by} via {entry.changed_via}",
-            entry.reason,
+            printable(f"{entry.changed_by} via {entry.changed_via}"),
+            printable(entry.reason),
         )
         for entry in entries
     ]
@@ -371,6 +453,11 @@ def cmd_canary_missing_subcommand(args: argparse.Namespace) -> int:
 
 
 def cmd_canary_evaluate(args: argparse.Namespace) -> int:
+    if args.apply and args.include_synthetic:
+        raise UsageError(
+            "ai-gate canary evaluate: --apply cannot be combined with --include-synthetic "
+            "(a decision on synthetic rows never moves real traffic)"
+        )
     database = connect_announced()
     decision = canary.evaluate(
         database,
@@ -380,12 +467,14 @@ def cmd_canary_evaluate(args: argparse.Namespace) -> int:
         since=args.since,
         run_id=args.run_id,
         actor=args.actor,
+        include_synthetic=args.include_synthetic,
     )
     if args.json:
         print(json.dumps(decision.as_json(), indent=2, default=str))
     else:
         sys.stdout.write(canary.render_decision(decision))
     if args.apply:
+        canary.refuse_synthetic(decision.decision_id, decision.is_synthetic, "roll back")
         if decision.decision != "rollback":
             print(f"--apply: decision is {decision.decision}; nothing to apply")
         else:
@@ -527,9 +616,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_daily(args: argparse.Namespace) -> int:
-    database = connect_announced()
-    if args.report_dir is not None and not args.report_dir.is_dir():
+    if args.report_dir is not None and args.report_dir.exists() and not args.report_dir.is_dir():
         raise UsageError(f"ai-gate daily: --report-dir {args.report_dir} is not a directory")
+    database = connect_announced()
     outcome = daily.daily(
         database,
         args.env,
@@ -544,8 +633,17 @@ def cmd_daily(args: argparse.Namespace) -> int:
         sys.stdout.write(reports.text_report(report) + "\n")
     if outcome.decision is not None:
         sys.stdout.write(canary.render_decision(outcome.decision))
-    elif outcome.canary_error:
-        print(f"canary evaluation skipped: {outcome.canary_error}")
+    elif outcome.canary_skipped:
+        print(f"canary evaluation skipped: {outcome.canary_skipped}")
+    print()
+    print(
+        table(
+            ("file", "outcome", "run"),
+            [(f.file, f.outcome.upper(), f.run_id or f.message or "") for f in outcome.files],
+        )
+    )
+    if outcome.decision is not None:
+        print(f"canary: {outcome.decision.decision.upper()} (#{outcome.decision.decision_id})")
     print(f"ai-gate daily: exit {outcome.exit_code}")
     return outcome.exit_code
 
@@ -558,7 +656,7 @@ def build_parser() -> Parser:
     parser = Parser(
         prog="ai-gate",
         description="Provider routing controls, routing telemetry tests and release gates.",
-        epilog=EXIT_CODES_HELP,
+        epilog=exit_codes_help("ai-gate"),
         formatter_class=formatter,
     )
     parser.add_argument("--version", action="version", version=f"ai-gate {__version__}")
@@ -575,7 +673,7 @@ def build_parser() -> Parser:
             name,
             help=help_text,
             description=help_text,
-            epilog=EXIT_CODES_HELP,
+            epilog=exit_codes_help(name),
             formatter_class=formatter,
         )
         sub.set_defaults(handler=handler)
@@ -645,22 +743,37 @@ def build_parser() -> Parser:
     toggle = p.add_mutually_exclusive_group()
     toggle.add_argument("--enable", dest="enable", action="store_const", const=True)
     toggle.add_argument("--disable", dest="enable", action="store_const", const=False)
-    p.add_argument("--weight", type=integer, metavar="N", help="routing weight (>= 0)")
+    p.add_argument("--weight", type=integer, metavar="N", help="routing weight (0 to 2147483647)")
     p.add_argument(
         "--default",
         action="store_true",
         help="make this provider the environment's default (the old one stops being it)",
     )
-    p.add_argument("--timeout-ms", type=integer, metavar="N")
-    p.add_argument("--max-retries", type=integer, metavar="N")
-    p.add_argument("--reason", required=True, help="why (recorded; required)")
-    p.add_argument("--actor", help="who (default: AI_GATE_ACTOR, else the OS user)")
+    p.add_argument(
+        "--timeout-ms", type=integer, metavar="N", help="request timeout (1 to 2147483647)"
+    )
+    p.add_argument("--max-retries", type=integer, metavar="N", help="retries (0 to 2147483647)")
+    p.add_argument(
+        "--reason",
+        required=True,
+        help="why (recorded; required; one line, at most 500 characters)",
+    )
+    p.add_argument(
+        "--actor",
+        help="who (default: AI_GATE_ACTOR, else the OS user; one line, at most 500 characters)",
+    )
 
     p = add(
         "history", cmd_flags_history, "Print the audited change log, newest first.", flag_commands
     )
     p.add_argument("--env", metavar="ENV", help="only this environment")
-    p.add_argument("--limit", type=integer, default=50, metavar="N")
+    p.add_argument(
+        "--limit",
+        type=bounded_integer(1, 100_000),
+        default=50,
+        metavar="N",
+        help="at most N changes (default 50)",
+    )
     p.add_argument("--json", action="store_true", help="print JSON")
 
     def add_report_options(sub: argparse.ArgumentParser) -> None:
@@ -686,7 +799,9 @@ def build_parser() -> Parser:
         "Validate a JSONL file of eval records, ingest it as one run, judge it against "
         "the release gates and report. Exit 0 pass, 2 gate failed, 3 input rejected.",
     )
-    p.add_argument("file", help="JSONL eval records (docs/eval-record.schema.json)")
+    p.add_argument(
+        "file", help="JSONL eval records (docs/eval-record.schema.json); - reads standard input"
+    )
     p.add_argument("--env", default="prod", metavar="ENV", help="environment (default prod)")
     p.add_argument("--run-type", default="offline", choices=evals.RUN_TYPES)
     p.add_argument(
@@ -744,7 +859,8 @@ def build_parser() -> Parser:
         "evaluate",
         cmd_canary_evaluate,
         "Compare the canary arm with the baseline arm and decide go, hold, rollback or "
-        "inconclusive (exit 0, 2, 2, 3); the decision is stored with its inputs.",
+        "inconclusive (exit 0, 2, 2, 4); the decision is stored with its inputs. "
+        "Synthetic rows are left out unless --include-synthetic.",
         canary_commands,
     )
     add_arms(p)
@@ -766,6 +882,12 @@ def build_parser() -> Parser:
         action="store_true",
         help="on a rollback decision, record the rollback in the flag change log",
     )
+    p.add_argument(
+        "--include-synthetic",
+        action="store_true",
+        help="count synthetic rows from `ai-gate simulate` (dry runs): the decision is "
+        "stored marked synthetic, and neither `canary step` nor --apply acts on it",
+    )
     p.add_argument("--json", action="store_true", help="print the decision as JSON")
 
     p = add(
@@ -785,9 +907,19 @@ def build_parser() -> Parser:
     )
     p.add_argument("--scenario", required=True, choices=sorted(simulate.SCENARIOS))
     p.add_argument(
-        "--rows", type=integer, default=10_000, metavar="N", help="telemetry rows (default 10000)"
+        "--rows",
+        type=bounded_integer(1, 10_000_000),
+        default=10_000,
+        metavar="N",
+        help="telemetry rows (default 10000)",
     )
-    p.add_argument("--seed", type=integer, default=1, metavar="S")
+    p.add_argument(
+        "--seed",
+        type=bounded_integer(0, INT4_MAX),
+        default=1,
+        metavar="S",
+        help="random seed: the same scenario, rows and seed give the same data (default 1)",
+    )
     add_arms(p)
 
     drill_parser = add("drill", cmd_drill_missing_subcommand, "Operational drills.")
@@ -809,7 +941,8 @@ def build_parser() -> Parser:
         "daily",
         cmd_daily,
         "The scheduler's command: build, ingest and gate every record file, evaluate the "
-        "canary, write reports. Exit code: the gate's (0 pass, 2 fail, 3 rejected, 1 error).",
+        "canary, write reports. Exit 2 whenever a gate failed or the canary must hold or "
+        "roll back, even if another file was rejected.",
     )
     p.add_argument("--env", default="prod", metavar="ENV")
     p.add_argument(
@@ -822,11 +955,12 @@ def build_parser() -> Parser:
         "--report-dir",
         type=Path,
         metavar="DIR",
-        help="write each run's JSON, Markdown and JUnit reports here",
+        help="write each run's JSON, Markdown and JUnit reports, and daily-outcome.json, "
+        "here (created if missing)",
     )
     p.add_argument(
         "--lock-timeout",
-        type=float,
+        type=seconds,
         default=600.0,
         metavar="SECONDS",
         help="how long to wait for a concurrent daily run (default 600)",
@@ -914,29 +1048,52 @@ def build_parser() -> Parser:
     return parser
 
 
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
+def _say(text: str) -> None:
+    """Every error line goes out through here: no connection password, ever."""
+    sys.stderr.write(redact(text) + "\n")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    # A scheduler stops a job with SIGTERM: behave exactly as on Ctrl-C (the open
+    # transaction rolls back, a run being judged ends `aborted`).
+    previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         args = build_parser().parse_args(argv)
         return int(args.handler(args))
     except InputRejected as exc:
-        sys.stderr.write(f"ai-gate: {exc}\n")
+        _say(f"ai-gate: {exc}")
         for problem in exc.problems:
-            sys.stderr.write(f"  {problem}\n")
+            _say(f"  {problem}")
         return EXIT_INPUT_REJECTED
     except UsageError as exc:
-        sys.stderr.write(f"{exc}\n")
+        _say(str(exc))
         return exc.exit_code
     except AiGateError as exc:
-        sys.stderr.write(f"ai-gate: {exc}\n")
+        _say(f"ai-gate: {exc}")
         return exc.exit_code
+    except Terminated:
+        _say("ai-gate: terminated (SIGTERM); nothing more was written")
+        return EXIT_RUNTIME_FAILURE
     except KeyboardInterrupt:
-        sys.stderr.write("ai-gate: interrupted\n")
+        _say("ai-gate: interrupted; nothing more was written")
         return EXIT_RUNTIME_FAILURE
     except BrokenPipeError:
         return EXIT_RUNTIME_FAILURE
-    except Exception:  # an unexpected bug is a runtime failure, never a pass or a gate verdict
-        traceback.print_exc()
+    except psycopg.OperationalError as exc:
+        _say(f"ai-gate: lost the database connection: {first_line(str(exc))}")
         return EXIT_RUNTIME_FAILURE
+    except psycopg.Error as exc:
+        _say(f"ai-gate: database error: {first_line(str(exc))}")
+        return EXIT_RUNTIME_FAILURE
+    except Exception:  # an unexpected bug is a runtime failure, never a pass or a gate verdict
+        _say(traceback.format_exc().rstrip())
+        return EXIT_RUNTIME_FAILURE
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def entrypoint() -> NoReturn:

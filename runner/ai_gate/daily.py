@@ -1,13 +1,18 @@
 """`ai-gate daily`: the scheduler's single command.
 
-build -> ingest and gate every record file -> canary evaluation -> reports. The exit
-code is the gate's. Two daily runs at once are serialized by a session advisory lock
-(the second waits, then gives up with exit 1); re-running the same files re-reports
-their stored verdicts instead of ingesting them twice.
+build -> ingest and gate every record file -> canary evaluation -> reports. Every
+file gets an outcome (passed, failed, rejected, error), written to daily-outcome.json
+beside the reports. The exit code puts the worst news first: 2 when any gate failed or
+the canary must hold or roll back (even if another file was rejected), else 1 for a
+runtime failure, else 3 when a file was rejected, else 4 when the canary decision is
+inconclusive, else 0. Two daily runs at once are serialized by a session advisory
+lock (the second waits, then gives up with exit 1); re-running the same files
+re-reports their stored verdicts instead of ingesting them twice.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,10 +20,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from . import build, canary, evals, reports
+from . import build, canary, evals, reports, routing
 from .database import Database
 from .errors import (
     EXIT_GATE_FAILED,
+    EXIT_INCONCLUSIVE,
     EXIT_INPUT_REJECTED,
     EXIT_OK,
     EXIT_RUNTIME_FAILURE,
@@ -26,27 +32,70 @@ from .errors import (
     RuntimeFailure,
 )
 
+OUTCOME_FILE = "daily-outcome.json"
+
 # Two 32-bit keys: 'aigt' and 'dly!' — ai-gate's daily job, whatever the schema.
 LOCK_KEYS = (0x61696774, 0x646C7921)
 TRANSACTION_POOLER_PORT = 6543
 
 
+@dataclass(frozen=True)
+class FileOutcome:
+    """What became of one record file."""
+
+    file: str
+    outcome: str  # passed | failed | rejected | error
+    run_id: str | None = None
+    reused: bool = False
+    message: str | None = None
+    problems: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "outcome": self.outcome,
+            "run_id": self.run_id,
+            "reused": self.reused,
+            "message": self.message,
+            "problems": list(self.problems),
+        }
+
+
 @dataclass
 class DailyOutcome:
+    files: list[FileOutcome] = field(default_factory=list)
     runs: list[evals.EvalReport] = field(default_factory=list)
-    rejected: list[str] = field(default_factory=list)
     decision: canary.Decision | None = None
-    canary_error: str | None = None
+    canary_skipped: str | None = None
 
     @property
     def exit_code(self) -> int:
-        if any(report.status not in ("passed", "failed") for report in self.runs):
-            return EXIT_RUNTIME_FAILURE
-        if self.rejected:
-            return EXIT_INPUT_REJECTED
-        if any(report.status == "failed" for report in self.runs):
+        outcomes = {file.outcome for file in self.files}
+        decision = self.decision.decision if self.decision else None
+        if "failed" in outcomes or decision in ("hold", "rollback"):
             return EXIT_GATE_FAILED
+        if "error" in outcomes:
+            return EXIT_RUNTIME_FAILURE
+        if "rejected" in outcomes:
+            return EXIT_INPUT_REJECTED
+        if decision == "inconclusive":
+            return EXIT_INCONCLUSIVE
         return EXIT_OK
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "exit_code": self.exit_code,
+            "files": [file.as_json() for file in self.files],
+            "canary": (
+                {
+                    "decision_id": self.decision.decision_id,
+                    "decision": self.decision.decision,
+                    "exit_code": self.decision.exit_code,
+                }
+                if self.decision
+                else {"skipped": self.canary_skipped}
+            ),
+        }
 
 
 def refuse_transaction_pooler(database: Database) -> None:
@@ -108,6 +157,11 @@ def daily(
 ) -> DailyOutcome:
     refuse_transaction_pooler(database)
     files = record_files(records)
+    if report_dir is not None:
+        try:
+            report_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RuntimeFailure(f"cannot create --report-dir {report_dir}: {exc}") from exc
     outcome = DailyOutcome()
     with daily_lock(database, lock_timeout, log):
         if not skip_build:
@@ -124,12 +178,28 @@ def daily(
                     ),
                 )
             except InputRejected as exc:
-                outcome.rejected.append(str(exc))
+                outcome.files.append(
+                    FileOutcome(
+                        path.name, "rejected", message=str(exc), problems=tuple(exc.problems)
+                    )
+                )
                 log.write(f"ai-gate daily: {exc}\n")
                 for problem in exc.problems:
                     log.write(f"  {problem}\n")
                 continue
+            except RuntimeFailure as exc:  # this file's run; the others still count
+                outcome.files.append(FileOutcome(path.name, "error", message=str(exc)))
+                log.write(f"ai-gate daily: {path.name}: {exc}\n")
+                continue
             outcome.runs.append(report)
+            outcome.files.append(
+                FileOutcome(
+                    path.name,
+                    report.status if report.status in ("passed", "failed") else "error",
+                    run_id=report.run_id,
+                    reused=report.reused,
+                )
+            )
             if report_dir is not None:
                 stem = f"{path.stem}.{report.run_id}"
                 for suffix, render in (
@@ -138,10 +208,28 @@ def daily(
                     (".xml", reports.junit_report),
                 ):
                     reports.write_atomically(report_dir / f"{stem}{suffix}", render(report))
-        try:
-            outcome.decision = canary.evaluate(
-                database, environment, canary_provider, baseline_provider, actor="ai-gate daily"
-            )
-        except InputRejected as exc:  # e.g. no canary configured here: report, don't fail
-            outcome.canary_error = str(exc)
+        outcome.canary_skipped = _no_rollout(database, environment, canary_provider)
+        if outcome.canary_skipped is None:
+            try:
+                outcome.decision = canary.evaluate(
+                    database, environment, canary_provider, baseline_provider, actor="ai-gate daily"
+                )
+            except InputRejected as exc:  # e.g. no guardrails for this environment
+                outcome.canary_skipped = str(exc)
+    if report_dir is not None:
+        reports.write_atomically(
+            report_dir / OUTCOME_FILE, json.dumps(outcome.as_json(), indent=2) + "\n"
+        )
     return outcome
+
+
+def _no_rollout(database: Database, environment: str, canary_provider: str) -> str | None:
+    """Why there is no canary rollout to evaluate (None when there is one): a canary
+    that gets no traffic has nothing to decide, and must not make daily inconclusive."""
+    configs = routing.effective_configuration(database, environment)
+    share = routing.traffic_shares(configs).get((environment, canary_provider))
+    if share is None:
+        return f"no provider {canary_provider!r} in {environment}"
+    if share == 0:
+        return f"{canary_provider} gets no {environment} traffic (disabled or weight 0)"
+    return None

@@ -8,8 +8,9 @@ PGPASSWORD, PGDATABASE); else an embedded PostgreSQL kept in AI_GATE_DATA_DIR
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +23,15 @@ LIBPQ_ENV_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGPASSWORD", "PGD
 EMBEDDED_DATABASE = "ai_gate"
 DEFAULT_SCHEMA = "public"
 CONNECT_TIMEOUT_SECONDS = 10
+# `scheme://user:password@` and `password=...` in any text we print.
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s'\"]*):[^\s'\"]*@")
+_KEYWORD_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?:'(?:[^'\\]|\\.)*'|[^\s'\"]+)", re.I)
+
+
+def redact(text: str) -> str:
+    """`text` with every connection-string password masked."""
+    text = _URL_PASSWORD.sub(r"\g<head>:***@", text)
+    return _KEYWORD_PASSWORD.sub(r"\g<head>***", text)
 
 
 @dataclass(frozen=True)
@@ -40,7 +50,7 @@ class Database:
 
     @property
     def port(self) -> int:
-        return int(self.params.get("port") or 5432)
+        return int(str(self.params.get("port") or 5432).split(",")[0])
 
     def conninfo(self, **overrides: str) -> str:
         params = {**self.params, **overrides}
@@ -85,8 +95,10 @@ class Database:
         try:
             yield conn
         except BaseException:
-            if not conn.closed:
-                conn.rollback()
+            if not conn.closed and not conn.broken:
+                # If the connection died, the server rolled the transaction back.
+                with suppress(psycopg.Error):
+                    conn.rollback()
             raise
         else:
             if not conn.closed:
@@ -109,11 +121,42 @@ def resolve_database(environ: Mapping[str, str] | None = None) -> Database:
         try:
             params = pg_conninfo.conninfo_to_dict(url)
         except psycopg.ProgrammingError as exc:
-            raise RuntimeFailure(f"DATABASE_URL is not a valid connection string: {exc}") from exc
-        return Database(_with_libpq_defaults(params), "DATABASE_URL", schema=schema)
+            message = redact(first_line(str(exc)))
+            for secret in _url_password(url):  # libpq echoes the token it choked on
+                message = message.replace(secret, "***")
+            raise RuntimeFailure(
+                f"DATABASE_URL is not a valid connection string: {message}"
+            ) from exc
+        return _checked(Database(_with_libpq_defaults(params), "DATABASE_URL", schema=schema))
     if any(env.get(name) for name in LIBPQ_ENV_VARS):
-        return Database(_with_libpq_defaults({}), "PG* environment variables", schema=schema)
+        return _checked(
+            Database(_with_libpq_defaults({}), "PG* environment variables", schema=schema)
+        )
     return start_embedded(data_dir(env), schema=schema)
+
+
+def _url_password(url: str) -> list[str]:
+    """The password of a `scheme://user:password@host` URL, raw and decoded, however
+    malformed the rest of it is."""
+    _, separator, rest = url.partition("://")
+    userinfo, at, _ = rest.rpartition("@")
+    if not separator or not at or ":" not in userinfo:
+        return []
+    password = userinfo.split(":", 1)[1]
+    from urllib.parse import unquote
+
+    return [secret for secret in {password, unquote(password)} if secret]
+
+
+def _checked(database: Database) -> Database:
+    """Refuse what libpq would only refuse later, less clearly: a port that is not a
+    number from 1 to 65535."""
+    for port in str(database.params.get("port") or "5432").split(","):
+        if not (port.strip().isdigit() and 1 <= int(port) <= 65535):
+            raise RuntimeFailure(
+                f"{database.source}: port {port!r} is not a number from 1 to 65535"
+            )
+    return database
 
 
 def _with_libpq_defaults(params: Mapping[str, object]) -> dict[str, str]:

@@ -10,7 +10,19 @@ EXIT_OK = 0
 EXIT_RUNTIME_FAILURE = 1
 EXIT_GATE_FAILED = 2
 EXIT_INPUT_REJECTED = 3
+EXIT_INCONCLUSIVE = 4
 EXIT_USAGE = 64
+
+# What each code means, once, for the README, --help and the docs.
+EXIT_CODE_MEANINGS = {
+    EXIT_OK: "pass / go",
+    EXIT_RUNTIME_FAILURE: "runtime failure (database, dbt or a failing dbt test, aborted "
+    "run, interrupted or terminated)",
+    EXIT_GATE_FAILED: "a gate failed, or the canary must hold or roll back",
+    EXIT_INPUT_REJECTED: "input rejected; nothing was written",
+    EXIT_INCONCLUSIVE: "inconclusive: not enough evidence (the decision is stored)",
+    EXIT_USAGE: "usage error",
+}
 
 
 class AiGateError(Exception):
@@ -45,6 +57,11 @@ class InputRejected(AiGateError):
     def __init__(self, message: str, problems: list[str] | None = None) -> None:
         super().__init__(message)
         self.problems = problems or []
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (a scheduler stopping the job): handled exactly like Ctrl-C, so a
+    transaction rolls back and a run being judged ends `aborted`."""
 
 
 class UsageError(AiGateError):

@@ -19,20 +19,26 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 import psycopg
 import yaml
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from .database import Database
+from .database import Database, first_line
 from .errors import InputRejected, NotBuilt, RuntimeFailure
-from .records import SAMPLE_COLUMNS, SAMPLE_COPY_TYPES, Problem, Record, read_records
+from .records import SAMPLE_COLUMNS, SAMPLE_COPY_TYPES, Problem, read_records
 
 RUN_TYPES = ("offline", "canary", "scheduled")
+STDIN_LABEL = "<stdin>"
+STAGING_TABLE = "ai_gate_incoming_samples"
+# How long a run waits for a concurrent identical run (its run id, its verdict).
+CONCURRENT_RUN_WAIT_SECONDS = 300.0
+# A rejected line in the staging table: its sample_id and line, the rest null.
+REJECTED_LINE_PADDING = (None,) * (len(SAMPLE_COLUMNS) - 2)
 TERMINAL_STATUSES = ("passed", "failed", "aborted")
 MAX_REPORTED_PROBLEMS = 50
 PROGRESS_EVERY = 50_000
@@ -230,17 +236,6 @@ def load_threshold_overrides(path: Path, known_gates: list[str]) -> dict[str, fl
 # --- run identity -------------------------------------------------------------------------
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    try:
-        with path.open("rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-    except OSError as exc:
-        raise InputRejected(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    return digest.hexdigest()
-
-
 def default_run_id(
     source_sha256: str,
     environment: str,
@@ -262,6 +257,40 @@ def default_run_id(
     return "eval-" + hashlib.sha256(identity.encode()).hexdigest()[:24]
 
 
+class _HashingReader:
+    """A binary stream that hashes every byte read through it: the stored hash is of
+    exactly the bytes that were validated and ingested, read once (a file appended to
+    while it is read, a pipe, standard input)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        self.digest.update(data)
+        return data
+
+    def __enter__(self) -> _HashingReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._raw.close()
+
+
+def source_label(path: Path) -> str:
+    return STDIN_LABEL if str(path) == "-" else str(path)
+
+
+def _open_source(path: Path) -> _HashingReader:
+    if str(path) == "-":
+        return _HashingReader(os.fdopen(os.dup(sys.stdin.fileno()), "rb"))
+    try:
+        return _HashingReader(path.open("rb"))
+    except OSError as exc:
+        raise InputRejected(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+
 # --- ingest and judge ---------------------------------------------------------------------
 
 
@@ -272,9 +301,8 @@ def run_evaluation(
     phase_seconds: dict[str, float] | None = None,
 ) -> EvalReport:
     """Validate, ingest, judge and store one record file; return the stored verdict.
-    `phase_seconds`, if given, receives the time of each phase (hash, ingest, judge)."""
+    `phase_seconds`, if given, receives the time of each phase (ingest, judge)."""
     phases = phase_seconds if phase_seconds is not None else {}
-    started = time.perf_counter()
     if options.run_type not in RUN_TYPES:
         raise InputRejected(f"run type must be one of {', '.join(RUN_TYPES)}")
     with database.connect() as conn:
@@ -282,36 +310,17 @@ def run_evaluation(
         thresholds = environment_thresholds(conn, database, options.environment)
     if options.thresholds_file is not None:
         thresholds.update(load_threshold_overrides(options.thresholds_file, known_gates))
-    source_sha256 = file_sha256(options.path)
-    phases["hash"] = time.perf_counter() - started
-    run_id = options.run_id or default_run_id(
-        source_sha256, options.environment, options.run_type, thresholds, options.strict
-    )
-    existing = _existing_run(database, run_id)
-    if existing is not None:
-        _check_same_run(existing, run_id, source_sha256, options, thresholds)
-        if existing["status"] in ("passed", "failed"):
-            return replace_reused(load_report(database, run_id))
-        # A run that was ingested but not judged (aborted, or its process died).
-        return _judge(database, run_id)
     started = time.perf_counter()
-    inserted = _ingest(database, options, run_id, source_sha256, thresholds, progress)
+    run_id, existing = _ingest(database, options, thresholds, progress)
     phases["ingest"] = time.perf_counter() - started
-    if not inserted:  # a concurrent process ingested the same run first
-        existing = _existing_run(database, run_id)
-        assert existing is not None
-        _check_same_run(existing, run_id, source_sha256, options, thresholds)
-        return replace_reused(load_report(database, run_id))
+    if existing is not None and existing["status"] in ("passed", "failed"):
+        return replace(load_report(database, run_id), reused=True)
+    # Otherwise a run that was there already was ingested but not judged: aborted, its
+    # process died, or another process is judging it now (_judge waits for that).
     started = time.perf_counter()
     report = _judge(database, run_id)
     phases["judge"] = time.perf_counter() - started
-    return report
-
-
-def replace_reused(report: EvalReport) -> EvalReport:
-    from dataclasses import replace
-
-    return replace(report, reused=True)
+    return replace(report, reused=existing is not None)
 
 
 def _fetch_run(
@@ -326,14 +335,6 @@ def _fetch_run(
             (run_id,),
         )
         return cur.fetchone()
-
-
-def _existing_run(database: Database, run_id: str) -> dict[str, object] | None:
-    with database.connect() as conn:
-        try:
-            return _fetch_run(conn, database, run_id)
-        except psycopg.errors.UndefinedTable as exc:
-            raise _not_built(database, exc) from exc
 
 
 def _check_same_run(
@@ -355,6 +356,8 @@ def _check_same_run(
         differences.append("the thresholds")
     if existing["strict"] != options.strict:
         differences.append("the --strict setting")
+    if existing["is_synthetic"] != options.is_synthetic:
+        differences.append("the synthetic flag")
     if differences:
         raise InputRejected(
             f"run id {run_id!r} already exists, and {', '.join(differences)} differ from "
@@ -365,170 +368,156 @@ def _check_same_run(
 def _ingest(
     database: Database,
     options: RunOptions,
-    run_id: str,
-    source_sha256: str,
     thresholds: dict[str, float | None],
     progress: TextIO | None,
-) -> bool:
-    """One transaction: the run row and every sample. False if the run id was taken."""
-    label = str(options.path)
-    problems: list[Problem] = []
-    problem_count = 0
-    columns = sql.SQL(", ").join(sql.Identifier(name) for name in ("run_id", *SAMPLE_COLUMNS))
-    partition_name = run_partition_name(run_id)
-    copy_statement = sql.SQL("copy {} ({}) from stdin (format binary)").format(
-        _relation(database, partition_name), columns
-    )
-    show_progress = progress is not None and progress.isatty()
+) -> tuple[str, dict[str, object] | None]:
+    """One transaction: stream the file once into a temporary table (validating and
+    hashing it), then the run row and its samples. Returns the run id and, when the
+    run was there already (same content and options), its row instead.
+
+    Staging first is what lets the run id be a hash of the content read once, finds
+    every repeated sample_id (a rejected line's too) without reading the file again,
+    and keeps a rejected file from writing anything."""
+    label = source_label(options.path)
+    columns = sql.SQL(", ").join(sql.Identifier(name) for name in SAMPLE_COLUMNS)
     triggered_by = options.triggered_by or os.environ.get("AI_GATE_ACTOR") or getpass.getuser()
     ci_job_id = options.ci_job_id or os.environ.get("GITHUB_RUN_ID") or os.environ.get("CI_JOB_ID")
     git_sha = options.git_sha or os.environ.get("GITHUB_SHA") or os.environ.get("CI_COMMIT_SHA")
     with database.connect() as conn:
         try:
             with conn.transaction():
-                inserted = conn.execute(
+                # Bounded waits: an identical run being ingested by another process
+                # holds its run id until it commits.
+                conn.execute(f"set local lock_timeout = '{int(CONCURRENT_RUN_WAIT_SECONDS)}s'")
+                conn.execute(
                     sql.SQL(
-                        "insert into {} (run_id, run_type, environment, triggered_by, ci_job_id,"
-                        " git_sha, thresholds, strict, is_synthetic, status, source_file,"
-                        " source_sha256, metadata)"
-                        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'running', %s, %s, %s)"
-                        " on conflict (run_id) do nothing returning run_id"
-                    ).format(_relation(database, "ai_eval_runs")),
-                    (
-                        run_id,
-                        options.run_type,
-                        options.environment,
-                        triggered_by,
-                        ci_job_id,
-                        git_sha,
-                        json.dumps(thresholds),
-                        options.strict,
-                        options.is_synthetic,
-                        options.path.name,
-                        source_sha256,
-                        json.dumps(options.metadata),
-                    ),
-                ).fetchone()
-                if inserted is None:
-                    return False
-                _create_run_partition(conn, database, partition_name, run_id)
-                records = 0
-                with (
-                    _rare_collections(),
-                    conn.cursor() as cur,
-                    cur.copy(copy_statement) as copy,
-                ):
-                    copy.set_types(["text", *SAMPLE_COPY_TYPES])
-                    for item in read_records(options.path, label):
-                        if isinstance(item, Problem):
-                            problem_count += 1
-                            if len(problems) < MAX_REPORTED_PROBLEMS:
-                                problems.append(item)
-                            continue
-                        if problem_count:
-                            continue  # keep validating to report every problem; write nothing
-                        copy.write_row((run_id, *item.row()))
-                        records += 1
-                        if show_progress and records % PROGRESS_EVERY == 0:
-                            assert progress is not None
-                            progress.write(f"\ringested {records:,} records")
-                            progress.flush()
-                    if problem_count:
-                        raise _Rejected()
-                _attach_run_partition(conn, database, partition_name, run_id)
-                if show_progress and records >= PROGRESS_EVERY:
-                    assert progress is not None
-                    progress.write(f"\ringested {records:,} records\n")
-        except _Rejected:
-            raise _rejection(label, problems, problem_count) from None
-        except psycopg.errors.UniqueViolation as exc:
-            if exc.diag.constraint_name and "samples" in exc.diag.constraint_name:
-                raise _rejection(label, *_duplicate_sample_ids(options.path, label)) from None
-            raise
+                        "create temporary table {} on commit drop as select {} from {} with no data"
+                    ).format(
+                        sql.Identifier(STAGING_TABLE),
+                        columns,
+                        _relation(database, "ai_eval_samples"),
+                    )
+                )
+                with _open_source(options.path) as source:
+                    problems, problem_count = _stage(conn, columns, source, label, progress)
+                    source_sha256 = source.digest.hexdigest()
+                if problem_count:
+                    raise _rejection(label, *_with_duplicates(conn, problems, problem_count, label))
+                run_id = options.run_id or default_run_id(
+                    source_sha256, options.environment, options.run_type, thresholds, options.strict
+                )
+                existing = _fetch_run(conn, database, run_id)
+                if existing is None:
+                    inserted = conn.execute(
+                        sql.SQL(
+                            "insert into {} (run_id, run_type, environment, triggered_by,"
+                            " ci_job_id, git_sha, thresholds, strict, is_synthetic, status,"
+                            " source_file, source_sha256, metadata)"
+                            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'running', %s, %s, %s)"
+                            " on conflict (run_id) do nothing returning run_id"
+                        ).format(_relation(database, "ai_eval_runs")),
+                        (
+                            run_id,
+                            options.run_type,
+                            options.environment,
+                            triggered_by,
+                            ci_job_id,
+                            git_sha,
+                            json.dumps(thresholds),
+                            options.strict,
+                            options.is_synthetic,
+                            "stdin" if label == STDIN_LABEL else options.path.name,
+                            source_sha256,
+                            json.dumps(options.metadata),
+                        ),
+                    ).fetchone()
+                    if inserted is None:  # a concurrent process committed it first
+                        existing = _fetch_run(conn, database, run_id)
+                if existing is not None:
+                    _check_same_run(existing, run_id, source_sha256, options, thresholds)
+                    return run_id, existing
+                try:
+                    with conn.transaction():  # a savepoint: a duplicate is reported, below
+                        conn.execute(
+                            sql.SQL("insert into {} (run_id, {}) select %s, {} from {}").format(
+                                _relation(database, "ai_eval_samples"),
+                                columns,
+                                columns,
+                                sql.Identifier(STAGING_TABLE),
+                            ),
+                            (run_id,),
+                        )
+                except psycopg.errors.UniqueViolation:
+                    raise _rejection(label, *_with_duplicates(conn, [], 0, label)) from None
+        except psycopg.errors.LockNotAvailable as exc:
+            raise RuntimeFailure(
+                f"another process is ingesting the same run; gave up waiting after "
+                f"{CONCURRENT_RUN_WAIT_SECONDS:g} s (nothing was written)"
+            ) from exc
         except psycopg.errors.UndefinedTable as exc:
             raise _not_built(database, exc) from exc
-    return True
+    return run_id, None
 
 
-def run_partition_name(run_id: str) -> str:
-    """The ai_eval_samples partition holding one run's samples (a digest of the run
-    id: run ids are free text, and a table name has at most 63 bytes)."""
-    return "ai_eval_samples_" + hashlib.sha256(run_id.encode()).hexdigest()[:20]
+def _stage(
+    conn: psycopg.Connection,
+    columns: sql.Composable,
+    source: _HashingReader,
+    label: str,
+    progress: TextIO | None,
+) -> tuple[list[Problem], int]:
+    """COPY every valid record into the staging table; a rejected line with a usable
+    sample_id goes in too, with schema_valid null (never null in a record), so
+    duplicates count it. Returns the first problems and how many there were."""
+    problems: list[Problem] = []
+    problem_count = 0
+    show_progress = progress is not None and progress.isatty()
+    records = 0
+    last_problem_line = None
+    copy_statement = sql.SQL("copy {} ({}) from stdin (format binary)").format(
+        sql.Identifier(STAGING_TABLE), columns
+    )
+    with _rare_collections(), conn.cursor() as cur, cur.copy(copy_statement) as copy:
+        copy.set_types(list(SAMPLE_COPY_TYPES))
+        for item in read_records(source, label):  # type: ignore[arg-type]
+            if isinstance(item, Problem):
+                problem_count += 1
+                if len(problems) < MAX_REPORTED_PROBLEMS:
+                    problems.append(item)
+                if item.sample_id is not None and item.line != last_problem_line:
+                    copy.write_row((item.sample_id, item.line, *REJECTED_LINE_PADDING))
+                    last_problem_line = item.line
+                continue
+            copy.write_row(item)
+            records += 1
+            if show_progress and records % PROGRESS_EVERY == 0:
+                assert progress is not None
+                progress.write(f"\ringested {records:,} records")
+                progress.flush()
+    if show_progress and records >= PROGRESS_EVERY:
+        assert progress is not None
+        progress.write(f"\ringested {records:,} records\n")
+    return problems, problem_count
 
 
-def _create_run_partition(
-    conn: psycopg.Connection, database: Database, name: str, run_id: str
-) -> None:
-    """A table for the run's samples, shaped like ai_eval_samples, with no index yet:
-    COPY into it costs the server a fraction of inserting each sample into a primary
-    key, and sorting then builds the key for a fraction of the difference (random
-    sample ids gain most; ADR 0002 has the numbers)."""
-    parent = _relation(database, "ai_eval_samples")
-    kind = conn.execute(
-        "select relkind from pg_catalog.pg_class where oid = to_regclass(%s)",
-        (parent.as_string(conn),),
-    ).fetchone()
-    if kind is not None and kind[0] != "p":
-        raise NotBuilt(
-            f"ai_eval_samples in schema {database.schema} on {database.describe()} is not "
-            "partitioned by run yet: run `ai-gate build` (it converts the table and keeps "
-            "its rows)"
-        )
-    conn.execute(
+def _with_duplicates(
+    conn: psycopg.Connection, problems: list[Problem], count: int, label: str
+) -> tuple[list[Problem], int]:
+    """The problems plus every repeated sample_id in the staging table, in line order."""
+    rows = conn.execute(
         sql.SQL(
-            "create table {} (like {} including defaults including constraints,"
-            # the partition's bound, stated up front: attaching it then needs no scan
-            " constraint {} check (run_id is not null and run_id = {}))"
-        ).format(
-            _relation(database, name),
-            parent,
-            sql.Identifier(f"{name}_run_id"),
-            sql.Literal(run_id),
-        )
-    )
-
-
-def _attach_run_partition(
-    conn: psycopg.Connection, database: Database, name: str, run_id: str
-) -> None:
-    """Builds the run's primary key (a duplicate sample id fails here), hardens the
-    table as every project table is (row-level security on, no privilege for anyone
-    but its owner: it is read through ai_eval_samples), guards it against updates and
-    deletes, and attaches it as the run's partition."""
-    partition = _relation(database, name)
-    conn.execute(
-        sql.SQL("alter table {} add constraint {} primary key (run_id, sample_id)").format(
-            partition, sql.Identifier(f"{name}_pkey")
-        )
-    )
-    conn.execute(sql.SQL("alter table {} enable row level security").format(partition))
-    # Supabase's default privileges grant every new table to its API roles.
-    grantees = conn.execute(
-        "select distinct case when acl.grantee = 0 then 'public'"
-        " else quote_ident(roles.rolname) end"
-        " from pg_catalog.pg_class as classes"
-        " cross join lateral aclexplode(classes.relacl) as acl"
-        " left join pg_catalog.pg_roles as roles on roles.oid = acl.grantee"
-        " where classes.oid = %s::regclass and acl.grantee <> classes.relowner",
-        (partition.as_string(conn),),
+            "select sample_id, line_number, first_line from ("
+            " select sample_id, line_number,"
+            " min(line_number) over (partition by sample_id) as first_line"
+            " from {}) as lines where line_number > first_line order by line_number"
+        ).format(sql.Identifier(STAGING_TABLE))
     ).fetchall()
-    for (grantee,) in grantees:
-        conn.execute(sql.SQL("revoke all on table {} from {}").format(partition, sql.SQL(grantee)))
-    conn.execute(
-        sql.SQL(
-            "create trigger {} before update or delete or truncate on {}"
-            " for each statement execute function {}()"
-        ).format(
-            sql.Identifier(f"{name}_append_only"),
-            partition,
-            _relation(database, "ai_eval_samples_reject_mutation"),
-        )
-    )
-    conn.execute(
-        sql.SQL("alter table {} attach partition {} for values in ({})").format(
-            _relation(database, "ai_eval_samples"), partition, sql.Literal(run_id)
-        )
-    )
+    duplicates = [
+        Problem(label, line, "sample_id", f"duplicate {sample_id!r} (first on line {first})")
+        for sample_id, line, first in rows[:MAX_REPORTED_PROBLEMS]
+    ]
+    merged = sorted(problems + duplicates, key=lambda problem: problem.line or 0)
+    return merged[:MAX_REPORTED_PROBLEMS], count + len(rows)
 
 
 @contextmanager
@@ -544,10 +533,6 @@ def _rare_collections() -> Iterator[None]:
         gc.set_threshold(*thresholds)
 
 
-class _Rejected(Exception):
-    """Aborts the COPY and rolls the ingest transaction back."""
-
-
 def _rejection(label: str, problems: list[Problem], count: int) -> InputRejected:
     lines = [problem.render() for problem in problems]
     if count > len(problems):
@@ -556,60 +541,46 @@ def _rejection(label: str, problems: list[Problem], count: int) -> InputRejected
     return InputRejected(f"{label}: rejected, {count} {noun}; nothing was written", lines)
 
 
-def _duplicate_sample_ids(path: Path, label: str) -> tuple[list[Problem], int]:
-    """Only on the failure path: find every repeated sample_id with its lines."""
-    first_seen: dict[str, int] = {}
-    problems: list[Problem] = []
-    count = 0
-    for item in read_records(path, label):
-        if not isinstance(item, Record):
-            continue
-        sample_id = str(item.values["sample_id"])
-        if sample_id in first_seen:
-            count += 1
-            if len(problems) < MAX_REPORTED_PROBLEMS:
-                problems.append(
-                    Problem(
-                        label,
-                        item.line_number,
-                        "sample_id",
-                        f"duplicate {sample_id!r} (first on line {first_seen[sample_id]})",
-                    )
-                )
-        else:
-            first_seen[sample_id] = item.line_number
-    return problems, count
-
-
 def _judge(database: Database, run_id: str) -> EvalReport:
     """Record the terminal status the gate results imply, with a snapshot of the
     summary and gate rows it was decided from (so `check` reads one row); `aborted`
-    if that fails."""
+    if that fails or is interrupted. The run row is locked first: of two processes
+    judging one run, the second waits and reports the first one's verdict."""
     try:
         with database.connect() as conn, conn.transaction():
+            conn.execute(f"set local lock_timeout = '{int(CONCURRENT_RUN_WAIT_SECONDS)}s'")
             run = conn.execute(
-                sql.SQL("select strict from {} where run_id = %s for update").format(
+                sql.SQL("select strict, status from {} where run_id = %s for update").format(
                     _relation(database, "ai_eval_runs")
                 ),
                 (run_id,),
             ).fetchone()
             assert run is not None
-            summary, gates = _summary_and_gates(conn, database, run_id)
-            failed = any(gate["status"] == "failed" for gate in gates)
-            skipped = any(gate["status"] == "skipped" for gate in gates)
-            status = "failed" if failed or (run[0] and skipped) else "passed"
-            conn.execute(
-                sql.SQL(
-                    "update {} set status = %s, finished_at = clock_timestamp(), verdict = %s"
-                    " where run_id = %s"
-                ).format(_relation(database, "ai_eval_runs")),
-                (status, json.dumps({"summary": summary, "gates": gates}), run_id),
-            )
+            if run[1] not in ("passed", "failed"):
+                summary, gates = _summary_and_gates(conn, database, run_id)
+                failed = any(gate["status"] == "failed" for gate in gates)
+                skipped = any(gate["status"] == "skipped" for gate in gates)
+                status = "failed" if failed or (run[0] and skipped) else "passed"
+                conn.execute(
+                    sql.SQL(
+                        "update {} set status = %s, finished_at = clock_timestamp(),"
+                        " verdict = %s where run_id = %s"
+                    ).format(_relation(database, "ai_eval_runs")),
+                    (status, json.dumps({"summary": summary, "gates": gates}), run_id),
+                )
+    except psycopg.errors.LockNotAvailable as exc:
+        raise RuntimeFailure(
+            f"run {run_id} is being judged by another process; gave up waiting after "
+            f"{CONCURRENT_RUN_WAIT_SECONDS:g} s (check it later: ai-gate check --run-id {run_id})"
+        ) from exc
     except (psycopg.Error, KeyboardInterrupt) as exc:
         _abort(database, run_id, exc)
         if isinstance(exc, KeyboardInterrupt):
             raise
-        raise RuntimeFailure(f"judging run {run_id} failed; it is marked aborted: {exc}") from exc
+        raise RuntimeFailure(
+            f"judging run {run_id} failed; it is marked aborted (run it again to judge it): "
+            f"{first_line(str(exc))}"
+        ) from exc
     return load_report(database, run_id)
 
 
@@ -666,7 +637,9 @@ def latest_run_id(database: Database, environment: str | None) -> str:
         try:
             row = conn.execute(
                 sql.SQL(
-                    "select run_id from {} where %(env)s::text is null or environment = %(env)s"
+                    # Synthetic runs (ai-gate simulate) are never "the latest verdict".
+                    "select run_id from {} where not is_synthetic"
+                    " and (%(env)s::text is null or environment = %(env)s)"
                     " order by started_at desc, run_id desc limit 1"
                 ).format(_relation(database, "ai_eval_runs")),
                 {"env": environment},
@@ -675,7 +648,7 @@ def latest_run_id(database: Database, environment: str | None) -> str:
             raise _not_built(database, exc) from exc
     if row is None:
         where = f" for environment {environment!r}" if environment else ""
-        raise InputRejected(f"no evaluation runs{where}")
+        raise InputRejected(f"no evaluation runs{where} (synthetic runs do not count)")
     return str(row[0])
 
 

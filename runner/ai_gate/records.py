@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, BinaryIO
 
 import msgspec
 from psycopg.types.json import Jsonb
@@ -85,6 +86,16 @@ SAMPLE_COPY_TYPES = (
 MAX_SAMPLE_ID_LENGTH = 512
 # Bytes read at a time; about 2,500 records of a typical size.
 CHUNK_BYTES = 1 << 20
+# A record is a few hundred bytes; a longer line is refused, not buffered (a 50 MB
+# line once cost 246 MB). Equal to the chunk size, so only a line carried over from
+# one chunk into the next can exceed it (read_records relies on that).
+MAX_LINE_BYTES = CHUNK_BYTES
+# How deep `metadata` may nest (an object or array inside another counts one level).
+MAX_METADATA_DEPTH = 32
+# Unpaired UTF-16 surrogates: JSON's \ud800 escapes decode to them, and no UTF-8 text
+# (so no PostgreSQL text) can hold one.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 @dataclass(frozen=True)
@@ -93,6 +104,9 @@ class Problem:
     line: int | None
     field: str | None
     reason: str
+    # The line's sample_id, when it had a usable one: a rejected line's id still
+    # counts when looking for duplicates.
+    sample_id: str | None = None
 
     def render(self) -> str:
         where = f"{self.file}:{self.line}" if self.line is not None else self.file
@@ -165,12 +179,34 @@ _FIELD_COUNT = len(_FastRecord.__struct_fields__)
 assert _FastRecord.__struct_fields__ == tuple(c for c in SAMPLE_COLUMNS if c != "line_number")
 
 
-def _count_keys(value: object) -> int:
+class _TooDeep(ValueError):
+    pass
+
+
+def _count_keys(value: object, depth: int = 1) -> int:
+    """Keys in `value` and everything inside it; _TooDeep past MAX_METADATA_DEPTH."""
+    if depth > MAX_METADATA_DEPTH:
+        raise _TooDeep()
     if isinstance(value, dict):
-        return len(value) + sum(_count_keys(v) for v in value.values())
+        return len(value) + sum(_count_keys(v, depth + 1) for v in value.values())
     if isinstance(value, list):
-        return sum(_count_keys(v) for v in value)
+        return sum(_count_keys(v, depth + 1) for v in value)
     return 0
+
+
+def _depth(value: object) -> int:
+    """Nesting depth of a decoded JSON value (a scalar is 0), without recursion."""
+    deepest = 0
+    stack = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            level += 1
+            deepest = max(deepest, level)
+            if level <= MAX_METADATA_DEPTH:
+                children = item.values() if isinstance(item, dict) else item
+                stack.extend((child, level) for child in children)
+    return deepest
 
 
 def _fast_rows(lines: list[bytes], first_line: int) -> tuple[list[Record], int] | None:
@@ -238,6 +274,8 @@ def _fast_rows(lines: list[bytes], first_line: int) -> tuple[list[Record], int] 
                         return None
                     previous_created_at_text, previous_created_at = created_at, parsed
                 created_at = previous_created_at
+            if latency_ms is not None:
+                latency_ms += 0.0  # -0.0 is stored as 0
             if metadata is not None:
                 if metadata:
                     keys += _count_keys(metadata)
@@ -267,7 +305,9 @@ def _fast_rows(lines: list[bytes], first_line: int) -> tuple[list[Record], int] 
                 )
             )
             line_number += 1
-    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return None
+    except _TooDeep:
         return None
     return records, keys
 
@@ -288,7 +328,7 @@ def _has_suspects(data: bytes) -> bool:
     everywhere), so each two-byte search runs only if its rarer byte occurs at all."""
     if b"\x00" in data:
         return True
-    if b"\\" in data and b"\\u0000" in data:
+    if b"\\" in data and (b"\\u0000" in data or _ESCAPED_SURROGATE.search(data)):
         return True
     return any(byte in data and b'"' + byte in data for byte in (b" ", b"\t", b"\r"))
 
@@ -351,14 +391,31 @@ def _type_name(value: object) -> str:
     return "object"
 
 
-def _contains_nul(value: object) -> bool:
+def _bad_character(value: object) -> str | None:
+    """Why a string in `value` (keys included) cannot be stored as PostgreSQL text, or
+    None: a NUL, or an unpaired surrogate. `value` is at most MAX_METADATA_DEPTH deep."""
     if isinstance(value, str):
-        return "\x00" in value
+        if "\x00" in value:
+            return "contains a NUL character"
+        found = _SURROGATE.search(value)
+        if found:
+            return f"contains an unpaired surrogate (\\u{ord(found.group()):04x})"
+        return None
     if isinstance(value, dict):
-        return any(_contains_nul(k) or _contains_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_contains_nul(item) for item in value)
-    return False
+        for key, item in value.items():
+            reason = _bad_character(key) or _bad_character(item)
+            if reason:
+                return reason
+    elif isinstance(value, list):
+        for item in value:
+            reason = _bad_character(item)
+            if reason:
+                return reason
+    return None
+
+
+def _printable_key(key: str) -> str:
+    return key.encode("unicode_escape").decode("ascii") if _bad_character(key) else key
 
 
 def _non_finite(value: object) -> bool:
@@ -437,53 +494,101 @@ def validate_object(obj: object, file: str, line: int) -> tuple[Record | None, l
                 if parsed_created_at.tzinfo is None:
                     problem("created_at", f"needs a UTC offset (e.g. +00:00 or Z): {created_at!r}")
     metadata = obj.get("metadata")
+    too_deep = False
     if metadata is not None and not isinstance(metadata, dict):
         problem("metadata", f"must be an object or null, got {_type_name(metadata)}")
+    elif metadata is not None and _depth(metadata) > MAX_METADATA_DEPTH:
+        problem("metadata", f"nested deeper than {MAX_METADATA_DEPTH} levels")
+        too_deep = True
     for key, value in obj.items():
-        if _contains_nul(value) or "\x00" in key:
-            problem(key.replace("\x00", "\\u0000"), "contains a NUL character")
-        elif _non_finite(value):
+        if key == "metadata" and too_deep:
+            continue
+        reason = _bad_character(key) or _bad_character(value)
+        if reason:
+            problem(_printable_key(key), reason)
+        elif key != "latency_ms" and _non_finite(value):  # latency is checked above
             problem(key, "contains a number that is not finite")
     if problems:
+        usable_id = (
+            sample_id
+            if isinstance(sample_id, str) and sample_id.strip() and not _bad_character(sample_id)
+            else None
+        )
+        if usable_id is not None:
+            problems = [Problem(p.file, p.line, p.field, p.reason, usable_id) for p in problems]
         return None, problems
     values = dict(obj)
     if parsed_created_at is not None:
         values["created_at"] = parsed_created_at
-    if isinstance(latency, int):
-        values["latency_ms"] = float(latency)
+    if latency is not None:
+        values["latency_ms"] = float(latency) + 0.0  # -0.0 is stored as 0
     return Record(_row_from_values(line, values)), []
 
 
-def read_records(path: Path, label: str | None = None) -> Iterator[Record | Problem]:
-    """Yield each record, or each problem, in line order; memory stays bounded (one
-    chunk of CHUNK_BYTES, plus a line longer than that).
+def read_records(source: Path | BinaryIO, label: str | None = None) -> Iterator[Record | Problem]:
+    """Yield each record, or each problem, in line order, reading `source` (a path, or
+    a binary stream such as standard input or a pipe) once; memory stays bounded (one
+    chunk of CHUNK_BYTES, and a line of at most MAX_LINE_BYTES).
 
     A chunk of whole lines that is all ordinary lines takes _fast_chunk; any other
     chunk is read line by line (fast path, else the precise path that reports).
     """
-    file = label or str(path)
-    try:
-        handle = path.open("rb")
-    except OSError as exc:
-        yield Problem(file, None, None, f"cannot read: {exc.strerror or exc}")
-        return
+    file = label or str(source)
+    if isinstance(source, Path):
+        try:
+            handle: BinaryIO = source.open("rb")
+        except OSError as exc:
+            yield Problem(file, None, None, f"cannot read: {exc.strerror or exc}")
+            return
+    else:
+        handle = source
     records = problems = 0
     line_number = 1
+    skipping = False  # inside a line longer than MAX_LINE_BYTES: drop it up to its end
+    too_long = f"line longer than {MAX_LINE_BYTES:,} bytes"
     with handle:
         pending = handle.read(3)
         if pending == b"\xef\xbb\xbf":
             pending = b""
         while True:
             block = handle.read(CHUNK_BYTES)
+            if skipping:
+                if not block:
+                    break
+                end_of_line = block.find(b"\n")
+                if end_of_line < 0:
+                    continue
+                skipping = False
+                line_number += 1
+                block = block[end_of_line + 1 :]
+                pending = b""
             if block:
+                carried = len(pending)
                 block = pending + block if pending else block
                 end = block.rfind(b"\n") + 1
+                first_end = block.find(b"\n") if carried else -1
+                if (end == 0 and len(block) > MAX_LINE_BYTES) or first_end > MAX_LINE_BYTES:
+                    problems += 1
+                    yield Problem(file, line_number, None, too_long)
+                    if end == 0:
+                        skipping, pending = True, b""
+                        continue
+                    block = block[first_end + 1 :]
+                    line_number += 1
+                    end = block.rfind(b"\n") + 1
+                    if end == 0:
+                        pending = block
+                        continue
                 if end == 0:
                     pending = block  # a line longer than a chunk: read on
                     continue
                 chunk, pending = block[:end], block[end:]
             elif pending:
                 chunk, pending = pending, b""  # the last line has no line end
+                if len(chunk) > MAX_LINE_BYTES:
+                    problems += 1
+                    yield Problem(file, line_number, None, too_long)
+                    break
             else:
                 break
             fast = _fast_chunk(chunk, line_number)

@@ -22,10 +22,19 @@ from psycopg.rows import dict_row
 
 from .database import Database
 from .errors import InputRejected, NotBuilt
+from .render import is_unsafe_character
 
 CONFIG_VIEW = "ai_provider_configs"
 CHANGE_LOG = "ai_provider_config_changes"
 OVERRIDABLE = ("enabled", "is_default", "weight", "timeout_ms", "max_retries")
+# The integer columns of the change log (PostgreSQL integer) and what makes sense.
+VALUE_RANGES = {
+    "weight": (0, 2**31 - 1),
+    "timeout_ms": (1, 2**31 - 1),
+    "max_retries": (0, 2**31 - 1),
+}
+# Audit text: long enough for a sentence and an incident link; the database says the same.
+MAX_AUDIT_TEXT = 500
 
 
 @dataclass(frozen=True)
@@ -77,6 +86,23 @@ class RecordedChange:
 
 def default_actor() -> str:
     return os.environ.get("AI_GATE_ACTOR") or getpass.getuser()
+
+
+def check_audit_text(option: str, text: str) -> None:
+    """Reason and actor are printed by `flags history` and read in incidents: not
+    blank, at most MAX_AUDIT_TEXT characters, no control characters."""
+    if not text.strip():
+        raise InputRejected(f"{option} must not be blank (it is recorded in the audit log)")
+    if len(text) > MAX_AUDIT_TEXT:
+        raise InputRejected(
+            f"{option} is {len(text):,} characters; at most {MAX_AUDIT_TEXT} are recorded"
+        )
+    for position, character in enumerate(text, start=1):
+        if is_unsafe_character(character):
+            raise InputRejected(
+                f"{option} contains a control character (U+{ord(character):04X}) at "
+                f"position {position}; write it on one line of plain text"
+            )
 
 
 def _relation(database: Database, name: str) -> sql.Composed:
@@ -174,10 +200,15 @@ def record_changes(database: Database, changes: Sequence[FlagChange]) -> Recorde
     if any(change.environment != environment for change in changes):
         raise ValueError("one change set covers one environment")
     for change in changes:
-        if not change.reason.strip():
-            raise InputRejected("--reason must say why (it is recorded in the audit log)")
-        if not change.actor.strip():
-            raise InputRejected("the actor must not be blank (--actor or AI_GATE_ACTOR)")
+        check_audit_text("--reason", change.reason)
+        check_audit_text("--actor", change.actor)
+        for name, (low, high) in VALUE_RANGES.items():
+            value = getattr(change, name)
+            if value is not None and not low <= value <= high:
+                raise InputRejected(
+                    f"--{name.replace('_', '-')} must be from {low:,} to {high:,}, "
+                    f"got {value:,}; nothing was written"
+                )
     with database.connect() as conn, conn.transaction():
         try:
             # Serializes concurrent changes (each validates against the state the

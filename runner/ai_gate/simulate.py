@@ -115,6 +115,7 @@ def simulate(
         "fallback_used",
         "latency_ms",
         "prompt_template_version",
+        "environment",
     )
     copy = sql.SQL("copy {}.{} ({}) from stdin").format(
         sql.Identifier(database.schema),
@@ -149,6 +150,7 @@ def simulate(
                     fell_back,
                     latency,
                     "sitegen-v3",
+                    environment,
                 )
             )
     samples = max(2, min(rows // 2, 5000))
