@@ -6,7 +6,8 @@
     every sample is copied into it, all in the hook's transaction: a failure leaves
     the partitioned table as it was. Views that read the old table follow the rename
     until this build recreates them; drop_retired_eval_samples_partitions (on-run-end)
-    drops the renamed table and its partitions once nothing reads it any more.
+    drops the renamed table and its partitions once nothing reads it any more. A plain
+    table from before partitioning (no foreign key then) gets its foreign key.
 -#}
 {% macro eval_samples_from_partitions(runs_relation) %}
 {%- set retired = this.incorporate(path={'identifier': this.identifier ~ '_partitioned'}) -%}
@@ -15,6 +16,20 @@ declare
     copied bigint;
     kept bigint;
 begin
+    if exists (
+        select from pg_catalog.pg_class
+        where oid = to_regclass({{ dbt.string_literal(this | string) }}) and relkind = 'r'
+    ) and not exists (
+        select from pg_catalog.pg_constraint
+        where conrelid = to_regclass({{ dbt.string_literal(this | string) }})
+            and confrelid = to_regclass({{ dbt.string_literal(runs_relation | string) }})
+            and contype = 'f'
+    ) then
+        -- A plain table from before partitioning, when a trigger checked the run.
+        alter table {{ this }}
+            add constraint {{ adapter.quote(this.identifier ~ '_run_id_fkey') }}
+            foreign key (run_id) references {{ runs_relation }} (run_id);
+    end if;
     if not exists (
         select from pg_catalog.pg_class
         where oid = to_regclass({{ dbt.string_literal(this | string) }}) and relkind = 'p'

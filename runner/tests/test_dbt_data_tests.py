@@ -137,19 +137,34 @@ CHANGE_ROW = (
     " values (gen_random_uuid(), %s, %s, %s, %s, %s, 30000, 1, 'test', 'test', '{}')"
 )
 
+
+def unguarded(db: ClonedDatabase, table: str, statement: str, params: tuple | None = None) -> None:
+    """Plant a row the database's own guard would refuse, as a database built before
+    the guard (or a seed change) could hold it: the dbt tests are the second line."""
+    with db.database.connect() as conn:
+        conn.execute(f"alter table {table} disable trigger all")
+        conn.execute(statement, params)
+        conn.execute(f"alter table {table} enable trigger all")
+
+
 ROUTING_VIOLATIONS: dict[str, tuple[Callable[[ClonedDatabase], None], set[str]]] = {
-    # Written in SQL, bypassing the CLI's checks: the dbt tests are the second line.
     "two-defaults": (
-        lambda db: db.execute(CHANGE_ROW, ("custom", "prod", True, True, 1)),
+        lambda db: unguarded(
+            db, "ai_provider_config_changes", CHANGE_ROW, ("custom", "prod", True, True, 1)
+        ),
         {"exactly_one_enabled_default_per_environment"},
     ),
     "no-default": (
-        lambda db: db.execute(CHANGE_ROW, ("openai", "prod", False, True, 99)),
+        lambda db: unguarded(
+            db, "ai_provider_config_changes", CHANGE_ROW, ("openai", "prod", False, True, 99)
+        ),
         {"exactly_one_enabled_default_per_environment"},
     ),
     "no-weight": (
         lambda db: [
-            db.execute(CHANGE_ROW, (p, "staging", True, p == "openai", 0))
+            unguarded(
+                db, "ai_provider_config_changes", CHANGE_ROW, (p, "staging", True, p == "openai", 0)
+            )
             for p in ("openai", "custom")
         ],
         {"an_enabled_provider_with_weight_per_environment"},
@@ -293,32 +308,30 @@ EVAL_VIOLATIONS: dict[str, tuple[str, set[str]]] = {
         " 'x.jsonl', repeat('0', 64))",
         {"every_eval_run_has_samples"},
     ),
+    # The guards (foreign key, final verdicts) refuse these; switched off to plant them.
     "sample-without-run": (
-        # A partition for the missing run, and the trigger that rejects such a row
-        # switched off, to plant it.
-        "do $$ begin"
-        " create table orphan_samples partition of ai_eval_samples"
-        " for values in ('no-such-run');"
-        # hardened as the runner's partitions are, or the catalog tests fail too
-        " alter table orphan_samples enable row level security;"
-        " revoke all on orphan_samples from anon, authenticated;"
-        " alter table ai_eval_samples disable trigger ai_eval_samples_run_exists;"
+        "alter table ai_eval_samples disable trigger all;"
         " insert into ai_eval_samples (run_id, sample_id, line_number, schema_valid,"
         " safety_html_tailwind_compliant) values ('no-such-run', 'x', 1, true, true);"
-        " alter table ai_eval_samples enable trigger ai_eval_samples_run_exists;"
-        " end $$",
+        " alter table ai_eval_samples enable trigger all",
         {"every_eval_sample_belongs_to_a_run"},
     ),
     "finished-but-running": (
-        "update ai_eval_runs set status = 'running' where source_file = 'passing.jsonl'",
+        "alter table ai_eval_runs disable trigger ai_eval_runs_final_verdict;"
+        " update ai_eval_runs set status = 'running' where source_file = 'passing.jsonl';"
+        " alter table ai_eval_runs enable trigger ai_eval_runs_final_verdict",
         {"finished_eval_runs_have_a_terminal_status"},
     ),
     "unfinished-but-terminal": (
-        "update ai_eval_runs set finished_at = null where source_file = 'passing.jsonl'",
+        "alter table ai_eval_runs disable trigger ai_eval_runs_final_verdict;"
+        " update ai_eval_runs set finished_at = null where source_file = 'passing.jsonl';"
+        " alter table ai_eval_runs enable trigger ai_eval_runs_final_verdict",
         {"finished_eval_runs_have_a_terminal_status"},
     ),
     "stored-status-disagrees": (
-        "update ai_eval_runs set status = 'passed' where source_file = 'failing.jsonl'",
+        "alter table ai_eval_runs disable trigger ai_eval_runs_final_verdict;"
+        " update ai_eval_runs set status = 'passed' where source_file = 'failing.jsonl';"
+        " alter table ai_eval_runs enable trigger ai_eval_runs_final_verdict",
         {"assert_eval_run_status_matches_gates"},
     ),
     "negative-threshold": (
@@ -367,32 +380,17 @@ def test_summary_test_catches_a_wrong_view(built_db: ClonedDatabase) -> None:
 
 
 def test_samples_need_their_run_and_runs_are_kept(built_db: ClonedDatabase) -> None:
-    """The run check that replaced the foreign key rejects what the key rejected, for
-    INSERT and COPY alike; runs cannot be removed nor their run_id changed."""
+    """The foreign key rejects samples of an unknown run, for INSERT and COPY alike;
+    runs cannot be removed nor their run_id changed."""
     import psycopg
 
     ingest_examples(built_db)
     samples_before = built_db.execute("select count(*) from ai_eval_samples")[0][0]
     with built_db.database.connect() as conn:
-        # A run that has no partition has no place for samples at all.
-        with pytest.raises(psycopg.errors.CheckViolation, match="no partition"):
+        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="no-such-run"):
             conn.execute(
                 "insert into ai_eval_samples (run_id, sample_id, line_number, schema_valid,"
                 " safety_html_tailwind_compliant) values ('no-such-run', 'x', 1, true, true)"
-            )
-        conn.rollback()
-        # Given one, made by hand, the run check still rejects samples of a run that
-        # is not in ai_eval_runs.
-        conn.execute(
-            "create table orphan_samples partition of ai_eval_samples for values in ('no-such-run')"
-        )
-        conn.commit()
-        with pytest.raises(psycopg.errors.ForeignKeyViolation, match="'no-such-run'"):
-            conn.execute(
-                "insert into ai_eval_samples (run_id, sample_id, line_number, schema_valid,"
-                " safety_html_tailwind_compliant)"
-                " select run_id, 'extra', 1, true, true from ai_eval_runs"
-                " union all select 'no-such-run', 'x', 1, true, true"
             )
         conn.rollback()
         with (
@@ -413,141 +411,37 @@ def test_samples_need_their_run_and_runs_are_kept(built_db: ClonedDatabase) -> N
         with pytest.raises(psycopg.errors.RestrictViolation):
             built_db.execute(statement)
     assert built_db.execute("select count(*) from ai_eval_runs")[0][0] == 2
-    # Updating anything else, as judging does, is allowed.
+    # An update that changes nothing is no rewrite.
     built_db.execute("update ai_eval_runs set metadata = metadata, run_id = run_id")
 
 
-def test_a_rebuild_replaces_the_old_foreign_key(built_db: ClonedDatabase) -> None:
-    """A database built when run_id was a foreign key loses the key on the next build
-    and gets the run check; its rows are untouched."""
+def test_a_rebuild_replaces_the_old_run_check_with_the_foreign_key(
+    built_db: ClonedDatabase,
+) -> None:
+    """A plain table as a build before partitioning left it (its run_id checked by a
+    statement trigger, no foreign key) gets the current triggers on the next build;
+    its rows are untouched. (A partitioned one: test_trust.)"""
     ingest_examples(built_db)
-    built_db.execute("drop trigger ai_eval_samples_run_exists on ai_eval_samples")
+    built_db.execute("alter table ai_eval_samples drop constraint ai_eval_samples_run_id_fkey")
+    built_db.execute("drop trigger ai_eval_samples_run_is_open on ai_eval_samples")
     built_db.execute(
-        "alter table ai_eval_samples add constraint ai_eval_samples_run_id_fkey"
-        " foreign key (run_id) references ai_eval_runs (run_id)"
-    )
-    assert built_db.cli("build").returncode == 0
-    constraints = built_db.execute(
-        "select conname from pg_constraint"
-        " where conrelid = 'ai_eval_samples'::regclass and contype = 'f'"
-    )
-    assert constraints == []
-    triggers = built_db.execute(
-        "select tgname from pg_trigger where tgrelid = 'ai_eval_samples'::regclass"
-        " and not tgisinternal order by tgname"
-    )
-    assert triggers == [("ai_eval_samples_append_only",), ("ai_eval_samples_run_exists",)]
-    assert built_db.execute("select count(distinct run_id) from ai_eval_samples")[0][0] == 2
-
-
-PARTITIONS = (
-    "select c.relname, pg_get_expr(c.relpartbound, c.oid) from pg_inherits i"
-    " join pg_class c on c.oid = i.inhrelid"
-    " where i.inhparent = 'ai_eval_samples'::regclass order by 1"
-)
-
-
-def test_each_run_is_a_hardened_guarded_partition(built_db: ClonedDatabase) -> None:
-    """`ai-gate run` stores a run's samples as a partition of ai_eval_samples that the
-    API roles cannot read (the template's Supabase-style default privileges granted
-    them the new table), with RLS on and the append-only guard; the catalog tests
-    cover partitions and fail when one is exposed."""
-    import psycopg
-
-    ingest_examples(built_db)
-    runs = {row[0] for row in built_db.execute("select run_id from ai_eval_runs")}
-    partitions = built_db.execute(PARTITIONS)
-    assert {bound for _, bound in partitions} == {f"FOR VALUES IN ('{run}')" for run in runs}
-    for name, _ in partitions:
-        assert built_db.execute(
-            "select relrowsecurity from pg_class where oid = %s::regclass", (name,)
-        ) == [(True,)]
-        for role in ("anon", "authenticated"):
-            assert built_db.execute(
-                "select has_table_privilege(%s, %s::regclass, 'select, insert, delete')",
-                (role, name),
-            ) == [(False,)]
-        for statement in (
-            f"delete from {name}",
-            f"update {name} set case_id = 'x'",
-            f"truncate {name}",
-        ):
-            with pytest.raises(psycopg.errors.RestrictViolation, match="append-only"):
-                built_db.execute(statement)
-    assert failing(dbt_test(built_db, SUPABASE_TESTS)) == set()
-    exposed = partitions[0][0]
-    built_db.execute(f"grant select on {exposed} to anon")
-    built_db.execute(f"alter table {exposed} disable row level security")
-    assert failing(dbt_test(built_db, SUPABASE_TESTS)) == {
-        "assert_api_roles_have_no_privileges",
-        "assert_tables_have_row_level_security",
-    }
-
-
-def _make_samples_a_plain_table(db: ClonedDatabase) -> None:
-    """ai_eval_samples as a build before partitioning left it: a plain table with its
-    primary key, hardened for Supabase, with its two statement-level triggers."""
-    db.execute(
-        "create table plain_samples (like ai_eval_samples including all);"
-        " insert into plain_samples select * from ai_eval_samples;"
-        " drop table ai_eval_samples cascade;"
-        " alter table plain_samples rename to ai_eval_samples;"
-        " alter index plain_samples_pkey rename to ai_eval_samples_pkey;"
-        " alter table ai_eval_samples enable row level security;"
-        " revoke all on ai_eval_samples from anon, authenticated;"
-        " create trigger ai_eval_samples_append_only"
-        " before update or delete or truncate on ai_eval_samples"
-        " for each statement execute function public.ai_eval_samples_reject_mutation();"
+        "create function public.ai_eval_samples_check_run_exists() returns trigger"
+        " language plpgsql as $$ begin return null; end $$;"
         " create trigger ai_eval_samples_run_exists after insert on ai_eval_samples"
         " referencing new table as inserted_samples"
         " for each statement execute function public.ai_eval_samples_check_run_exists()"
     )
-
-
-@pytest.mark.parametrize("with_runs", [True, False], ids=["with-runs", "empty"])
-def test_a_rebuild_partitions_a_plain_samples_table(
-    built_db: ClonedDatabase, with_runs: bool
-) -> None:
-    """A database built before samples were partitioned by run: the runner refuses
-    to write into it (and writes nothing), the next build converts the table and keeps
-    every row, and the old runs stay readable, guarded and judged as before."""
-    import psycopg
-
-    if with_runs:
-        ingest_examples(built_db)
-    summary = "select * from ai_eval_run_summary_v1 order by run_id"
-    summaries_before = built_db.execute(summary)
-    _make_samples_a_plain_table(built_db)
-    assert built_db.execute(
-        "select relkind from pg_class where oid = 'ai_eval_samples'::regclass"
-    ) == [("r",)]
-
-    refused = built_db.cli("run", str(EXAMPLES / "passing.jsonl"), "--run-id", "too-early")
-    assert refused.returncode == 1, refused.stderr
-    assert "not partitioned by run yet: run `ai-gate build`" in refused.stderr
-    assert built_db.execute("select count(*) from ai_eval_runs where run_id = 'too-early'") == [
-        (0,)
-    ]
-    assert built_db.execute(
-        "select count(*) from pg_class where relname like 'ai\\_eval\\_samples\\_%'"
-        " and relkind = 'r'"
-    ) == [(0,)]
-
     assert built_db.cli("build").returncode == 0
+    triggers = built_db.execute(
+        "select tgname from pg_trigger where tgrelid = 'ai_eval_samples'::regclass"
+        " and not tgisinternal order by tgname"
+    )
+    assert triggers == [("ai_eval_samples_append_only",), ("ai_eval_samples_run_is_open",)]
     assert built_db.execute(
-        "select relkind from pg_class where oid = 'ai_eval_samples'::regclass"
-    ) == [("p",)]
-    assert built_db.execute(summary) == summaries_before
-    partitions = built_db.execute(PARTITIONS)
-    if with_runs:
-        assert [name for name, _ in partitions] == ["ai_eval_samples_before_partitioning"]
-        with pytest.raises(psycopg.errors.RestrictViolation):
-            built_db.execute("delete from ai_eval_samples_before_partitioning")
-    else:
-        assert partitions == []
-        assert built_db.execute(
-            "select to_regclass('ai_eval_samples_before_partitioning') is null"
-        ) == [(True,)]
-    assert built_db.cli("run", str(EXAMPLES / "passing.jsonl"), "--run-id", "after").returncode == 0
-    assert len(built_db.execute(PARTITIONS)) == len(partitions) + 1
-    assert failing(dbt_test(built_db, f"{EVAL_TESTS} {SUPABASE_TESTS}")) == set()
+        "select to_regprocedure('public.ai_eval_samples_check_run_exists()') is null"
+    ) == [(True,)]
+    assert built_db.execute(
+        "select count(*) from pg_constraint where conrelid = 'ai_eval_samples'::regclass"
+        " and contype = 'f'"
+    ) == [(1,)]
+    assert built_db.execute("select count(distinct run_id) from ai_eval_samples")[0][0] == 2

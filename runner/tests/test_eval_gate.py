@@ -379,8 +379,7 @@ def test_the_gate_view_summarises_a_run_once(built_db: ClonedDatabase, tmp_path:
     )[0][0][0]["Plan"]
 
     def sample_scans(node: dict) -> list[dict]:
-        # the run's partition of ai_eval_samples (evals.run_partition_name)
-        found = [node] if node.get("Relation Name", "").startswith("ai_eval_samples_") else []
+        found = [node] if node.get("Relation Name") == "ai_eval_samples" else []
         for child in node.get("Plans", []):
             found += sample_scans(child)
         return found

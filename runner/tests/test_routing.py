@@ -37,9 +37,18 @@ def test_seeded_defaults(built_db: ClonedDatabase) -> None:
             ["openai", "--env", "prod", "--disable"],
             "exactly one enabled provider must be the default",
         ),
-        (["custom", "--env", "prod", "--weight", "-5"], "weight must be >= 0"),
-        (["custom", "--env", "prod", "--timeout-ms", "0"], "timeout_ms must be > 0"),
-        (["custom", "--env", "prod", "--max-retries", "-1"], "max_retries must be >= 0"),
+        (
+            ["custom", "--env", "prod", "--weight", "-5"],
+            "--weight must be from 0 to 2,147,483,647, got -5",
+        ),
+        (
+            ["custom", "--env", "prod", "--timeout-ms", "0"],
+            "--timeout-ms must be from 1 to 2,147,483,647, got 0",
+        ),
+        (
+            ["custom", "--env", "prod", "--max-retries", "-1"],
+            "--max-retries must be from 0 to 2,147,483,647, got -1",
+        ),
         (["openai", "--env", "prod", "--weight", "0"], None),  # custom (weight 1) still serves
         (["nope", "--env", "prod", "--enable"], "unknown provider 'nope'"),
         (["custom", "--env", "qa", "--enable"], "unknown environment 'qa'"),
