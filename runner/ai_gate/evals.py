@@ -439,7 +439,11 @@ def _ingest(
                 try:
                     with conn.transaction():  # a savepoint: a duplicate is reported, below
                         conn.execute(
-                            sql.SQL("insert into {} (run_id, {}) select %s, {} from {}").format(
+                            sql.SQL(
+                                # key order: each key lands beside the previous one
+                                "insert into {} (run_id, {}) select %s, {} from {}"
+                                " order by sample_id"
+                            ).format(
                                 _relation(database, "ai_eval_samples"),
                                 columns,
                                 columns,
