@@ -609,14 +609,6 @@ def _check_quality_run(
         )
 
 
-def refuse_synthetic(decision_id: int, is_synthetic: bool, action: str) -> None:
-    if is_synthetic:
-        raise InputRejected(
-            f"canary decision #{decision_id} used synthetic rows (ai-gate simulate, "
-            f"--include-synthetic): it cannot {action}; nothing was written"
-        )
-
-
 def rollback_changes(
     configs: list[routing.ProviderConfig],
     canary: str,
@@ -696,7 +688,11 @@ def step(
             f"the latest canary decision for {canary} in {environment} ({found}) is not `go`: "
             "run `ai-gate canary evaluate` and step only on go; nothing was written"
         )
-    refuse_synthetic(int(latest["decision_id"]), bool(latest["is_synthetic"]), "move real traffic")
+    if latest["is_synthetic"]:
+        raise InputRejected(
+            f"canary decision #{latest['decision_id']} used synthetic rows (ai-gate simulate, "
+            "--include-synthetic): it cannot move real traffic; nothing was written"
+        )
     configs = routing.effective_configuration(database, environment)
     by_provider = {config.provider: config for config in configs}
     if canary not in by_provider or baseline not in by_provider:

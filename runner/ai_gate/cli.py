@@ -474,7 +474,6 @@ def cmd_canary_evaluate(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(canary.render_decision(decision))
     if args.apply:
-        canary.refuse_synthetic(decision.decision_id, decision.is_synthetic, "roll back")
         if decision.decision != "rollback":
             print(f"--apply: decision is {decision.decision}; nothing to apply")
         else:
