@@ -32,5 +32,9 @@ select
     cast(null as integer) as synthetic_rows,
     cast(null as integer) as production_rows,
     cast(null as integer) as synthetic_eval_samples,
-    cast(null as boolean) as is_synthetic
+    cast(null as boolean) as is_synthetic,
+    cast(null as text) as method,
+    cast(null as double precision) as alpha,
+    cast(null as integer) as look,
+    cast(null as timestamptz) as step_start
 where false

@@ -12,16 +12,19 @@ neither `step` nor a rollback acts on it. Quality comes only from eval runs of t
 environment decided for. The product's telemetry table has no environment column: a
 product database serves one environment, so its rows count for the one evaluated.
 
-Decision order: `inconclusive` when an arm has too little data (never `go`); else
-`rollback` when a rollback trigger fires; else `hold` when a guardrail is breached;
-else `go`.
+The rules (canary_rules, ADR 0004) are one-sided tests that hold over every look of a
+rollout: `rollback` when a trigger is shown, `hold` when a guardrail breach or a
+sample-ratio mismatch is shown, `go` only when every rule is shown inside its margin,
+else `inconclusive`. By default they read the rollout so far: everything since the
+canary started serving (else the last ROLLOUT_HORIZON), and the sample ratio since the
+last flag change of the environment; each decision is stored with its look number and
+evidence, so it can be replayed.
 """
 
 from __future__ import annotations
 
 import getpass
 import json
-import math
 import os
 import re
 from dataclasses import asdict, dataclass
@@ -32,6 +35,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from . import routing
+from .canary_rules import METHOD, ArmCounts, Policy, Rate, Rule, judge
 from .database import Database
 from .errors import EXIT_GATE_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, InputRejected, NotBuilt
 
@@ -43,7 +47,8 @@ DECISION_EXIT_CODES = {
 }
 QUANTILES = (0.5, 0.9, 0.95, 0.99)
 KS_GRID = tuple(round(i / 100, 2) for i in range(1, 100))
-Z = 1.959963984540054
+# With no recorded start of the rollout, the decision reads this far back.
+ROLLOUT_HORIZON = timedelta(days=14)
 DURATION = re.compile(r"(\d+)\s*([smhd])")
 UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
@@ -62,37 +67,13 @@ def parse_duration(text: str) -> timedelta:
     return delta
 
 
-def wilson(successes: int, trials: int) -> tuple[float | None, float | None]:
-    if trials == 0:
-        return None, None
-    p = successes / trials
-    denominator = 1 + Z * Z / trials
-    centre = p + Z * Z / (2 * trials)
-    half = Z * math.sqrt(p * (1 - p) / trials + Z * Z / (4 * trials * trials))
-    return max(0.0, (centre - half) / denominator), min(1.0, (centre + half) / denominator)
-
-
-@dataclass(frozen=True)
-class Rate:
-    rate: float | None
-    successes: int
-    trials: int
-    ci_low: float | None
-    ci_high: float | None
-
-    @classmethod
-    def of(cls, successes: int, trials: int) -> Rate:
-        low, high = wilson(successes, trials)
-        return cls(successes / trials if trials else None, successes, trials, low, high)
-
-
 @dataclass(frozen=True)
 class Arm:
     provider: str
     served_rows: int
     routed_rows: int
     synthetic_rows: int
-    fallback: Rate
+    fallback: Rate  # successes = fallbacks among the rows routed to it
     latency_samples: int
     latency_quantiles: dict[str, float | None]
     latency_grid: list[float] | None
@@ -100,23 +81,22 @@ class Arm:
     schema_valid: Rate
     safety: Rate
 
+    def counts(self) -> ArmCounts:
+        return ArmCounts(
+            self.provider,
+            self.served_rows,
+            self.routed_rows,
+            self.fallback,
+            self.latency_samples,
+            self.latency_grid,
+            self.safety,
+            self.schema_valid,
+        )
+
     def as_json(self) -> dict[str, object]:
         data = asdict(self)
         data.pop("latency_grid")
         return data
-
-
-@dataclass(frozen=True)
-class Rule:
-    name: str
-    kind: str  # minimum | guardrail | rollback | info
-    metric: str
-    comparator: str
-    threshold: float | None
-    observed: float | None
-    canary_value: float | None
-    baseline_value: float | None
-    status: str  # ok | breached | insufficient | info
 
 
 @dataclass(frozen=True)
@@ -136,6 +116,11 @@ class Decision:
     synthetic_eval_samples: int = 0
     include_synthetic: bool = False
     excluded_synthetic_rows: int = 0
+    method: str = METHOD
+    alpha: float | None = None
+    look: int = 1
+    step_start: datetime | None = None
+    expected_canary_share: float | None = None
 
     @property
     def is_synthetic(self) -> bool:
@@ -156,6 +141,11 @@ class Decision:
             "window_start": self.window_start.isoformat() if self.window_start else None,
             "window_end": self.window_end.isoformat() if self.window_end else None,
             "eval_run_id": self.eval_run_id,
+            "method": self.method,
+            "alpha": self.alpha,
+            "look": self.look,
+            "step_start": self.step_start.isoformat() if self.step_start else None,
+            "expected_canary_share": self.expected_canary_share,
             "rules": [asdict(rule) for rule in self.rules],
             "arms": {name: arm.as_json() for name, arm in self.arms.items()},
             "synthetic_rows": self.synthetic_rows,
@@ -290,7 +280,7 @@ def _arm(provider: str, telemetry: dict[str, object], quality: dict[str, object]
         served_rows=int(telemetry.get("served_rows") or 0),
         routed_rows=int(telemetry.get("routed_rows") or 0),
         synthetic_rows=int(telemetry.get("synthetic_rows") or 0),
-        fallback=Rate.of(
+        fallback=Rate(
             int(telemetry.get("fallbacks") or 0), int(telemetry.get("fallback_known") or 0)
         ),
         latency_samples=int(telemetry.get("latency_samples") or 0),
@@ -299,173 +289,50 @@ def _arm(provider: str, telemetry: dict[str, object], quality: dict[str, object]
         },
         latency_grid=telemetry.get("grid"),  # type: ignore[arg-type]
         eval_samples=evals,
-        schema_valid=Rate.of(int(quality.get("schema_valid") or 0), evals),
-        safety=Rate.of(int(quality.get("safety") or 0), evals),
+        schema_valid=Rate(int(quality.get("schema_valid") or 0), evals),
+        safety=Rate(int(quality.get("safety") or 0), evals),
     )
 
 
-def ks_statistic(a: list[float] | None, b: list[float] | None) -> float | None:
-    """Two-sample Kolmogorov-Smirnov distance, approximated from 99 quantiles each."""
-    if not a or not b:
-        return None
-    points = sorted(set(a) | set(b))
+def _windows(
+    conn: psycopg.Connection,
+    database: Database,
+    environment: str,
+    canary: str,
+    configs: list[routing.ProviderConfig],
+    now: datetime,
+) -> tuple[datetime, datetime]:
+    """(start of the rollout, start of its current step). The rollout started at the
+    latest change that made the canary serve (enabled with a weight above 0, when it
+    did not before); with none recorded, ROLLOUT_HORIZON ago. The step started at the
+    environment's latest flag change (weights set the expected traffic split)."""
+    row = conn.execute(
+        sql.SQL(
+            "select max(changed_at) from {} where environment = %s and provider = %s"
+            " and enabled and weight > 0 and not ("
+            " coalesce((before_values ->> 'enabled')::boolean, false)"
+            " and coalesce((before_values ->> 'weight')::integer, 0) > 0)"
+        ).format(_relation(database, routing.CHANGE_LOG)),
+        (environment, canary),
+    ).fetchone()
+    rollout_start = row[0] if row and row[0] else now - ROLLOUT_HORIZON
+    changes = [config.last_changed_at for config in configs if config.last_changed_at]
+    step_start = max([rollout_start, *changes])
+    return rollout_start, step_start
 
-    def cdf(quantiles: list[float], value: float) -> float:
-        return sum(1 for q in quantiles if q <= value) / len(quantiles)
 
-    return max(abs(cdf(a, v) - cdf(b, v)) for v in points)
-
-
-def judge(
-    canary: Arm, baseline: Arm, guardrails: dict[str, float], triggers: list[dict[str, object]]
-) -> tuple[str, list[Rule]]:
-    rules: list[Rule] = []
-    minimum_telemetry = guardrails["min_telemetry_per_arm"]
-    minimum_evals = guardrails["min_eval_samples_per_arm"]
-    for arm in (canary, baseline):
-        rules.append(
-            Rule(
-                f"{arm.provider}_telemetry_rows",
-                "minimum",
-                "served_rows",
-                ">=",
-                minimum_telemetry,
-                arm.served_rows,
-                canary.served_rows,
-                baseline.served_rows,
-                "ok" if arm.served_rows >= minimum_telemetry else "insufficient",
-            )
-        )
-        rules.append(
-            Rule(
-                f"{arm.provider}_eval_samples",
-                "minimum",
-                "eval_samples",
-                ">=",
-                minimum_evals,
-                arm.eval_samples,
-                canary.eval_samples,
-                baseline.eval_samples,
-                "ok" if arm.eval_samples >= minimum_evals else "insufficient",
-            )
-        )
-
-    def guardrail(
-        name: str,
-        metric: str,
-        comparator: str,
-        threshold: float,
-        observed: float | None,
-        canary_value: float | None,
-        baseline_value: float | None,
-    ) -> Rule:
-        if observed is None:
-            status = "insufficient"
-        elif comparator == "<=":
-            status = "ok" if observed <= threshold else "breached"
-        else:
-            status = "ok" if observed >= threshold else "breached"
-        return Rule(
-            name,
-            "guardrail",
-            metric,
-            comparator,
-            threshold,
-            observed,
-            canary_value,
-            baseline_value,
-            status,
-        )
-
-    p50_c = canary.latency_quantiles["p50"]
-    p50_b = baseline.latency_quantiles["p50"]
-    ratio = p50_c / p50_b if p50_c is not None and p50_b else None
-    rules += [
-        guardrail(
-            "max_fallback_rate",
-            "fallback_rate",
-            "<=",
-            guardrails["max_fallback_rate"],
-            canary.fallback.rate,
-            canary.fallback.rate,
-            baseline.fallback.rate,
-        ),
-        guardrail(
-            "max_p95_latency_ms",
-            "p95_latency_ms",
-            "<=",
-            guardrails["max_p95_latency_ms"],
-            canary.latency_quantiles["p95"],
-            canary.latency_quantiles["p95"],
-            baseline.latency_quantiles["p95"],
-        ),
-        guardrail(
-            "max_p50_latency_ratio",
-            "p50_latency_ratio",
-            "<=",
-            guardrails["max_p50_latency_ratio"],
-            ratio,
-            p50_c,
-            p50_b,
-        ),
-        guardrail(
-            "min_schema_valid_rate",
-            "schema_valid_rate",
-            ">=",
-            guardrails["min_schema_valid_rate"],
-            canary.schema_valid.rate,
-            canary.schema_valid.rate,
-            baseline.schema_valid.rate,
-        ),
-    ]
-    for trigger in triggers:
-        metric = str(trigger["metric"])
-        rate = {"safety_html_tailwind_compliance": "safety", "schema_valid_rate": "schema_valid"}
-        canary_rate: Rate = getattr(canary, rate[metric])
-        baseline_rate: Rate = getattr(baseline, rate[metric])
-        if canary_rate.rate is None or baseline_rate.rate is None:
-            drop, status = None, "insufficient"
-        else:
-            drop = (baseline_rate.rate - canary_rate.rate) * 100
-            status = "breached" if drop > float(trigger["max_drop_pp"]) + 1e-9 else "ok"
-        rules.append(
-            Rule(
-                str(trigger["trigger_name"]),
-                "rollback",
-                f"{metric}_drop_pp",
-                "<=",
-                float(trigger["max_drop_pp"]),
-                drop,
-                canary_rate.rate,
-                baseline_rate.rate,
-                status,
-            )
-        )
-    rules.append(
-        Rule(
-            "latency_ks_distance",
-            "info",
-            "ks_distance",
-            "",
-            None,
-            ks_statistic(canary.latency_grid, baseline.latency_grid),
-            None,
-            None,
-            "info",
-        )
-    )
-
-    if any(rule.kind == "minimum" and rule.status != "ok" for rule in rules):
-        return "inconclusive", rules
-    if any(rule.kind == "rollback" and rule.status == "breached" for rule in rules):
-        return "rollback", rules
-    if any(
-        rule.kind in ("rollback", "guardrail") and rule.status == "insufficient" for rule in rules
-    ):
-        return "inconclusive", rules
-    if any(rule.kind == "guardrail" and rule.status == "breached" for rule in rules):
-        return "hold", rules
-    return "go", rules
+def _look_number(
+    conn: psycopg.Connection, database: Database, environment: str, canary: str, start: datetime
+) -> int:
+    """How many decisions of this rollout came before, plus one (stored, for replay)."""
+    row = conn.execute(
+        sql.SQL(
+            "select count(*) from {} where environment = %s and canary = %s"
+            " and window_start = %s and not coalesce(is_synthetic, false)"
+        ).format(_relation(database, "ai_canary_decisions")),
+        (environment, canary, start),
+    ).fetchone()
+    return int(row[0]) + 1 if row else 1
 
 
 def evaluate(
@@ -485,16 +352,31 @@ def evaluate(
     with database.connect() as conn:
         try:
             guardrails, triggers = _configuration(conn, database, environment)
-            providers = {
-                row.provider for row in routing.read_effective(conn, database, environment)
-            }
+            policy = Policy.from_seeds(guardrails, triggers)
+            configs = routing.read_effective(conn, database, environment)
+            providers = {row.provider for row in configs}
             for provider in (canary, baseline):
                 if provider not in providers:
                     raise InputRejected(
                         f"unknown provider {provider!r} in environment {environment!r}"
                     )
             end = conn.execute("select now()").fetchone()[0]  # type: ignore[index]
-            start = end - (since or timedelta(hours=1))
+            if since is None:
+                start, step_start = _windows(conn, database, environment, canary, configs, end)
+                look = _look_number(conn, database, environment, canary, start)
+            else:  # a fixed window: a one-off look, not part of a rollout's sequence
+                start = step_start = end - since
+                look = 1
+            shares = routing.traffic_shares(configs)
+            canary_share, baseline_share = (
+                shares[(environment, canary)],
+                shares[(environment, baseline)],
+            )
+            expected_share = (
+                canary_share / (canary_share + baseline_share)
+                if canary_share + baseline_share
+                else None
+            )
             if run_id is not None:
                 _check_quality_run(conn, database, run_id, environment, include_synthetic)
             scope = {"environment": environment, "synthetic": include_synthetic}
@@ -526,16 +408,26 @@ def evaluate(
             # Left out unless asked for; counted either way, so the output can say so.
             synthetic_used = int(totals["synthetic"]) if include_synthetic else 0
             synthetic_samples_used = synthetic_samples if include_synthetic else 0
-            decision, rules = judge(arms[canary], arms[baseline], guardrails, triggers)
+            step_rows = (
+                (arms[canary].routed_rows, arms[baseline].routed_rows)
+                if step_start == start
+                else tuple(
+                    int(_telemetry_arm(conn, database, p, step_start, end, scope)["routed_rows"])
+                    for p in (canary, baseline)
+                )
+            )
+            decision, rules = judge(
+                arms[canary].counts(), arms[baseline].counts(), policy, expected_share, step_rows
+            )
             with conn.transaction():
                 row = conn.execute(
                     sql.SQL(
                         "insert into {} (decided_by, environment, canary, baseline, window_start,"
                         " window_end, eval_run_id, decision, rules, arms, guardrails,"
                         " rollback_triggers, synthetic_rows, production_rows,"
-                        " synthetic_eval_samples, is_synthetic)"
+                        " synthetic_eval_samples, is_synthetic, method, alpha, look, step_start)"
                         " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-                        " %s, %s)"
+                        " %s, %s, %s, %s, %s, %s)"
                         " returning decision_id"
                     ).format(_relation(database, "ai_canary_decisions")),
                     (
@@ -555,6 +447,10 @@ def evaluate(
                         int(totals["production"]),
                         synthetic_samples_used,
                         bool(synthetic_used or synthetic_samples_used),
+                        METHOD,
+                        policy.alpha,
+                        look,
+                        step_start,
                     ),
                 ).fetchone()
         except psycopg.errors.UndefinedTable as exc:
@@ -579,6 +475,10 @@ def evaluate(
         synthetic_samples_used,
         include_synthetic,
         excluded_synthetic_rows=0 if include_synthetic else int(totals["synthetic"]),
+        alpha=policy.alpha,
+        look=look,
+        step_start=step_start,
+        expected_canary_share=expected_share,
     )
 
 
@@ -729,6 +629,8 @@ def step(
 def _fmt(value: float | None, metric: str = "") -> str:
     if value is None:
         return "n/a"
+    if metric == "canary_share":
+        return f"{value:.4f}"
     if any(word in metric for word in ("latency_ms", "rows", "samples", "latency")) and (
         "ratio" not in metric
     ):
@@ -739,14 +641,34 @@ def _fmt(value: float | None, metric: str = "") -> str:
 
 
 def _arm_metric(metric: str) -> str:
-    """A rule's per-arm values are the underlying metric (a rate, or a latency)."""
-    return metric.replace("_drop_pp", "").replace("p50_latency_ratio", "p50_latency_ms")
+    """A rule's per-arm values are the underlying metric (a rate, a latency, a count)."""
+    return (
+        metric.replace("_drop_pp", "")
+        .replace("p50_latency_ratio", "p50_latency_ms")
+        .replace("canary_share", "rows")
+    )
 
 
 def _rate(rate: Rate) -> str:
     if rate.rate is None:
         return "n/a (n=0)"
-    return f"{rate.rate:.4f} [{rate.ci_low:.4f}, {rate.ci_high:.4f}] n={rate.trials}"
+    return f"{rate.rate:.4f} n={rate.trials:,}"
+
+
+def _evidence(rule: Rule) -> str:
+    """How the rule decided: the bound that shows a breach, the one that shows go, or
+    the e-value."""
+    parts = []
+    if "e_value" in rule.evidence and rule.evidence["e_value"] is not None:
+        parts.append(f"e={rule.evidence['e_value']:.3g}")
+    if rule.breach_bound is not None:
+        parts.append(f"breach bound {_fmt(rule.breach_bound, rule.metric)}")
+    if rule.go_bound is not None:
+        margin = f" (margin {_fmt(rule.go_margin, rule.metric)})" if rule.go_margin else ""
+        parts.append(f"go bound {_fmt(rule.go_bound, rule.metric)}{margin}")
+    if "binomial_p_value" in rule.evidence:
+        parts.append(f"p={rule.evidence['binomial_p_value']:.2g}")
+    return "; ".join(parts)
 
 
 def render_decision(decision: Decision) -> str:
@@ -762,8 +684,11 @@ def render_decision(decision: Decision) -> str:
     lines = [
         f"canary decision #{decision.decision_id}: {decision.decision.upper()}{marker} "
         f"({decision.canary} vs {decision.baseline}, {decision.environment})",
-        f"window {window}; {decision.production_rows:,} production and "
+        f"window {window}; look {decision.look}; {decision.production_rows:,} production and "
         f"{decision.synthetic_rows:,} synthetic telemetry rows used",
+        f"alpha {decision.alpha:g} over the rollout ({decision.method})"
+        if decision.alpha is not None
+        else decision.method,
         "",
     ]
     rows = [
@@ -776,6 +701,7 @@ def render_decision(decision: Decision) -> str:
             _fmt(rule.canary_value, _arm_metric(rule.metric)),
             _fmt(rule.baseline_value, _arm_metric(rule.metric)),
             rule.status.upper(),
+            _evidence(rule),
         )
         for rule in decision.rules
     ]
@@ -790,6 +716,7 @@ def render_decision(decision: Decision) -> str:
                 decision.canary,
                 decision.baseline,
                 "status",
+                "evidence",
             ),
             rows,
         )
@@ -803,7 +730,7 @@ def render_decision(decision: Decision) -> str:
         arm_rows.append(
             (
                 arm.provider,
-                arm.served_rows,
+                f"{arm.served_rows:,}",
                 _rate(arm.fallback),
                 quantiles,
                 _rate(arm.schema_valid),
@@ -815,10 +742,10 @@ def render_decision(decision: Decision) -> str:
             (
                 "arm",
                 "served",
-                "fallback rate [95% CI]",
+                "fallback rate",
                 "latency p50 / p90 / p95 / p99 ms",
-                "schema-valid rate [95% CI]",
-                "safety rate [95% CI]",
+                "schema-valid rate",
+                "safety rate",
             ),
             arm_rows,
         )
@@ -833,5 +760,10 @@ def render_decision(decision: Decision) -> str:
         lines.append(
             f"\nnote: {decision.excluded_synthetic_rows:,} synthetic telemetry rows in the "
             "window were left out (--include-synthetic counts them, for dry runs)"
+        )
+    if decision.decision == "inconclusive":
+        lines.append(
+            "\ninconclusive: the evidence shows neither a problem nor that every rule is "
+            "met; keep collecting and evaluate again (nothing to do)"
         )
     return "\n".join(lines) + "\n"

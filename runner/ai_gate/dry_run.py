@@ -11,11 +11,14 @@ when it is out of date.
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable
 
 # Who the recorded changes name, so the document does not depend on who regenerates it.
 ACTOR = "dry-run"
-ROWS = "3000"
+ROWS = "20000"
+# The 25% step, so that one simulated hour holds enough canary traffic to decide.
+STEP = ["flags", "set", "custom", "--env", "prod", "--weight", "25", "--reason", "dry run at 25%"]
 SEED = "1"
 PLAN: list[tuple[str, str, list[list[str]]]] = [
     (
@@ -28,7 +31,7 @@ PLAN: list[tuple[str, str, list[list[str]]]] = [
     ),
     (
         "latency-regression",
-        "hold: the canary's p95 and median latency breach the guardrails",
+        "hold: the canary's median latency is shown above 1.5 times the baseline's",
         [
             ["canary", "evaluate", "--env", "prod", "--include-synthetic"],
             ["canary", "step", "--env", "prod"],
@@ -36,7 +39,8 @@ PLAN: list[tuple[str, str, list[list[str]]]] = [
     ),
     (
         "safety-regression",
-        "rollback: on real traffic `--apply` records it in the flag change log",
+        "rollback: the drop is shown (e-value far above 1/alpha); on real traffic `--apply` "
+        "records it in the flag change log",
         [
             ["canary", "evaluate", "--env", "prod", "--include-synthetic"],
             ["canary", "evaluate", "--env", "prod"],
@@ -51,12 +55,22 @@ PLAN: list[tuple[str, str, list[list[str]]]] = [
     ),
     (
         "low-traffic",
-        "inconclusive: too little canary traffic to decide",
+        "inconclusive: at prod's first step (1%) one hour holds too little canary traffic",
+        [
+            ["canary", "evaluate", "--env", "prod", "--include-synthetic"],
+        ],
+    ),
+    (
+        "sample-ratio-mismatch",
+        "hold: the canary gets half the traffic its weight asks for (flags not honoured, "
+        "or telemetry lost)",
         [
             ["canary", "evaluate", "--env", "prod", "--include-synthetic"],
         ],
     ),
 ]
+# Simulated at the seeded weights (custom 1% of prod) and 3,000 rows; the others at 25%.
+AT_SEEDED_WEIGHTS = {"low-traffic"}
 DRILL = ["drill", "rollback", "--env", "staging"]
 
 Runner = Callable[[str, list[str]], tuple[int, str]]
@@ -76,9 +90,8 @@ def normalize(text: str) -> str:
 
 
 def _block(code: int, args: list[str], output: str) -> str:
-    return (
-        f"```console\n$ ai-gate {' '.join(args)}\n{normalize(output).strip()}\n(exit {code})\n```\n"
-    )
+    command = shlex.join(args)
+    return f"```console\n$ ai-gate {command}\n{normalize(output).strip()}\n(exit {code})\n```\n"
 
 
 def render(run: Runner) -> str:
@@ -90,8 +103,9 @@ def render(run: Runner) -> str:
         "fresh database: `ai-gate simulate --scenario SCENARIO --rows "
         f"{ROWS} --seed {SEED}` writes",
         "synthetic telemetry and eval samples (marked synthetic, never in the product's",
-        "table), then the canary is evaluated over the last hour against the prod guardrails",
-        "and rollback triggers (docs/adr/0001-provider-routing-rollout.md) with",
+        "table) after the canary is set to the 25% step, then the canary is evaluated against",
+        "the prod guardrails and rollback triggers (docs/adr/0001-provider-routing-rollout.md,",
+        "decided as docs/adr/0004-canary-decisions-that-survive-noise.md says) with",
         "`--include-synthetic`: synthetic rows decide nothing otherwise, and a decision that",
         "used them never steps or rolls back the canary. Times and ids are normalized.",
         "",
@@ -101,9 +115,14 @@ def render(run: Runner) -> str:
     sections: list[str] = []
     summary: list[str] = []
     for scenario, outcome, steps in PLAN:
-        simulate = ["simulate", "--scenario", scenario, "--rows", ROWS, "--seed", SEED]
+        rows = "3000" if scenario in AT_SEEDED_WEIGHTS else ROWS
+        simulate = ["simulate", "--scenario", scenario, "--rows", rows, "--seed", SEED]
+        section = [f"## {scenario}", "", f"Outcome: {outcome}.", ""]
+        if scenario not in AT_SEEDED_WEIGHTS:
+            code, output = run(scenario, STEP)
+            section.append(_block(code, STEP, output))
         code, output = run(scenario, simulate)
-        section = [f"## {scenario}", "", f"Outcome: {outcome}.", "", _block(code, simulate, output)]
+        section.append(_block(code, simulate, output))
         first_code = None
         for args in steps:
             code, output = run(scenario, args)

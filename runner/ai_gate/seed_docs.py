@@ -51,6 +51,9 @@ def guardrails() -> str:
             "min schema-valid rate",
             "min telemetry rows per arm",
             "min eval samples per arm",
+            "alpha (false rollback or hold, whole rollout)",
+            "go alpha",
+            "sample-ratio alpha",
         ],
         [
             [
@@ -61,6 +64,9 @@ def guardrails() -> str:
                 r["min_schema_valid_rate"],
                 r["min_telemetry_per_arm"],
                 r["min_eval_samples_per_arm"],
+                r["alpha"],
+                r["go_alpha"],
+                r["srm_alpha"],
             ]
             for r in rows
         ],
@@ -74,9 +80,13 @@ def rollback_triggers() -> str:
             "environment",
             "trigger",
             "metric",
-            "rolls back when the canary is below the baseline by more than (percentage points)",
+            "rolls back when the canary is shown below the baseline by more than (pp)",
+            "go needs the drop shown below (pp)",
         ],
-        [[r["environment"], r["trigger_name"], r["metric"], r["max_drop_pp"]] for r in rows],
+        [
+            [r["environment"], r["trigger_name"], r["metric"], r["max_drop_pp"], r["go_margin_pp"]]
+            for r in rows
+        ],
     )
 
 

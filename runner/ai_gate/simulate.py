@@ -1,14 +1,19 @@
 """`ai-gate simulate`: deterministic synthetic canary traffic for dry runs and demos.
 
 Telemetry goes to ai_synthetic_generations (never the product's table) with COPY;
-eval samples go in as one synthetic `canary` eval run. Everything lies within the hour
-before now, so a default `ai-gate canary evaluate` sees it. Same scenario, rows and
-seed -> the same data (relative to now).
+eval samples go in as one synthetic `canary` eval run. Traffic follows the flags: the
+canary gets the share its weight gives it (a scenario may scale that, as a product that
+does not honour the flags would). Everything lies between the environment's last flag
+change (at most 55 minutes ago) and now, inside the window `ai-gate canary evaluate
+--include-synthetic` reads. Same scenario, rows and seed -> the same data (relative to
+now). Rates are realistic: the baseline's pages fail the safety checks 0.1% of the time
+and its outputs are schema-valid 99.5% of the time.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import random
 import tempfile
 from dataclasses import dataclass
@@ -17,7 +22,7 @@ from pathlib import Path
 
 from psycopg import sql
 
-from . import evals
+from . import evals, routing
 from .database import Database
 from .errors import InputRejected
 
@@ -34,41 +39,47 @@ class ArmProfile:
 @dataclass(frozen=True)
 class Scenario:
     description: str
-    canary_share: float
+    share_factor: float  # the canary's share of traffic, as a multiple of its weight's
     canary: ArmProfile
     baseline: ArmProfile
 
 
-BASELINE = ArmProfile(5000, 0.45, 0.01, 0.995, 1.0)
+BASELINE = ArmProfile(5000, 0.45, 0.01, 0.995, 0.999)
 SCENARIOS = {
     "healthy": Scenario(
         "the canary behaves like the baseline",
-        0.2,
-        ArmProfile(5200, 0.45, 0.01, 0.995, 1.0),
+        1.0,
+        BASELINE,
         BASELINE,
     ),
     "latency-regression": Scenario(
-        "the canary is about three times slower",
-        0.2,
-        ArmProfile(15000, 0.5, 0.01, 0.995, 1.0),
+        "the canary's median latency is 1.6 times the baseline's",
+        1.0,
+        ArmProfile(8000, 0.45, 0.01, 0.995, 0.999),
         BASELINE,
     ),
     "safety-regression": Scenario(
-        "3% of the canary's pages fail the safety checks",
-        0.2,
-        ArmProfile(5200, 0.45, 0.01, 0.995, 0.97),
+        "3 percentage points more of the canary's pages fail the safety checks",
+        1.0,
+        ArmProfile(5000, 0.45, 0.01, 0.995, 0.969),
         BASELINE,
     ),
     "fallback-storm": Scenario(
         "a fifth of the canary's requests fall back",
-        0.2,
-        ArmProfile(5200, 0.45, 0.2, 0.995, 1.0),
+        1.0,
+        ArmProfile(5000, 0.45, 0.2, 0.995, 0.999),
         BASELINE,
     ),
     "low-traffic": Scenario(
-        "the canary gets almost no traffic",
-        0.005,
-        ArmProfile(5200, 0.45, 0.01, 0.995, 1.0),
+        "the canary's weight is small (prod's first step, 1%): too few rows to decide",
+        1.0,
+        BASELINE,
+        BASELINE,
+    ),
+    "sample-ratio-mismatch": Scenario(
+        "the product sends the canary half the traffic its weight asks for",
+        0.5,
+        BASELINE,
         BASELINE,
     ),
 }
@@ -98,10 +109,22 @@ def simulate(
         raise InputRejected("--rows must be at least 1")
     scenario = SCENARIOS[scenario_name]
     rng = random.Random(f"{scenario_name}:{seed}")
+    configs = routing.effective_configuration(database, environment)
+    shares = routing.traffic_shares(configs)
+    if (environment, canary) not in shares or (environment, baseline) not in shares:
+        raise InputRejected(
+            f"unknown provider or environment: {canary}, {baseline} in {environment}"
+        )
+    weight_share = shares[(environment, canary)] / (
+        (shares[(environment, canary)] + shares[(environment, baseline)]) or 1.0
+    )
+    canary_share = weight_share * scenario.share_factor
     with database.connect() as conn:
         now: datetime = conn.execute("select now()").fetchone()[0]  # type: ignore[index]
-    # Spread over the 55 minutes before now, so a one-hour window holds all of it.
-    span = timedelta(minutes=55).total_seconds()
+    # Within the current rollout step (since the last flag change), at most 55 minutes.
+    changes = [c.last_changed_at for c in configs if c.last_changed_at]
+    since_change = (now - max(changes)).total_seconds() - 0.002 if changes else math.inf
+    span = min(timedelta(minutes=55).total_seconds(), since_change)
     canary_rows = 0
     columns = (
         "scenario",
@@ -129,13 +152,13 @@ def simulate(
         cur.copy(copy) as writer,
     ):
         for index in range(rows):
-            is_canary = rng.random() < scenario.canary_share
+            is_canary = rng.random() < canary_share
             profile = scenario.canary if is_canary else scenario.baseline
             requested = canary if is_canary else baseline
             fell_back = rng.random() < profile.fallback_rate
             selected = baseline if fell_back and is_canary else requested
             canary_rows += is_canary
-            created = now - timedelta(seconds=span * (1 - index / rows) + 1)
+            created = now - timedelta(seconds=span * (1 - (index + 0.5) / rows))
             latency = int(rng.lognormvariate(0, profile.latency_sigma) * profile.latency_median_ms)
             writer.write_row(
                 (
@@ -160,7 +183,7 @@ def simulate(
             for index in range(samples):
                 is_canary = index % 2 == 0  # quality arms of equal size
                 profile = scenario.canary if is_canary else scenario.baseline
-                created = now - timedelta(seconds=span * (1 - index / samples) + 1)
+                created = now - timedelta(seconds=span * (1 - (index + 0.5) / samples))
                 handle.write(
                     json.dumps(
                         {

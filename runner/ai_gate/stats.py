@@ -36,9 +36,7 @@ def wilson_interval(successes: int, trials: int, z: float) -> tuple[float, float
     return max(0.0, (centre - half) / denominator), min(1.0, (centre + half) / denominator)
 
 
-def newcombe_difference(
-    x1: int, n1: int, x2: int, n2: int, z: float
-) -> tuple[float, float] | None:
+def newcombe_difference(x1: int, n1: int, x2: int, n2: int, z: float) -> tuple[float, float] | None:
     """Newcombe's hybrid score interval (1998, method 10) for p1 - p2 at critical
     value `z`: each side combines the two Wilson intervals. None if an arm is empty."""
     first, second = wilson_interval(x1, n1, z), wilson_interval(x2, n2, z)
@@ -53,21 +51,38 @@ def newcombe_difference(
 
 
 def mixture_rho(alpha: float, target_samples: float) -> float:
-    """The normal mixture's prior precision that makes time_uniform_z tightest at
+    """The normal mixture's prior precision that makes the boundary tightest near
     `target_samples` (Waudby-Smith et al. 2024, in these units)."""
     log_term = 2 * math.log(1 / alpha)
     return target_samples / (log_term + math.log(1 + log_term))
 
 
 def time_uniform_z(samples: float, alpha: float, rho: float) -> float:
-    """Critical value, in standard errors, of Robbins' normal-mixture confidence
-    sequence: with S_t a sum of t standardized increments, Ville's inequality bounds
-    P(exists t: |S_t| >= z_t sqrt(t)) by alpha, where
-    z_t = sqrt((t + rho) / t * (log(1 + t / rho) + 2 log(1 / alpha))).
-    So a bound at z_t holds at every look at once, however many looks there are and
-    whenever one stops; the price is a z that grows like sqrt(log t)."""
+    """One-sided critical value, in standard errors, that holds at every look at once.
+
+    With S_t a sum of t standardized increments, the half-normal mixture of the
+    exponential supermartingales exp(l S_t - l^2 t / 2) over l > 0 (prior density
+    2 N(0, 1/rho)) is
+        M_t = 2 sqrt(rho / (t + rho)) exp(S_t^2 / (2 (t + rho))) Phi(S_t / sqrt(t + rho)),
+    and Ville's inequality gives P(exists t: M_t >= 1 / alpha) <= alpha. So
+    S_t >= z_t sqrt(t), with z_t solving M_t = 1 / alpha, happens at some look with
+    probability at most alpha, however many looks there are and whenever one stops.
+    The price over a fixed-sample z is a z that grows like sqrt(log t)."""
     t = max(samples, 1.0)
-    return math.sqrt((t + rho) / t * (math.log(1 + t / rho) + 2 * math.log(1 / alpha)))
+    scale = math.sqrt(t / (t + rho))  # S / sqrt(t + rho) in units of z
+    log_target = math.log(1 / alpha) - math.log(2) - 0.5 * math.log(rho / (t + rho))
+
+    def excess(z: float) -> float:
+        w = z * scale
+        return w * w / 2 + math.log(max(_NORMAL.cdf(w), 1e-300)) - log_target
+
+    low, high = 0.0, 1.0
+    while excess(high) < 0:
+        high *= 2
+    for _ in range(60):
+        middle = (low + high) / 2
+        low, high = (middle, high) if excess(middle) < 0 else (low, middle)
+    return high
 
 
 def quantile_rank_bounds(quantile: float, samples: int, z: float) -> tuple[float, float]:

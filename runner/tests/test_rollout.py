@@ -29,8 +29,17 @@ def flags(db: ClonedDatabase, env: str) -> dict[str, dict]:
     return {row["provider"]: row for row in json.loads(result.stdout)}
 
 
+def at_step(db: ClonedDatabase, percent: int) -> None:
+    """Weights for a rollout step: custom `percent` of prod (openai keeps the rest)."""
+    for provider, weight in (("custom", percent), ("openai", 100 - percent)):
+        result = db.cli(
+            "flags", "set", provider, "--env", "prod", "--weight", str(weight), "--reason", "test"
+        )
+        assert result.returncode == 0, result.stderr
+
+
 def simulate(
-    db: ClonedDatabase, scenario: str, rows: int = 3000, seed: int = 1, real: bool = False
+    db: ClonedDatabase, scenario: str, rows: int = 20_000, seed: int = 1, real: bool = False
 ) -> None:
     """Simulated traffic; `real` turns it into what production would have written
     (product telemetry rows and a non-synthetic eval run), so that decisions on it may
@@ -49,7 +58,7 @@ def simulate(
     )
     lines = db.execute(
         "select jsonb_strip_nulls(to_jsonb(samples) - 'run_id' - 'line_number')::text"
-        " from ai_eval_samples as samples order by line_number"
+        " from ai_eval_samples as samples where run_id like 'sim-%' order by line_number"
     )
     path = Path(db.env.get("TMPDIR", "/tmp")) / f"{db.name}-{scenario}.jsonl"
     path.write_text("".join(line + "\n" for (line,) in lines))
@@ -67,16 +76,21 @@ def simulate(
     ("scenario", "decision", "exit_code", "breached"),
     [
         ("healthy", "go", 0, set()),
-        ("latency-regression", "hold", 2, {"max_p95_latency_ms", "max_p50_latency_ratio"}),
+        ("latency-regression", "hold", 2, {"max_p50_latency_ratio"}),
         ("safety-regression", "rollback", 2, {"safety_regression"}),
         ("fallback-storm", "hold", 2, {"max_fallback_rate"}),
         ("low-traffic", "inconclusive", 4, set()),
+        ("sample-ratio-mismatch", "hold", 2, {"sample_ratio"}),
     ],
 )
 def test_each_scenario_leads_to_its_decision(
     built_db: ClonedDatabase, scenario: str, decision: str, exit_code: int, breached: set[str]
 ) -> None:
-    simulate(built_db, scenario)
+    if scenario == "low-traffic":  # at the seeded 1%, an hour of 3,000 generations
+        simulate(built_db, scenario, rows=3000)
+    else:
+        at_step(built_db, 25)
+        simulate(built_db, scenario)
     code, payload = evaluate(built_db, "--include-synthetic")
     assert (payload["decision"], code) == (decision, exit_code)
     assert {r["name"] for r in payload["rules"] if r["status"] == "breached"} == breached
@@ -89,12 +103,14 @@ def test_each_scenario_leads_to_its_decision(
         "select decision, synthetic_rows, production_rows, jsonb_array_length(rules)"
         " from ai_canary_decisions"
     )
-    assert stored == [(decision, 3000, 0, len(payload["rules"]))]
+    rows = 3000 if scenario == "low-traffic" else 20_000
+    assert stored == [(decision, rows, 0, len(payload["rules"]))]
     with pytest.raises(psycopg.errors.RestrictViolation):
         built_db.execute("delete from ai_canary_decisions")
 
 
 def test_every_rule_shows_both_arms_and_its_threshold(built_db: ClonedDatabase) -> None:
+    at_step(built_db, 25)
     simulate(built_db, "healthy")
     result = built_db.cli("canary", "evaluate", "--env", "prod", "--include-synthetic")
     assert result.returncode == 0
@@ -104,7 +120,11 @@ def test_every_rule_shows_both_arms_and_its_threshold(built_db: ClonedDatabase) 
         "min_schema_valid_rate",
         "safety_regression",
         "schema_valid_drop",
-        "latency_ks_distance",
+        "sample_ratio",
+        "evidence",
+        "go bound",
+        "look 1",
+        "alpha 0.01 over the rollout",
         "p50 / p90 / p95 / p99",
         "synthetic",
     ):
@@ -121,6 +141,7 @@ def test_synthetic_data_never_enters_the_product_table(built_db: ClonedDatabase)
 
 
 def test_apply_records_the_rollback_in_the_change_log(built_db: ClonedDatabase) -> None:
+    at_step(built_db, 25)
     simulate(built_db, "safety-regression", real=True)
     result = built_db.cli("canary", "evaluate", "--env", "prod", "--apply")
     assert result.returncode == 2, result.stdout + result.stderr
@@ -129,7 +150,10 @@ def test_apply_records_the_rollback_in_the_change_log(built_db: ClonedDatabase) 
     assert prod["custom"]["enabled"] is False
     assert prod["openai"]["enabled"] and prod["openai"]["is_default"]
     decision_id = built_db.execute("select max(decision_id) from ai_canary_decisions")[0][0]
-    reason = built_db.execute("select reason, changed_via from ai_provider_config_changes")
+    reason = built_db.execute(
+        "select reason, changed_via from ai_provider_config_changes"
+        " where changed_via <> 'ai-gate flags set'"
+    )
     assert reason == [
         (
             f"canary rollback: decision #{decision_id} (safety_regression)",
@@ -147,6 +171,7 @@ def test_apply_moves_the_default_off_a_canary_that_is_default(
         ).returncode
         == 0
     )
+    at_step(built_db, 25)
     simulate(built_db, "safety-regression", real=True)
     assert built_db.cli("canary", "evaluate", "--env", "prod", "--apply").returncode == 2
     prod = flags(built_db, "prod")
@@ -155,35 +180,46 @@ def test_apply_moves_the_default_off_a_canary_that_is_default(
 
 
 def test_apply_on_go_changes_nothing(built_db: ClonedDatabase) -> None:
+    at_step(built_db, 25)
     simulate(built_db, "healthy", real=True)
     result = built_db.cli("canary", "evaluate", "--env", "prod", "--apply")
     assert result.returncode == 0
     assert "nothing to apply" in result.stdout
-    assert built_db.execute("select count(*) from ai_provider_config_changes") == [(0,)]
+    assert built_db.execute(
+        "select count(*) from ai_provider_config_changes where changed_via <> 'ai-gate flags set'"
+    ) == [(0,)]
 
 
 def test_step_follows_the_plan_only_after_go(built_db: ClonedDatabase) -> None:
     refused = built_db.cli("canary", "step", "--env", "prod")
     assert refused.returncode == 3 and "not `go`" in refused.stderr
-    simulate(built_db, "healthy", real=True)
-    assert evaluate(built_db)[0] == 0
+    at_step(built_db, 4)
+    simulate(built_db, "healthy", rows=60_000, real=True)
+    code, payload = evaluate(built_db)
+    assert code == 0, [r for r in payload["rules"] if r["status"] != "ok"]
     stepped = built_db.cli("canary", "step", "--env", "prod")
     assert stepped.returncode == 0, stepped.stdout + stepped.stderr
-    assert "1.0% -> 5%" in stepped.stdout
+    assert "4.0% -> 5%" in stepped.stdout
     prod = flags(built_db, "prod")
     assert (prod["custom"]["weight"], prod["openai"]["weight"]) == (5, 95)
     again = built_db.cli("canary", "step", "--env", "prod")
     assert again.returncode == 3 and "evaluate again" in again.stderr
+    # A new step starts a new sample-ratio window: no go before its own traffic.
+    assert evaluate(built_db)[0] == 4
+    simulate(built_db, "healthy", rows=40_000, seed=2, real=True)
     assert evaluate(built_db)[0] == 0
     assert "5.0% -> 25%" in built_db.cli("canary", "step", "--env", "prod").stdout
 
 
 def test_step_is_refused_after_hold(built_db: ClonedDatabase) -> None:
+    at_step(built_db, 25)
     simulate(built_db, "fallback-storm", real=True)
     assert evaluate(built_db)[0] == 2
     result = built_db.cli("canary", "step", "--env", "prod")
     assert result.returncode == 3
-    assert built_db.execute("select count(*) from ai_provider_config_changes") == [(0,)]
+    assert built_db.execute(
+        "select count(*) from ai_provider_config_changes where changed_via <> 'ai-gate flags set'"
+    ) == [(0,)]
 
 
 @pytest.mark.parametrize("custom_is_default", [False, True])

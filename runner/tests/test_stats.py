@@ -105,17 +105,24 @@ def test_the_time_uniform_z_holds_over_many_looks() -> None:
     rng = random.Random(5)
     alpha, looks, walks = 0.05, 2000, 400
     rho = stats.mixture_rho(alpha, 500)
+    boundary = [stats.time_uniform_z(t, alpha, rho) * math.sqrt(t) for t in range(1, looks + 1)]
     crossed = 0
     for _ in range(walks):
         total = 0.0
-        for t in range(1, looks + 1):
+        for bound in boundary:
             total += rng.gauss(0, 1)
-            if abs(total) >= stats.time_uniform_z(t, alpha, rho) * math.sqrt(t):
+            if total >= bound:
                 crossed += 1
                 break
     assert crossed / walks <= alpha
-    # and it costs only a little over the fixed-sample z at the target size
-    assert Z95 < stats.time_uniform_z(500, alpha, rho) < 1.7 * Z95
+    # It costs a little over the fixed-sample one-sided z at the target size, and
+    # solves M_t = 1/alpha (the mixture at the boundary).
+    z_fixed = scipy_stats.norm.isf(alpha)
+    z = stats.time_uniform_z(500, alpha, rho)
+    assert z_fixed < z < 1.7 * z_fixed
+    w = z * math.sqrt(500 / (500 + rho))
+    mixture = 2 * math.sqrt(rho / (500 + rho)) * math.exp(w * w / 2) * scipy_stats.norm.cdf(w)
+    assert mixture == pytest.approx(1 / alpha, rel=1e-9)
 
 
 def test_quantile_bounds_cover_the_median() -> None:
@@ -123,7 +130,7 @@ def test_quantile_bounds_cover_the_median() -> None:
     misses = 0
     for _ in range(400):
         values = sorted(rng.lognormvariate(8, 0.5) for _ in range(999))
-        grid = [values[int(round(q * 10)) - 1] for q in range(1, 100)]  # approx percentiles
+        grid = [values[round(q * 10) - 1] for q in range(1, 100)]  # approx percentiles
         low_fraction, high_fraction = stats.quantile_rank_bounds(0.5, 999, Z95)
         low = stats.value_at_fraction(grid, low_fraction, "lower")
         high = stats.value_at_fraction(grid, high_fraction, "upper")

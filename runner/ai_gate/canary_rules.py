@@ -1,0 +1,489 @@
+"""The canary's decision rules, as pure functions of two arms' counts (no database),
+so that `ai-gate canary evaluate` and the calibration benchmark run the same code.
+
+Every rule is a one-sided test with a stated error rate that holds over every look
+of a rollout at once (docs/adr/0004-canary-decisions-that-survive-noise.md):
+
+- a rollback trigger fires when the canary is shown worse than the baseline by more
+  than its tolerance: with a tolerance of 0 ("any real drop") by an exact conditional
+  e-process on the failures (of all failures, too many are the canary's), otherwise by
+  Newcombe's score interval for the difference at a time-uniform critical value;
+- a guardrail holds the canary when its breach is itself shown (a Wilson bound for
+  rates, a distribution-free order-statistic bound for latency quantiles);
+- `go` needs every rule shown inside its go margin or threshold (non-inferiority), the
+  minimum samples, and no sample-ratio mismatch;
+- anything else is `inconclusive`: keep collecting.
+
+The rollback budget `alpha` is split evenly over the triggers and the hold budget over
+the guardrails (Bonferroni), so a canary as good as the baseline is rolled back, or
+held, with probability at most `alpha` over the whole rollout, however often it is
+evaluated. A wrong `go` has probability at most `go_alpha` per rule (an
+intersection-union test needs no split).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+from . import stats
+
+METHOD = "anytime-valid: conditional e-process / Newcombe + normal-mixture z (ADR 0004)"
+# Sample sizes at which the time-uniform boundaries are tightest: where decisions are
+# usually made (eval samples per arm; telemetry rows per arm).
+TARGET_EVAL_SAMPLES = 600
+TARGET_TELEMETRY_ROWS = 5_000
+QUALITY_METRICS = {"safety_html_tailwind_compliance": "safety", "schema_valid_rate": "schema_valid"}
+
+
+@dataclass(frozen=True)
+class Rate:
+    successes: int
+    trials: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.successes / self.trials if self.trials else None
+
+    @property
+    def failures(self) -> int:
+        return self.trials - self.successes
+
+
+@dataclass(frozen=True)
+class ArmCounts:
+    """What the rules need of one arm."""
+
+    provider: str
+    served_rows: int  # telemetry rows it served (latency)
+    routed_rows: int  # telemetry rows routed to it (fallback, sample ratio)
+    fallback: Rate  # fallbacks of the rows routed to it (successes = fallbacks)
+    latency_samples: int
+    latency_grid: list[float] | None  # 1st..99th percentile of its latencies
+    safety: Rate
+    schema_valid: Rate
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The seeds' rules for one environment."""
+
+    max_fallback_rate: float
+    max_p95_latency_ms: float
+    max_p50_latency_ratio: float
+    min_schema_valid_rate: float
+    min_telemetry_per_arm: int
+    min_eval_samples_per_arm: int
+    alpha: float
+    go_alpha: float
+    srm_alpha: float
+    triggers: tuple[tuple[str, str, float, float], ...]  # name, metric, max_drop_pp, go_margin_pp
+
+    @classmethod
+    def from_seeds(cls, guardrails: dict[str, object], triggers: list[dict[str, object]]) -> Policy:
+        return cls(
+            max_fallback_rate=float(guardrails["max_fallback_rate"]),  # type: ignore[arg-type]
+            max_p95_latency_ms=float(guardrails["max_p95_latency_ms"]),  # type: ignore[arg-type]
+            max_p50_latency_ratio=float(guardrails["max_p50_latency_ratio"]),  # type: ignore[arg-type]
+            min_schema_valid_rate=float(guardrails["min_schema_valid_rate"]),  # type: ignore[arg-type]
+            min_telemetry_per_arm=int(guardrails["min_telemetry_per_arm"]),  # type: ignore[call-overload]
+            min_eval_samples_per_arm=int(guardrails["min_eval_samples_per_arm"]),  # type: ignore[call-overload]
+            alpha=float(guardrails["alpha"]),  # type: ignore[arg-type]
+            go_alpha=float(guardrails["go_alpha"]),  # type: ignore[arg-type]
+            srm_alpha=float(guardrails["srm_alpha"]),  # type: ignore[arg-type]
+            triggers=tuple(
+                (
+                    str(t["trigger_name"]),
+                    str(t["metric"]),
+                    float(t["max_drop_pp"]),  # type: ignore[arg-type]
+                    float(t["go_margin_pp"]),  # type: ignore[arg-type]
+                )
+                for t in triggers
+            ),
+        )
+
+    @property
+    def rollback_alpha(self) -> float:
+        return self.alpha / max(1, len(self.triggers))
+
+    @property
+    def hold_alpha(self) -> float:
+        return self.alpha / 4  # the four guardrails
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    kind: str  # minimum | srm | rollback | guardrail | info
+    metric: str
+    comparator: str
+    threshold: float | None
+    observed: float | None
+    canary_value: float | None
+    baseline_value: float | None
+    status: str  # ok | breached | undecided | insufficient | info
+    # The evidence, for replaying the decision: one-sided bounds of `observed` (the
+    # one that can show a breach and the one that can show go), the critical values
+    # or e-value they came from, and the go margin.
+    breach_bound: float | None = None
+    go_bound: float | None = None
+    go_margin: float | None = None
+    evidence: dict[str, float | None] = field(default_factory=dict)
+
+
+def _z(samples: int, alpha: float, target: float) -> float:
+    return stats.time_uniform_z(samples, alpha, stats.mixture_rho(alpha, target))
+
+
+def log_e_value_canary_worse(
+    canary_failures: int, baseline_failures: int, canary_share: float
+) -> float:
+    """log of an e-process against "the canary fails no more often than the baseline".
+
+    Given N failures in all, each is the canary's with probability pi, which is at most
+    pi0 = the canary's share of the samples under that null. A uniform mixture over
+    pi in [pi0, 1] of the likelihood ratio against pi0 is a test supermartingale under
+    every pi <= pi0 (each factor has expectation pi pi'/pi0 + (1-pi)(1-pi')/(1-pi0) <= 1),
+    so P(it ever reaches 1/alpha) <= alpha (Ville). In closed form, with x canary
+    failures: B(x+1, N-x+1) P(Binomial(N+1, pi0) <= x) / ((1-pi0) pi0^x (1-pi0)^(N-x)).
+    Exact for any counts, which is what rare failures (0.1% unsafe pages) need."""
+    x, total = canary_failures, canary_failures + baseline_failures
+    if total == 0:
+        return 0.0
+    log_beta = math.lgamma(x + 1) + math.lgamma(total - x + 1) - math.lgamma(total + 2)
+    at_most_x = 1.0 - stats.binomial_tail_at_least(x + 1, total + 1, canary_share)
+    if at_most_x <= 0.0:
+        at_most_x = 1e-300
+    return (
+        log_beta
+        + math.log(at_most_x)
+        - math.log(1 - canary_share)
+        - x * math.log(canary_share)
+        - (total - x) * math.log(1 - canary_share)
+    )
+
+
+def _rollback_rule(
+    name: str, metric: str, tolerance_pp: float, margin_pp: float, c: Rate, b: Rate, policy: Policy
+) -> Rule:
+    metric_name = f"{metric}_drop_pp"
+    if c.trials == 0 or b.trials == 0:
+        return Rule(
+            name,
+            "rollback",
+            metric_name,
+            "<=",
+            tolerance_pp,
+            None,
+            c.rate,
+            b.rate,
+            "insufficient",
+            go_margin=margin_pp,
+        )
+    drop_pp = (b.successes / b.trials - c.successes / c.trials) * 100
+    information = min(c.trials, b.trials)
+    z_go = _z(information, policy.go_alpha, TARGET_EVAL_SAMPLES)
+    go_interval = stats.newcombe_difference(b.successes, b.trials, c.successes, c.trials, z_go)
+    assert go_interval is not None
+    go_bound = go_interval[1] * 100
+    evidence: dict[str, float | None] = {"z_go": z_go, "alpha": policy.rollback_alpha}
+    if tolerance_pp == 0:
+        log_e = log_e_value_canary_worse(c.failures, b.failures, c.trials / (c.trials + b.trials))
+        breached = log_e >= math.log(1 / policy.rollback_alpha)
+        evidence["e_value"] = math.exp(min(log_e, 700.0))
+        breach_bound = None
+    else:
+        z_breach = _z(information, policy.rollback_alpha, TARGET_EVAL_SAMPLES)
+        interval = stats.newcombe_difference(b.successes, b.trials, c.successes, c.trials, z_breach)
+        assert interval is not None
+        breach_bound = interval[0] * 100
+        breached = breach_bound > tolerance_pp
+        evidence["z_breach"] = z_breach
+    status = "breached" if breached else ("ok" if go_bound < margin_pp else "undecided")
+    return Rule(
+        name,
+        "rollback",
+        metric_name,
+        "<=",
+        tolerance_pp,
+        drop_pp,
+        c.rate,
+        b.rate,
+        status,
+        breach_bound=breach_bound,
+        go_bound=go_bound,
+        go_margin=margin_pp,
+        evidence=evidence,
+    )
+
+
+def _rate_guardrail(
+    name: str,
+    metric: str,
+    comparator: str,
+    threshold: float,
+    rate: Rate,
+    baseline: Rate,
+    policy: Policy,
+    target: float,
+) -> Rule:
+    if rate.trials == 0:
+        return Rule(
+            name,
+            "guardrail",
+            metric,
+            comparator,
+            threshold,
+            None,
+            None,
+            baseline.rate,
+            "insufficient",
+        )
+    z_hold = _z(rate.trials, policy.hold_alpha, target)
+    z_go = _z(rate.trials, policy.go_alpha, target)
+    hold_low, hold_high = stats.wilson_interval(rate.successes, rate.trials, z_hold)  # type: ignore[misc]
+    go_low, go_high = stats.wilson_interval(rate.successes, rate.trials, z_go)  # type: ignore[misc]
+    if comparator == "<=":
+        breach_bound, go_bound = hold_low, go_high
+        breached, shown_ok = breach_bound > threshold, go_bound <= threshold
+    else:
+        breach_bound, go_bound = hold_high, go_low
+        breached, shown_ok = breach_bound < threshold, go_bound >= threshold
+    status = "breached" if breached else ("ok" if shown_ok else "undecided")
+    return Rule(
+        name,
+        "guardrail",
+        metric,
+        comparator,
+        threshold,
+        rate.rate,
+        rate.rate,
+        baseline.rate,
+        status,
+        breach_bound=breach_bound,
+        go_bound=go_bound,
+        evidence={"z_hold": z_hold, "z_go": z_go},
+    )
+
+
+def _quantile_bounds(
+    arm: ArmCounts, quantile: float, z: float
+) -> tuple[float | None, float | None]:
+    if not arm.latency_grid or arm.latency_samples == 0:
+        return None, None
+    low_fraction, high_fraction = stats.quantile_rank_bounds(quantile, arm.latency_samples, z)
+    return (
+        stats.value_at_fraction(arm.latency_grid, low_fraction, "lower"),
+        stats.value_at_fraction(arm.latency_grid, high_fraction, "upper"),
+    )
+
+
+def _point(arm: ArmCounts, quantile: float) -> float | None:
+    if not arm.latency_grid:
+        return None
+    return stats.value_at_fraction(arm.latency_grid, quantile, "lower")
+
+
+def _latency_rules(c: ArmCounts, b: ArmCounts, policy: Policy) -> list[Rule]:
+    rules = []
+    n = min(c.latency_samples, b.latency_samples) or c.latency_samples
+    z_hold = _z(max(n, 1), policy.hold_alpha, TARGET_TELEMETRY_ROWS)
+    z_go = _z(max(n, 1), policy.go_alpha, TARGET_TELEMETRY_ROWS)
+    # p95 against an absolute ceiling
+    hold_low, _ = _quantile_bounds(c, 0.95, z_hold)
+    _, go_high = _quantile_bounds(c, 0.95, z_go)
+    p95 = _point(c, 0.95)
+    if c.latency_samples == 0:
+        status = "insufficient"
+    elif hold_low is not None and hold_low > policy.max_p95_latency_ms:
+        status = "breached"
+    elif go_high is not None and go_high <= policy.max_p95_latency_ms:
+        status = "ok"
+    else:
+        status = "undecided"
+    rules.append(
+        Rule(
+            "max_p95_latency_ms",
+            "guardrail",
+            "p95_latency_ms",
+            "<=",
+            policy.max_p95_latency_ms,
+            p95,
+            p95,
+            _point(b, 0.95),
+            status,
+            breach_bound=hold_low,
+            go_bound=go_high,
+            evidence={"z_hold": z_hold, "z_go": z_go},
+        )
+    )
+    # the median against the baseline's: a ratio of two distribution-free bounds
+    c50, b50 = _point(c, 0.5), _point(b, 0.5)
+    c_hold_low, _ = _quantile_bounds(c, 0.5, z_hold)
+    _, b_hold_high = _quantile_bounds(b, 0.5, z_hold)
+    _, c_go_high = _quantile_bounds(c, 0.5, z_go)
+    b_go_low, _ = _quantile_bounds(b, 0.5, z_go)
+    breach_bound = c_hold_low / b_hold_high if c_hold_low is not None and b_hold_high else None
+    go_bound = c_go_high / b_go_low if c_go_high is not None and b_go_low else None
+    if c.latency_samples == 0 or b.latency_samples == 0:
+        status = "insufficient"
+    elif breach_bound is not None and breach_bound > policy.max_p50_latency_ratio:
+        status = "breached"
+    elif go_bound is not None and go_bound <= policy.max_p50_latency_ratio:
+        status = "ok"
+    else:
+        status = "undecided"
+    rules.append(
+        Rule(
+            "max_p50_latency_ratio",
+            "guardrail",
+            "p50_latency_ratio",
+            "<=",
+            policy.max_p50_latency_ratio,
+            c50 / b50 if c50 is not None and b50 else None,
+            c50,
+            b50,
+            status,
+            breach_bound=breach_bound,
+            go_bound=go_bound,
+            evidence={"z_hold": z_hold, "z_go": z_go},
+        )
+    )
+    return rules
+
+
+def _sample_ratio_rule(
+    canary_rows: int, baseline_rows: int, expected_share: float | None, policy: Policy
+) -> Rule:
+    """Is the canary getting the share of traffic its weight asks for? A mismatch means
+    the product is not honouring the flags, or telemetry is lost: never go on it."""
+    total = canary_rows + baseline_rows
+    observed = canary_rows / total if total else None
+    if expected_share is None or total == 0 or expected_share in (0.0, 1.0):
+        return Rule(
+            "sample_ratio",
+            "srm",
+            "canary_share",
+            "=",
+            expected_share,
+            observed,
+            canary_rows,
+            baseline_rows,
+            "insufficient",
+        )
+    # two-sided: each side at half the budget, time-uniform over the step
+    z = _z(total, policy.srm_alpha / 2, TARGET_TELEMETRY_ROWS)
+    low, high = stats.wilson_interval(canary_rows, total, z)  # type: ignore[misc]
+    mismatch = not low <= expected_share <= high
+    p_value = stats.binomial_test(canary_rows, total, expected_share)
+    return Rule(
+        "sample_ratio",
+        "srm",
+        "canary_share",
+        "=",
+        expected_share,
+        observed,
+        canary_rows,
+        baseline_rows,
+        "breached" if mismatch else "ok",
+        breach_bound=low,
+        go_bound=high,
+        evidence={"z": z, "binomial_p_value": p_value},
+    )
+
+
+def judge(
+    canary: ArmCounts,
+    baseline: ArmCounts,
+    policy: Policy,
+    expected_canary_share: float | None,
+    step_routed_rows: tuple[int, int] | None = None,
+) -> tuple[str, list[Rule]]:
+    """The decision and every rule that led to it. The sample ratio is checked on
+    `step_routed_rows` (canary, baseline rows since the last flag change) when given,
+    else on the arms' routed rows."""
+    rules: list[Rule] = []
+    for arm in (canary, baseline):
+        rules.append(
+            Rule(
+                f"{arm.provider}_telemetry_rows",
+                "minimum",
+                "served_rows",
+                ">=",
+                policy.min_telemetry_per_arm,
+                arm.served_rows,
+                canary.served_rows,
+                baseline.served_rows,
+                "ok" if arm.served_rows >= policy.min_telemetry_per_arm else "insufficient",
+            )
+        )
+        evals = arm.safety.trials
+        rules.append(
+            Rule(
+                f"{arm.provider}_eval_samples",
+                "minimum",
+                "eval_samples",
+                ">=",
+                policy.min_eval_samples_per_arm,
+                evals,
+                canary.safety.trials,
+                baseline.safety.trials,
+                "ok" if evals >= policy.min_eval_samples_per_arm else "insufficient",
+            )
+        )
+    canary_rows, baseline_rows = step_routed_rows or (canary.routed_rows, baseline.routed_rows)
+    rules.append(_sample_ratio_rule(canary_rows, baseline_rows, expected_canary_share, policy))
+    fallback = Rate(canary.fallback.successes, canary.fallback.trials)
+    rules.append(
+        _rate_guardrail(
+            "max_fallback_rate",
+            "fallback_rate",
+            "<=",
+            policy.max_fallback_rate,
+            fallback,
+            baseline.fallback,
+            policy,
+            TARGET_TELEMETRY_ROWS,
+        )
+    )
+    rules += _latency_rules(canary, baseline, policy)
+    rules.append(
+        _rate_guardrail(
+            "min_schema_valid_rate",
+            "schema_valid_rate",
+            ">=",
+            policy.min_schema_valid_rate,
+            canary.schema_valid,
+            baseline.schema_valid,
+            policy,
+            TARGET_EVAL_SAMPLES,
+        )
+    )
+    for name, metric, tolerance, margin in policy.triggers:
+        attribute = QUALITY_METRICS[metric]
+        rules.append(
+            _rollback_rule(
+                name,
+                metric,
+                tolerance,
+                margin,
+                getattr(canary, attribute),
+                getattr(baseline, attribute),
+                policy,
+            )
+        )
+    return decide(rules), rules
+
+
+def decide(rules: list[Rule]) -> str:
+    if any(rule.kind == "rollback" and rule.status == "breached" for rule in rules):
+        return "rollback"
+    if any(rule.kind in ("guardrail", "srm") and rule.status == "breached" for rule in rules):
+        return "hold"
+    if all(rule.status == "ok" for rule in rules if rule.kind != "info"):
+        return "go"
+    return "inconclusive"
+
+
+def rule_as_json(rule: Rule) -> dict[str, object]:
+    return asdict(rule)
