@@ -595,6 +595,16 @@ def cmd_latency(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
+    if args.calibration:
+        from . import calibration
+
+        markdown = calibration.render_markdown(
+            calibration.run_calibration(args.trials, args.seed), args.seed
+        )
+        sys.stdout.write(markdown)
+        if args.write_doc is not None:
+            _write_doc_section(args.write_doc, "bench:calibration", markdown)
+        return EXIT_OK
     database = connect_announced()
     sizes = args.rows or [1_000_000]
     if any(rows < 1000 for rows in sizes):
@@ -604,14 +614,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
     markdown = bench.render_markdown(info, results)
     sys.stdout.write(markdown)
     if args.write_doc is not None:
-        text = args.write_doc.read_text(encoding="utf-8") if args.write_doc.exists() else ""
-        begin, end = "<!-- bench:results -->\n", "<!-- /bench:results -->"
-        if begin in text and end in text:
-            text = text.split(begin)[0] + begin + markdown + end + text.split(end, 1)[1]
-        else:
-            text += f"\n{begin}{markdown}{end}\n"
-        args.write_doc.write_text(text, encoding="utf-8")
+        _write_doc_section(args.write_doc, "bench:results", markdown)
     return EXIT_OK
+
+
+def _write_doc_section(path: Path, marker: str, markdown: str) -> None:
+    """Put `markdown` between the document's `<!-- marker -->` lines (appended if none)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    begin, end = f"<!-- {marker} -->\n", f"<!-- /{marker} -->"
+    if begin in text and end in text:
+        text = text.split(begin)[0] + begin + markdown + end + text.split(end, 1)[1]
+    else:
+        text += f"\n{begin}{markdown}{end}\n"
+    path.write_text(text, encoding="utf-8")
 
 
 def cmd_daily(args: argparse.Namespace) -> int:
@@ -1019,7 +1034,28 @@ def build_parser() -> Parser:
         "--write-doc",
         type=Path,
         metavar="PATH",
-        help="also write the table into PATH between bench:results markers",
+        help="also write the table into PATH between bench:results (or, with "
+        "--calibration, bench:calibration) markers",
+    )
+    p.add_argument(
+        "--calibration",
+        action="store_true",
+        help="instead: simulate canary evaluations (no database) and print how often the "
+        "decisions are wrong, old rules beside new (docs/benchmarks.md)",
+    )
+    p.add_argument(
+        "--trials",
+        type=bounded_integer(1, 100_000),
+        default=400,
+        metavar="N",
+        help="with --calibration: simulated canaries per row (default 400)",
+    )
+    p.add_argument(
+        "--seed",
+        type=bounded_integer(0, INT4_MAX),
+        default=2026,
+        metavar="S",
+        help="with --calibration: random seed (default 2026)",
     )
 
     p = add(

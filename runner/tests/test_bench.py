@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import ClonedDatabase
+from conftest import ClonedDatabase, clean_environ, run_cli
 
 
 def test_bench_runs_at_a_small_size(built_db: ClonedDatabase, tmp_path: Path) -> None:
@@ -44,3 +44,24 @@ def test_bench_runs_at_a_small_size(built_db: ClonedDatabase, tmp_path: Path) ->
 
 def test_bench_refuses_tiny_sizes(built_db: ClonedDatabase) -> None:
     assert built_db.cli("bench", "--rows", "10").returncode == 64
+
+
+def test_calibration_runs_the_real_rules_at_a_small_trial_count(tmp_path: Path) -> None:
+    """The calibration benchmark end to end through the CLI (no database), writing its
+    section of a document; a handful of trials, so it proves the wiring, not the rates
+    (docs/benchmarks.md has the full run)."""
+    document = tmp_path / "doc.md"
+    document.write_text(
+        "before\n<!-- bench:calibration -->\nold\n<!-- /bench:calibration -->\nafter\n"
+    )
+    result = run_cli(
+        ["bench", "--calibration", "--trials", "4", "--seed", "3", "--write-doc", str(document)],
+        clean_environ(),
+    )
+    assert result.returncode == 0, result.stderr
+    text = document.read_text()
+    assert text.startswith("before\n<!-- bench:calibration -->\nCalibration (")
+    assert text.endswith("<!-- /bench:calibration -->\nafter\n")
+    rows = [line for line in result.stdout.splitlines() if line.startswith("| ")]
+    assert len(rows) == 1 + 16 + 3 + 10 + 1  # the header, then each section's rows
+    assert all(cell.strip() for row in rows for cell in row.strip("|").split("|")[2:])
