@@ -3,9 +3,9 @@
     - no run is ever deleted or truncated;
     - what a run is (its id, file and hash, environment, type, thresholds, strict,
       synthetic flag, who started it and when) never changes;
-    - its status moves only running -> passed | failed | aborted, or aborted ->
-      passed | failed | aborted (a retried judgement); a passed or failed run is
-      final: none of its columns changes again.
+    - its status moves only running -> passed | failed | inconclusive | aborted, or
+      aborted -> the same (a retried judgement); a passed, failed or inconclusive run
+      is final: none of its columns changes again.
     Whoever runs the statement, the CLI or SQL by hand.
 -#}
 {% macro eval_runs_guard() %}
@@ -45,7 +45,7 @@ begin
             using errcode = 'restrict_violation',
             hint = 'A run is judged by what it was given; record a new run instead.';
     end if;
-    if old.status in ('passed', 'failed') and new is distinct from old then
+    if old.status in ('passed', 'failed', 'inconclusive') and new is distinct from old then
         raise exception '%.%: run % was judged %; its verdict is final',
             tg_table_schema, tg_table_name, quote_literal(old.run_id), old.status
             using errcode = 'restrict_violation',

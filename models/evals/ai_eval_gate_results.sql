@@ -2,8 +2,13 @@
 -- the observed metric against the threshold. `skipped` when the metric has no
 -- data. A run's failed gates:
 --   select * from ai_eval_gate_results where run_id = '...' and status = 'failed'
--- Observed values are rounded to 9 decimals before the comparison, so a rate of
--- exactly the threshold (19/20 against 0.95) is not failed by float noise.
+-- Under the run's gate policy (ai_eval_runs.gate_policy): `point` (the default) judges
+-- the point estimate; `confidence` judges one-sided bounds at the run's z: a minimum
+-- passes when its lower bound clears the threshold, fails when its upper bound is
+-- below it, and is `inconclusive` in between (a maximum mirrors it). Rates are bounded
+-- by Wilson, the p95 latency by order statistics (distribution-free).
+-- Values are rounded to 9 decimals before the comparison, so a rate of exactly the
+-- threshold (19/20 against 0.95) is not failed by float noise.
 
 with
 
@@ -25,6 +30,64 @@ gate_definitions as (
 
 ),
 
+samples as (
+
+    select * from {{ ref('ai_eval_samples') }}
+
+),
+
+run_policies as (
+
+    select
+        run_id,
+        coalesce(gate_policy ->> 'policy', 'point') as policy,
+        (gate_policy ->> 'z')::double precision as z
+    from runs
+
+),
+
+ranked_latencies as (
+
+    -- only the runs judged on bounds need their latencies ranked
+    select
+        samples.run_id,
+        samples.latency_ms,
+        run_policies.z,
+        row_number() over (
+            partition by samples.run_id order by samples.latency_ms
+        ) as latency_rank,
+        count(*) over (partition by samples.run_id) as latency_count
+    from samples
+    inner join run_policies
+        on samples.run_id = run_policies.run_id
+    where
+        run_policies.policy = 'confidence'
+        and samples.latency_ms is not null
+
+),
+
+latency_bounds as (
+
+    -- the ranks between which the population p95 lies (binomial ranks, normal
+    -- approximation, a continuity half-step), as stats.quantile_rank_bounds
+    select
+        run_id,
+        min(latency_ms) filter (
+            where latency_rank >= floor(
+                0.95 * latency_count - z * sqrt(latency_count * 0.0475) - 0.5
+            )
+            and floor(0.95 * latency_count - z * sqrt(latency_count * 0.0475) - 0.5) >= 1
+        ) as p95_latency_ms_low,
+        min(latency_ms) filter (
+            where latency_rank >= ceil(
+                0.95 * latency_count + z * sqrt(latency_count * 0.0475) + 0.5
+            )
+        ) as p95_latency_ms_high
+    from ranked_latencies
+    group by run_id
+
+),
+
 gate_inputs as (
 
     -- The thresholds are expanded lateral to the summary as well as to the run, so
@@ -37,10 +100,19 @@ gate_inputs as (
         gate_definitions.metric,
         gate_definitions.comparator,
         observed_metrics.observed,
-        (thresholds.threshold #>> '{}')::numeric as threshold
+        observed_metrics.observed_count,
+        (thresholds.threshold #>> '{}')::numeric as threshold,
+        run_policies.policy,
+        run_policies.z,
+        latency_bounds.p95_latency_ms_low,
+        latency_bounds.p95_latency_ms_high
     from summaries
     inner join runs
         on summaries.run_id = runs.run_id
+    inner join run_policies
+        on summaries.run_id = run_policies.run_id
+    left join latency_bounds
+        on summaries.run_id = latency_bounds.run_id
     cross join
         lateral jsonb_each(
             case when summaries.run_id is not null then runs.thresholds end
@@ -50,19 +122,41 @@ gate_inputs as (
     left join
         lateral (
             values
-            ('schema_valid_rate', summaries.schema_valid_rate),
-            ('patch_apply_success', summaries.patch_apply_success),
-            ('edit_after_generate_rate', summaries.edit_after_generate_rate),
-            ('publish_conversion_proxy', summaries.publish_conversion_proxy),
-            (
-                'safety_html_tailwind_compliance',
-                summaries.safety_html_tailwind_compliance
-            ),
-            ('fallback_rate', summaries.fallback_rate),
-            ('p95_latency_ms', summaries.p95_latency_ms)
-        ) as observed_metrics (metric, observed)
+            {%- for metric, field in eval_rate_metrics() %}
+            ('{{ metric }}', summaries.{{ metric }}, summaries.{{ metric }}_count),
+            {%- endfor %}
+            ('p95_latency_ms', summaries.p95_latency_ms, summaries.p95_latency_ms_count)
+        ) as observed_metrics (metric, observed, observed_count)
         on gate_definitions.metric = observed_metrics.metric
     where jsonb_typeof(thresholds.threshold) = 'number'
+
+),
+
+bounded as (
+
+    select
+        run_id,
+        gate,
+        metric,
+        comparator,
+        threshold,
+        observed,
+        policy,
+        case
+            when policy <> 'confidence' then null
+            when metric = 'p95_latency_ms' then p95_latency_ms_low
+            else {{ wilson_interval_bound(
+                'round(observed * observed_count)', 'observed_count', 'lower', 'z'
+            ) }}
+        end as lower_bound,
+        case
+            when policy <> 'confidence' then null
+            when metric = 'p95_latency_ms' then p95_latency_ms_high
+            else {{ wilson_interval_bound(
+                'round(observed * observed_count)', 'observed_count', 'upper', 'z'
+            ) }}
+        end as upper_bound
+    from gate_inputs
 
 ),
 
@@ -75,15 +169,30 @@ judged as (
         comparator,
         threshold,
         observed,
+        policy,
+        lower_bound,
+        upper_bound,
         case
             when observed is null then 'skipped'
+            when policy = 'confidence' and comparator = '>=' then
+                case
+                    when round(lower_bound::numeric, 9) >= threshold then 'passed'
+                    when round(upper_bound::numeric, 9) < threshold then 'failed'
+                    else 'inconclusive'
+                end
+            when policy = 'confidence' and comparator = '<=' then
+                case
+                    when round(upper_bound::numeric, 9) <= threshold then 'passed'
+                    when round(lower_bound::numeric, 9) > threshold then 'failed'
+                    else 'inconclusive'
+                end
             when comparator = '>='
                 and round(observed::numeric, 9) >= threshold then 'passed'
             when comparator = '<='
                 and round(observed::numeric, 9) <= threshold then 'passed'
             else 'failed'
         end as status
-    from gate_inputs
+    from bounded
 
 )
 

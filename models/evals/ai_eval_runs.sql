@@ -6,7 +6,7 @@
         indexes=[
             {'columns': ['environment', 'started_at']},
         ],
-        post_hook=["{{ eval_runs_guard() }}"],
+        post_hook=["{{ eval_runs_status_values() }}", "{{ eval_runs_guard() }}"],
     )
 }}
 
@@ -30,5 +30,6 @@ select
     cast(null as text) as source_file,
     cast(null as text) as source_sha256,
     cast(null as jsonb) as metadata,
-    cast(null as jsonb) as verdict
+    cast(null as jsonb) as verdict,
+    cast(null as jsonb) as gate_policy
 where false

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from importlib import resources
 from typing import TextIO
@@ -9,7 +10,7 @@ from typing import TextIO
 from psycopg import sql
 
 from .database import Database
-from .dbt_project import DbtResult, require_success, run_dbt
+from .dbt_project import DbtResult, project_dir, require_success, run_dbt
 from .errors import RuntimeFailure
 from .project_config import project_var
 
@@ -91,6 +92,18 @@ def build(
     product_schema = str(project_var("product_schema", dbt_vars))
     ensure_product_table(database, product_schema, log)
     migrate(database, dbt_vars, log)
+    reshaped = reshaped_seeds(database)
+    if reshaped and not full_refresh:
+        # dbt reloads a seed into its existing table, which fails when the CSV gained
+        # or lost a column; such a seed is recreated first (its rows are the CSV's).
+        log.write(f"ai-gate build: seeds whose columns changed, recreated: {', '.join(reshaped)}\n")
+        seeded = run_dbt(
+            database,
+            ["seed", "--full-refresh", "--select", *reshaped, *vars_argument(dbt_vars)],
+            stream=log,
+        )
+        assert isinstance(seeded, DbtResult)
+        require_success(seeded, "dbt seed --full-refresh")
     args = ["build", *vars_argument(dbt_vars)]
     if full_refresh:
         args.append("--full-refresh")
@@ -99,3 +112,19 @@ def build(
     result = run_dbt(database, args, stream=log)
     assert isinstance(result, DbtResult)
     return require_success(result, "dbt build")
+
+
+def reshaped_seeds(database: Database) -> list[str]:
+    """Seeds whose table exists with other columns than their CSV's header."""
+    headers = {}
+    for path in sorted((project_dir() / "seeds").glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            headers[path.stem] = next(csv.reader(handle), [])
+    with database.connect() as conn:
+        rows = conn.execute(
+            "select table_name, array_agg(column_name::text order by ordinal_position)"
+            " from information_schema.columns where table_schema = %s"
+            " and table_name = any(%s) group by table_name",
+            (database.schema, list(headers)),
+        ).fetchall()
+    return sorted(name for name, columns in rows if list(columns) != headers[name])

@@ -61,7 +61,11 @@ from .render import printable, table, yes_no
 
 RUN_ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 # A stored verdict's exit code; `running` and `aborted` are not verdicts.
-VERDICT_EXIT_CODES = {"passed": EXIT_OK, "failed": EXIT_GATE_FAILED}
+VERDICT_EXIT_CODES = {
+    "passed": EXIT_OK,
+    "failed": EXIT_GATE_FAILED,
+    "inconclusive": EXIT_INCONCLUSIVE,
+}
 
 DATABASE_HELP = """\
 database: DATABASE_URL, else the PG* variables (PGHOST, PGPORT, PGUSER, PGPASSWORD,
@@ -80,8 +84,8 @@ EXIT_CODES_BY_COMMAND: dict[str, tuple[int, ...]] = {
     "flags": _REJECTS,
     "set": _REJECTS,
     "history": _COMMON,
-    "run": _GATES,
-    "check": _GATES,
+    "run": (*_GATES[:-1], EXIT_INCONCLUSIVE, EXIT_USAGE),
+    "check": (*_GATES[:-1], EXIT_INCONCLUSIVE, EXIT_USAGE),
     "canary": (EXIT_USAGE,),
     "evaluate": (*_GATES[:-1], EXIT_INCONCLUSIVE, EXIT_USAGE),
     "step": _REJECTS,
@@ -103,6 +107,8 @@ EXIT_CODE_DETAILS: dict[tuple[str, int], str] = {
     ("check", EXIT_OK): "every evaluated gate passed",
     ("check", EXIT_GATE_FAILED): "a gate failed (or was skipped, with --strict)",
     ("check", EXIT_INPUT_REJECTED): "no such run",
+    ("run", EXIT_INCONCLUSIVE): "confidence policy: a gate's threshold lies between its bounds",
+    ("check", EXIT_INCONCLUSIVE): "confidence policy: a gate's threshold lies between its bounds",
     ("evaluate", EXIT_OK): "go",
     ("evaluate", EXIT_GATE_FAILED): "hold or rollback",
     ("evaluate", EXIT_INCONCLUSIVE): "inconclusive: keep collecting (the decision is stored)",
@@ -151,6 +157,16 @@ def bounded_integer(low: int, high: int) -> Callable[[str], int]:
         return value
 
     return parse
+
+
+def confidence_argument(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.5 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0.5 and 1 (e.g. 0.95), got {text!r}")
+    return value
 
 
 def seconds(text: str) -> float:
@@ -427,6 +443,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         triggered_by=args.triggered_by,
         ci_job_id=args.ci_job_id,
         git_sha=args.git_sha,
+        confidence=args.confidence,
     )
     report = evals.run_evaluation(database, options, progress=sys.stderr)
     return emit_report(report, args)
@@ -832,6 +849,15 @@ def build_parser() -> Parser:
     )
     p.add_argument(
         "--strict", action="store_true", help="a skipped gate (metric without data) fails the run"
+    )
+    p.add_argument(
+        "--confidence",
+        type=confidence_argument,
+        metavar="C",
+        help="judge each gate on one-sided bounds at confidence C (e.g. 0.95): pass when the "
+        "bound clears the threshold, fail when the other bound misses it, inconclusive "
+        "(exit 4) between (default: the environment's setting in ai_eval_thresholds, "
+        "else the point estimate)",
     )
     p.add_argument(
         "--triggered-by",

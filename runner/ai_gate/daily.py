@@ -44,7 +44,7 @@ class FileOutcome:
     """What became of one record file."""
 
     file: str
-    outcome: str  # passed | failed | rejected | error
+    outcome: str  # passed | failed | inconclusive | rejected | error
     run_id: str | None = None
     reused: bool = False
     message: str | None = None
@@ -78,7 +78,7 @@ class DailyOutcome:
             return EXIT_RUNTIME_FAILURE
         if "rejected" in outcomes:
             return EXIT_INPUT_REJECTED
-        if decision == "inconclusive":
+        if decision == "inconclusive" or "inconclusive" in outcomes:
             return EXIT_INCONCLUSIVE
         return EXIT_OK
 
@@ -195,7 +195,9 @@ def daily(
             outcome.files.append(
                 FileOutcome(
                     path.name,
-                    report.status if report.status in ("passed", "failed") else "error",
+                    report.status
+                    if report.status in ("passed", "failed", "inconclusive")
+                    else "error",
                     run_id=report.run_id,
                     reused=report.reused,
                 )

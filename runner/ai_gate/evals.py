@@ -31,8 +31,11 @@ from psycopg.rows import dict_row
 from .database import Database, first_line
 from .errors import InputRejected, NotBuilt, RuntimeFailure
 from .records import SAMPLE_COLUMNS, SAMPLE_COPY_TYPES, Problem, read_records
+from .stats import z_one_sided
 
 RUN_TYPES = ("offline", "canary", "scheduled")
+# A run's final statuses: a verdict, given once (aborted is retried, not a verdict).
+VERDICTS = ("passed", "failed", "inconclusive")
 STDIN_LABEL = "<stdin>"
 STAGING_TABLE = "ai_gate_incoming_samples"
 # How long a run waits for a concurrent identical run (its run id, its verdict).
@@ -68,6 +71,8 @@ class RunOptions:
     git_sha: str | None = None
     is_synthetic: bool = False
     metadata: dict[str, object] = field(default_factory=dict)
+    # None: the environment's setting (ai_eval_thresholds.confidence), else point estimates
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,9 @@ class GateResult:
     threshold: float
     observed: float | None
     status: str
+    # under the confidence policy, the one-sided bounds the gate was judged on
+    lower_bound: float | None = None
+    upper_bound: float | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -86,6 +94,8 @@ class GateResult:
             "comparator": self.comparator,
             "threshold": self.threshold,
             "observed": self.observed,
+            "lower_bound": self.lower_bound,
+            "upper_bound": self.upper_bound,
             "status": self.status,
         }
 
@@ -111,6 +121,7 @@ class EvalReport:
     finished_at: str | None
     metadata: dict[str, object]
     reused: bool = False
+    gate_policy: dict[str, object] | None = None
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -125,6 +136,7 @@ class EvalReport:
             "confidence_intervals": {
                 metric: {"low": low, "high": high} for metric, (low, high) in self.intervals.items()
             },
+            "gate_policy": self.gate_policy or {"policy": "point"},
             "gates": [gate.as_json() for gate in self.gates],
             "gates_switched_off": sorted(k for k, v in self.thresholds.items() if v is None),
             "source_file": self.source_file,
@@ -158,6 +170,32 @@ def gate_names(conn: psycopg.Connection, database: Database) -> list[str]:
     except psycopg.errors.UndefinedTable as exc:
         raise _not_built(database, exc) from exc
     return [row[0] for row in rows]
+
+
+def gate_policy(confidence: float | None) -> dict[str, object] | None:
+    """The stored gate policy for a confidence (None: point estimates)."""
+    if confidence is None:
+        return None
+    if not 0.5 < confidence < 1:
+        raise InputRejected(f"confidence must be between 0.5 and 1, got {confidence}")
+    return {"policy": "confidence", "confidence": confidence, "z": z_one_sided(1 - confidence)}
+
+
+def environment_confidence(
+    conn: psycopg.Connection, database: Database, environment: str
+) -> float | None:
+    rows = conn.execute(
+        sql.SQL(
+            "select distinct confidence from {} where environment = %s and confidence is not null"
+        ).format(_relation(database, "ai_eval_thresholds")),
+        (environment,),
+    ).fetchall()
+    if len(rows) > 1:
+        raise InputRejected(
+            f"ai_eval_thresholds gives environment {environment!r} more than one confidence "
+            f"({', '.join(str(row[0]) for row in rows)}); give one value on every row"
+        )
+    return float(rows[0][0]) if rows else None
 
 
 def environment_thresholds(
@@ -242,18 +280,20 @@ def default_run_id(
     run_type: str,
     thresholds: dict[str, float | None],
     strict: bool,
+    policy: dict[str, object] | None = None,
 ) -> str:
-    """Same file and same verdict-affecting options -> same run id."""
-    identity = json.dumps(
-        {
-            "source_sha256": source_sha256,
-            "environment": environment,
-            "run_type": run_type,
-            "thresholds": thresholds,
-            "strict": strict,
-        },
-        sort_keys=True,
-    )
+    """Same file and same verdict-affecting options -> same run id. (A point-estimate
+    run's identity has no policy in it, so its id is what it was before policies.)"""
+    fields: dict[str, object] = {
+        "source_sha256": source_sha256,
+        "environment": environment,
+        "run_type": run_type,
+        "thresholds": thresholds,
+        "strict": strict,
+    }
+    if policy is not None:
+        fields["gate_policy"] = policy
+    identity = json.dumps(fields, sort_keys=True)
     return "eval-" + hashlib.sha256(identity.encode()).hexdigest()[:24]
 
 
@@ -308,12 +348,16 @@ def run_evaluation(
     with database.connect() as conn:
         known_gates = gate_names(conn, database)
         thresholds = environment_thresholds(conn, database, options.environment)
+        confidence = options.confidence
+        if confidence is None:
+            confidence = environment_confidence(conn, database, options.environment)
+    options = replace(options, confidence=confidence)
     if options.thresholds_file is not None:
         thresholds.update(load_threshold_overrides(options.thresholds_file, known_gates))
     started = time.perf_counter()
     run_id, existing = _ingest(database, options, thresholds, progress)
     phases["ingest"] = time.perf_counter() - started
-    if existing is not None and existing["status"] in ("passed", "failed"):
+    if existing is not None and existing["status"] in VERDICTS:
         return replace(load_report(database, run_id), reused=True)
     # Otherwise a run that was there already was ingested but not judged: aborted, its
     # process died, or another process is judging it now (_judge waits for that).
@@ -358,6 +402,8 @@ def _check_same_run(
         differences.append("the --strict setting")
     if existing["is_synthetic"] != options.is_synthetic:
         differences.append("the synthetic flag")
+    if existing.get("gate_policy") != gate_policy(options.confidence):
+        differences.append("the gate policy (--confidence)")
     if differences:
         raise InputRejected(
             f"run id {run_id!r} already exists, and {', '.join(differences)} differ from "
@@ -403,8 +449,14 @@ def _ingest(
                     source_sha256 = source.digest.hexdigest()
                 if problem_count:
                     raise _rejection(label, *_with_duplicates(conn, problems, problem_count, label))
+                policy = gate_policy(options.confidence)
                 run_id = options.run_id or default_run_id(
-                    source_sha256, options.environment, options.run_type, thresholds, options.strict
+                    source_sha256,
+                    options.environment,
+                    options.run_type,
+                    thresholds,
+                    options.strict,
+                    policy,
                 )
                 existing = _fetch_run(conn, database, run_id)
                 if existing is None:
@@ -412,8 +464,9 @@ def _ingest(
                         sql.SQL(
                             "insert into {} (run_id, run_type, environment, triggered_by,"
                             " ci_job_id, git_sha, thresholds, strict, is_synthetic, status,"
-                            " source_file, source_sha256, metadata)"
-                            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'running', %s, %s, %s)"
+                            " source_file, source_sha256, metadata, gate_policy)"
+                            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'running', %s, %s, %s,"
+                            " %s)"
                             " on conflict (run_id) do nothing returning run_id"
                         ).format(_relation(database, "ai_eval_runs")),
                         (
@@ -429,6 +482,7 @@ def _ingest(
                             "stdin" if label == STDIN_LABEL else options.path.name,
                             source_sha256,
                             json.dumps(options.metadata),
+                            None if policy is None else json.dumps(policy),
                         ),
                     ).fetchone()
                     if inserted is None:  # a concurrent process committed it first
@@ -560,11 +614,15 @@ def _judge(database: Database, run_id: str) -> EvalReport:
                 (run_id,),
             ).fetchone()
             assert run is not None
-            if run[1] not in ("passed", "failed"):
+            if run[1] not in VERDICTS:
                 summary, gates = _summary_and_gates(conn, database, run_id)
-                failed = any(gate["status"] == "failed" for gate in gates)
-                skipped = any(gate["status"] == "skipped" for gate in gates)
-                status = "failed" if failed or (run[0] and skipped) else "passed"
+                statuses = {gate["status"] for gate in gates}
+                if "failed" in statuses or (run[0] and "skipped" in statuses):
+                    status = "failed"
+                elif "inconclusive" in statuses:
+                    status = "inconclusive"
+                else:
+                    status = "passed"
                 conn.execute(
                     sql.SQL(
                         "update {} set status = %s, finished_at = clock_timestamp(),"
@@ -603,7 +661,8 @@ def _summary_and_gates(
         summary = cur.fetchone() or {}
         cur.execute(
             sql.SQL(
-                "select gate, metric, comparator, threshold, observed, status from {}"
+                "select gate, metric, comparator, threshold, observed, lower_bound, upper_bound,"
+                " status from {}"
                 " where run_id = %s order by gate"
             ).format(_relation(database, "ai_eval_gate_results")),
             (run_id,),
@@ -680,6 +739,8 @@ def load_report(database: Database, run_id: str) -> EvalReport:
                 float(g["threshold"]),
                 g["observed"],
                 g["status"],
+                g.get("lower_bound"),
+                g.get("upper_bound"),
             )
             for g in gates
         ),
@@ -704,4 +765,5 @@ def load_report(database: Database, run_id: str) -> EvalReport:
         started_at=run["started_at"].isoformat(),
         finished_at=run["finished_at"].isoformat() if run["finished_at"] else None,
         metadata=dict(run["metadata"] or {}),
+        gate_policy=run.get("gate_policy"),
     )

@@ -28,11 +28,29 @@ def _verdict(report: EvalReport) -> str:
     return report.status.upper()
 
 
+def _bounds(gate: GateResult) -> str:
+    """The confidence policy's bounds, `[low, high]`; empty under the point policy."""
+    if gate.lower_bound is None and gate.upper_bound is None:
+        return ""
+    return f"[{_number(gate.lower_bound, gate.metric)}, {_number(gate.upper_bound, gate.metric)}]"
+
+
+def _policy(report: EvalReport) -> str:
+    policy = report.gate_policy or {}
+    if policy.get("policy") == "confidence":
+        return f"gates judged on one-sided bounds at confidence {policy['confidence']}"
+    return "gates judged on the point estimate"
+
+
 def _gate_explanation(gate: GateResult, strict: bool) -> str:
     if gate.status == "skipped":
         return "no data" + (" (fails under --strict)" if strict else "")
     observed = _number(gate.observed, gate.metric)
-    return f"observed {observed}, needs {gate.comparator} {_number(gate.threshold, gate.metric)}"
+    bounds = f" (bounds {_bounds(gate)})" if _bounds(gate) else ""
+    return (
+        f"observed {observed}{bounds}, needs {gate.comparator} "
+        f"{_number(gate.threshold, gate.metric)}"
+    )
 
 
 def text_report(report: EvalReport) -> str:
@@ -42,10 +60,12 @@ def text_report(report: EvalReport) -> str:
         f"{', strict' if report.strict else ''}, source {report.source_file}"
         f"{' (already recorded; verdict re-reported)' if report.reused else ''}"
     )
+    confidence = bool(report.gate_policy)
     gate_rows = [
         (
             gate.gate,
             _number(gate.observed, gate.metric),
+            *((_bounds(gate),) if confidence else ()),
             gate.comparator,
             _number(gate.threshold, gate.metric),
             report.metric_counts.get(gate.metric, 0),
@@ -53,7 +73,18 @@ def text_report(report: EvalReport) -> str:
         )
         for gate in report.gates
     ]
-    parts = [header, "", table(("gate", "observed", "", "threshold", "n", "status"), gate_rows)]
+    headers = (
+        "gate",
+        "observed",
+        *(("bounds",) if confidence else ()),
+        "",
+        "threshold",
+        "n",
+        "status",
+    )
+    parts = [header, "", table(headers, gate_rows)]
+    if confidence:
+        parts.append(_policy(report))
     off = sorted(gate for gate, value in report.thresholds.items() if value is None)
     if off:
         parts.append(f"switched off: {', '.join(off)}")
@@ -80,7 +111,7 @@ def json_report(report: EvalReport) -> str:
 
 
 def markdown_report(report: EvalReport) -> str:
-    icon = {"passed": "✅", "failed": "❌", "skipped": "⚪"}
+    icon = {"passed": "✅", "failed": "❌", "skipped": "⚪", "inconclusive": "❔"}
     lines = [
         f"## Eval gate: {_verdict(report)} {icon.get(report.status, '⚠️')}",
         "",
@@ -88,13 +119,15 @@ def markdown_report(report: EvalReport) -> str:
         f"{report.sample_count:,} samples{' · strict' if report.strict else ''} · "
         f"source `{report.source_file}`",
         "",
-        "| gate | observed | | threshold | n | status |",
-        "|---|---:|:-:|---:|---:|---|",
+        _policy(report),
+        "",
+        "| gate | observed | bounds | | threshold | n | status |",
+        "|---|---:|---|:-:|---:|---:|---|",
     ]
     for gate in report.gates:
         lines.append(
-            f"| `{gate.gate}` | {_number(gate.observed, gate.metric)} | {gate.comparator} | "
-            f"{_number(gate.threshold, gate.metric)} | "
+            f"| `{gate.gate}` | {_number(gate.observed, gate.metric)} | {_bounds(gate)} | "
+            f"{gate.comparator} | {_number(gate.threshold, gate.metric)} | "
             f"{report.metric_counts.get(gate.metric, 0)} | {icon[gate.status]} {gate.status} |"
         )
     off = sorted(gate for gate, value in report.thresholds.items() if value is None)
@@ -117,7 +150,11 @@ def junit_report(report: EvalReport) -> str:
         for gate in report.gates
         if gate.status == "failed" or (gate.status == "skipped" and report.strict)
     )
-    skipped = sum(1 for gate in report.gates if gate.status == "skipped" and not report.strict)
+    skipped = sum(
+        1
+        for gate in report.gates
+        if (gate.status == "skipped" and not report.strict) or gate.status == "inconclusive"
+    )
     suite = ElementTree.Element(
         "testsuite",
         name=f"ai-gate eval gates ({report.environment})",
@@ -140,6 +177,8 @@ def junit_report(report: EvalReport) -> str:
             ElementTree.SubElement(case, "failure", message=explanation, type=gate.status)
         elif gate.status == "skipped":
             ElementTree.SubElement(case, "skipped", message=explanation)
+        elif gate.status == "inconclusive":  # JUnit has no such outcome: not a pass
+            ElementTree.SubElement(case, "skipped", message=f"inconclusive: {explanation}")
     ElementTree.indent(suite)
     return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 

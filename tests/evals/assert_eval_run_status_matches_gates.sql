@@ -1,5 +1,6 @@
 -- A judged run's stored status is what its gate results say: failed when a gate
--- failed (or, for a strict run, was skipped), passed otherwise.
+-- failed (or, for a strict run, was skipped), inconclusive when a gate was (the
+-- confidence policy), passed otherwise.
 
 with
 
@@ -20,7 +21,8 @@ gate_counts as (
     select
         run_id,
         count(*) filter (where status = 'failed') as failed_gates,
-        count(*) filter (where status = 'skipped') as skipped_gates
+        count(*) filter (where status = 'skipped') as skipped_gates,
+        count(*) filter (where status = 'inconclusive') as inconclusive_gates
     from gate_results
     group by run_id
 
@@ -34,12 +36,13 @@ expected as (
         case
             when coalesce(gate_counts.failed_gates, 0) > 0 then 'failed'
             when runs.strict and coalesce(gate_counts.skipped_gates, 0) > 0 then 'failed'
+            when coalesce(gate_counts.inconclusive_gates, 0) > 0 then 'inconclusive'
             else 'passed'
         end as expected_status
     from runs
     left join gate_counts
         on runs.run_id = gate_counts.run_id
-    where runs.status in ('passed', 'failed')
+    where runs.status in ('passed', 'failed', 'inconclusive')
 
 ),
 
