@@ -12,6 +12,9 @@
     {%- set rate = '((' ~ successes ~ ')::double precision / (' ~ trials ~ '))' -%}
     {%- set z2 = '((' ~ z ~ ') * (' ~ z ~ '))' -%}
     case
+        {#- at a rate of exactly 0 or 1 that side's bound is exactly 0 or 1 #}
+        when ({{ trials }}) > 0 and ({{ successes }}) {{ '<= 0' if side == 'lower' else '>= (' ~ trials ~ ')' }}
+            then {{ '0.0' if side == 'lower' else '1.0' }}::double precision
         when ({{ trials }}) > 0 then
             least(1.0::double precision, greatest(0.0::double precision, (
                 {{ rate }}

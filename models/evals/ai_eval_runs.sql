@@ -31,5 +31,6 @@ select
     cast(null as text) as source_sha256,
     cast(null as jsonb) as metadata,
     cast(null as jsonb) as verdict,
-    cast(null as jsonb) as gate_policy
+    cast(null as jsonb) as gate_policy,
+    cast(null as text) as baseline_run_id
 where false

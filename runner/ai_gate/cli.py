@@ -408,6 +408,10 @@ def run_id_argument(text: str) -> str:
     return text
 
 
+def baseline_argument(text: str) -> str:
+    return text if text == "latest-passed" else run_id_argument(text)
+
+
 def report_path(text: str) -> Path:
     path = Path(text)
     if not path.parent.is_dir():
@@ -444,6 +448,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         ci_job_id=args.ci_job_id,
         git_sha=args.git_sha,
         confidence=args.confidence,
+        baseline=args.baseline,
     )
     report = evals.run_evaluation(database, options, progress=sys.stderr)
     return emit_report(report, args)
@@ -849,6 +854,14 @@ def build_parser() -> Parser:
     )
     p.add_argument(
         "--strict", action="store_true", help="a skipped gate (metric without data) fails the run"
+    )
+    p.add_argument(
+        "--baseline",
+        type=baseline_argument,
+        metavar="RUN_ID|latest-passed",
+        help="also compare every rate metric with this run of the environment (or its "
+        "newest passed, non-synthetic run): a regression beyond the metric's tolerance, "
+        "significant after Holm's correction, fails the run (docs/eval-gates.md)",
     )
     p.add_argument(
         "--confidence",

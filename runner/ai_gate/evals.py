@@ -28,6 +28,7 @@ import yaml
 from psycopg import sql
 from psycopg.rows import dict_row
 
+from . import baseline
 from .database import Database, first_line
 from .errors import InputRejected, NotBuilt, RuntimeFailure
 from .records import SAMPLE_COLUMNS, SAMPLE_COPY_TYPES, Problem, read_records
@@ -73,6 +74,8 @@ class RunOptions:
     metadata: dict[str, object] = field(default_factory=dict)
     # None: the environment's setting (ai_eval_thresholds.confidence), else point estimates
     confidence: float | None = None
+    # a run id, or `latest-passed`: compare every rate metric with that run
+    baseline: str | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +125,7 @@ class EvalReport:
     metadata: dict[str, object]
     reused: bool = False
     gate_policy: dict[str, object] | None = None
+    baseline: dict[str, object] | None = None  # baseline.as_json, when compared
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -137,6 +141,7 @@ class EvalReport:
                 metric: {"low": low, "high": high} for metric, (low, high) in self.intervals.items()
             },
             "gate_policy": self.gate_policy or {"policy": "point"},
+            "baseline": self.baseline,
             "gates": [gate.as_json() for gate in self.gates],
             "gates_switched_off": sorted(k for k, v in self.thresholds.items() if v is None),
             "source_file": self.source_file,
@@ -281,6 +286,7 @@ def default_run_id(
     thresholds: dict[str, float | None],
     strict: bool,
     policy: dict[str, object] | None = None,
+    baseline_run_id: str | None = None,
 ) -> str:
     """Same file and same verdict-affecting options -> same run id. (A point-estimate
     run's identity has no policy in it, so its id is what it was before policies.)"""
@@ -293,6 +299,8 @@ def default_run_id(
     }
     if policy is not None:
         fields["gate_policy"] = policy
+    if baseline_run_id is not None:
+        fields["baseline_run_id"] = baseline_run_id
     identity = json.dumps(fields, sort_keys=True)
     return "eval-" + hashlib.sha256(identity.encode()).hexdigest()[:24]
 
@@ -387,6 +395,7 @@ def _check_same_run(
     source_sha256: str,
     options: RunOptions,
     thresholds: dict[str, float | None],
+    baseline_id: str | None,
 ) -> None:
     differences = []
     if existing["source_sha256"] != source_sha256:
@@ -404,6 +413,8 @@ def _check_same_run(
         differences.append("the synthetic flag")
     if existing.get("gate_policy") != gate_policy(options.confidence):
         differences.append("the gate policy (--confidence)")
+    if baseline_id is not None and existing.get("baseline_run_id") != baseline_id:
+        differences.append("the baseline")
     if differences:
         raise InputRejected(
             f"run id {run_id!r} already exists, and {', '.join(differences)} differ from "
@@ -450,6 +461,11 @@ def _ingest(
                 if problem_count:
                     raise _rejection(label, *_with_duplicates(conn, problems, problem_count, label))
                 policy = gate_policy(options.confidence)
+                baseline_id = (
+                    None
+                    if options.baseline is None
+                    else baseline.resolve(conn, database, options.baseline, options.environment)
+                )
                 run_id = options.run_id or default_run_id(
                     source_sha256,
                     options.environment,
@@ -457,6 +473,7 @@ def _ingest(
                     thresholds,
                     options.strict,
                     policy,
+                    baseline_id,
                 )
                 existing = _fetch_run(conn, database, run_id)
                 if existing is None:
@@ -464,9 +481,9 @@ def _ingest(
                         sql.SQL(
                             "insert into {} (run_id, run_type, environment, triggered_by,"
                             " ci_job_id, git_sha, thresholds, strict, is_synthetic, status,"
-                            " source_file, source_sha256, metadata, gate_policy)"
+                            " source_file, source_sha256, metadata, gate_policy, baseline_run_id)"
                             " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'running', %s, %s, %s,"
-                            " %s)"
+                            " %s, %s)"
                             " on conflict (run_id) do nothing returning run_id"
                         ).format(_relation(database, "ai_eval_runs")),
                         (
@@ -483,12 +500,15 @@ def _ingest(
                             source_sha256,
                             json.dumps(options.metadata),
                             None if policy is None else json.dumps(policy),
+                            baseline_id,
                         ),
                     ).fetchone()
                     if inserted is None:  # a concurrent process committed it first
                         existing = _fetch_run(conn, database, run_id)
                 if existing is not None:
-                    _check_same_run(existing, run_id, source_sha256, options, thresholds)
+                    _check_same_run(
+                        existing, run_id, source_sha256, options, thresholds, baseline_id
+                    )
                     return run_id, existing
                 try:
                     with conn.transaction():  # a savepoint: a duplicate is reported, below
@@ -608,16 +628,24 @@ def _judge(database: Database, run_id: str) -> EvalReport:
         with database.connect() as conn, conn.transaction():
             conn.execute(f"set local lock_timeout = '{int(CONCURRENT_RUN_WAIT_SECONDS)}s'")
             run = conn.execute(
-                sql.SQL("select strict, status from {} where run_id = %s for update").format(
-                    _relation(database, "ai_eval_runs")
-                ),
+                sql.SQL(
+                    "select strict, status, baseline_run_id from {} where run_id = %s for update"
+                ).format(_relation(database, "ai_eval_runs")),
                 (run_id,),
             ).fetchone()
             assert run is not None
             if run[1] not in VERDICTS:
                 summary, gates = _summary_and_gates(conn, database, run_id)
+                verdict: dict[str, object] = {"summary": summary, "gates": gates}
+                regressed = False
+                if run[2] is not None:
+                    comparison = baseline.as_json(
+                        run[2], baseline.comparisons(conn, database, run[2], run_id)
+                    )
+                    verdict["baseline"] = comparison
+                    regressed = bool(comparison["regressed"])
                 statuses = {gate["status"] for gate in gates}
-                if "failed" in statuses or (run[0] and "skipped" in statuses):
+                if "failed" in statuses or (run[0] and "skipped" in statuses) or regressed:
                     status = "failed"
                 elif "inconclusive" in statuses:
                     status = "inconclusive"
@@ -628,7 +656,7 @@ def _judge(database: Database, run_id: str) -> EvalReport:
                         "update {} set status = %s, finished_at = clock_timestamp(),"
                         " verdict = %s where run_id = %s"
                     ).format(_relation(database, "ai_eval_runs")),
-                    (status, json.dumps({"summary": summary, "gates": gates}), run_id),
+                    (status, json.dumps(verdict), run_id),
                 )
     except psycopg.errors.LockNotAvailable as exc:
         raise RuntimeFailure(
@@ -766,4 +794,5 @@ def load_report(database: Database, run_id: str) -> EvalReport:
         finished_at=run["finished_at"].isoformat() if run["finished_at"] else None,
         metadata=dict(run["metadata"] or {}),
         gate_policy=run.get("gate_policy"),
+        baseline=(verdict or {}).get("baseline"),
     )

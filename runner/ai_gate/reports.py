@@ -101,9 +101,50 @@ def text_report(report: EvalReport) -> str:
             )
         )
     parts += ["", table(("metric", "value", "n", "95% Wilson interval"), metric_rows)]
+    if report.baseline:
+        parts += [
+            "",
+            f"against baseline run {report.baseline['baseline_run_id']} "
+            f"(alpha {report.baseline['alpha']}):",
+            table(BASELINE_HEADERS, _baseline_rows(report)),
+        ]
     if report.status == "aborted":
         parts.append(f"\nrun aborted: {report.metadata.get('error', 'unknown error')}")
     return "\n".join(parts) + "\n"
+
+
+def _baseline_rows(report: EvalReport) -> list[tuple[str, ...]]:
+    comparison = report.baseline or {}
+    rows = []
+    for metric in comparison.get("metrics", []):  # type: ignore[union-attr]
+        p_value = metric["adjusted_p_value"]
+        rows.append(
+            (
+                metric["metric"],
+                _number(metric["baseline_value"]),
+                _number(metric["candidate_value"]),
+                "n/a" if metric["delta_pp"] is None else f"{metric['delta_pp']:+.2f} pp",
+                f"{metric['tolerance_pp']:g} pp",
+                metric["method"] + (f" ({metric['pairs']} pairs)" if metric["pairs"] else ""),
+                "n/a" if p_value is None else f"{p_value:.3g}",
+                "REGRESSED" if metric["regressed"] else "ok",
+                ", ".join(metric["flipped_case_ids"]),
+            )
+        )
+    return rows
+
+
+BASELINE_HEADERS = (
+    "metric",
+    "baseline",
+    "candidate",
+    "regression",
+    "tolerance",
+    "method",
+    "p (Holm)",
+    "verdict",
+    "flipped pass -> fail",
+)
 
 
 def json_report(report: EvalReport) -> str:
@@ -141,6 +182,16 @@ def markdown_report(report: EvalReport) -> str:
             f"| `{metric}` | {_number(report.metrics.get(metric), metric)} | "
             f"{report.metric_counts.get(metric, 0)} | {interval} |"
         )
+    if report.baseline:
+        lines += [
+            "",
+            f"Against baseline run `{report.baseline['baseline_run_id']}` "
+            f"(alpha {report.baseline['alpha']}):",
+            "",
+            "| " + " | ".join(BASELINE_HEADERS) + " |",
+            "|" + "---|" * len(BASELINE_HEADERS),
+        ]
+        lines += ["| " + " | ".join(row) + " |" for row in _baseline_rows(report)]
     return "\n".join(lines) + "\n"
 
 
@@ -179,6 +230,20 @@ def junit_report(report: EvalReport) -> str:
             ElementTree.SubElement(case, "skipped", message=explanation)
         elif gate.status == "inconclusive":  # JUnit has no such outcome: not a pass
             ElementTree.SubElement(case, "skipped", message=f"inconclusive: {explanation}")
+    for row in _baseline_rows(report):
+        case = ElementTree.SubElement(
+            suite, "testcase", classname="ai_gate.baseline", name=f"{row[0]} vs baseline"
+        )
+        if row[7] == "REGRESSED":
+            ElementTree.SubElement(
+                case,
+                "failure",
+                message=f"regressed {row[3]} (tolerance {row[4]}, p {row[6]}); flipped: {row[8]}",
+                type="regressed",
+            )
+    baseline_failures = sum(1 for row in _baseline_rows(report) if row[7] == "REGRESSED")
+    suite.set("tests", str(len(report.gates) + len(_baseline_rows(report))))
+    suite.set("failures", str(failures + baseline_failures))
     ElementTree.indent(suite)
     return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"
 

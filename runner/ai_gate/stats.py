@@ -33,7 +33,11 @@ def wilson_interval(successes: int, trials: int, z: float) -> tuple[float, float
     centre = p + z2 / (2 * trials)
     half = z * math.sqrt(p * (1 - p) / trials + z2 / (4 * trials * trials))
     denominator = 1 + z2 / trials
-    return max(0.0, (centre - half) / denominator), min(1.0, (centre + half) / denominator)
+    # At a rate of exactly 0 or 1 the bound on that side is exactly 0 or 1 (rounding
+    # would leave it a few ulps inside or outside).
+    low = 0.0 if successes <= 0 else max(0.0, (centre - half) / denominator)
+    high = 1.0 if successes >= trials else min(1.0, (centre + half) / denominator)
+    return low, high
 
 
 def newcombe_difference(x1: int, n1: int, x2: int, n2: int, z: float) -> tuple[float, float] | None:

@@ -1,6 +1,6 @@
 -- A judged run's stored status is what its gate results say: failed when a gate
--- failed (or, for a strict run, was skipped), inconclusive when a gate was (the
--- confidence policy), passed otherwise.
+-- failed (or, for a strict run, was skipped) or its baseline comparison found a
+-- regression, inconclusive when a gate was (the confidence policy), passed otherwise.
 
 with
 
@@ -35,6 +35,7 @@ expected as (
         runs.status,
         case
             when coalesce(gate_counts.failed_gates, 0) > 0 then 'failed'
+            when coalesce((runs.verdict #>> '{baseline,regressed}')::boolean, false) then 'failed'
             when runs.strict and coalesce(gate_counts.skipped_gates, 0) > 0 then 'failed'
             when coalesce(gate_counts.inconclusive_gates, 0) > 0 then 'inconclusive'
             else 'passed'
