@@ -266,6 +266,20 @@ def _rate_guardrail(
     )
 
 
+def _ceiling_status(
+    has_data: bool, breach_bound: float | None, go_bound: float | None, ceiling: float
+) -> str:
+    """A `<=` guardrail: breached when even the low bound is above the ceiling, ok when
+    even the high bound is under it, else undecided (a missing bound shows nothing)."""
+    if not has_data:
+        return "insufficient"
+    if breach_bound is not None and breach_bound > ceiling:
+        return "breached"
+    if go_bound is not None and go_bound <= ceiling:
+        return "ok"
+    return "undecided"
+
+
 def _quantile_bounds(
     arm: ArmCounts, quantile: float, z: float
 ) -> tuple[float | None, float | None]:
@@ -293,14 +307,7 @@ def _latency_rules(c: ArmCounts, b: ArmCounts, policy: Policy) -> list[Rule]:
     hold_low, _ = _quantile_bounds(c, 0.95, z_hold)
     _, go_high = _quantile_bounds(c, 0.95, z_go)
     p95 = _point(c, 0.95)
-    if c.latency_samples == 0:
-        status = "insufficient"
-    elif hold_low is not None and hold_low > policy.max_p95_latency_ms:
-        status = "breached"
-    elif go_high is not None and go_high <= policy.max_p95_latency_ms:
-        status = "ok"
-    else:
-        status = "undecided"
+    status = _ceiling_status(c.latency_samples > 0, hold_low, go_high, policy.max_p95_latency_ms)
     rules.append(
         Rule(
             "max_p95_latency_ms",
@@ -325,14 +332,12 @@ def _latency_rules(c: ArmCounts, b: ArmCounts, policy: Policy) -> list[Rule]:
     b_go_low, _ = _quantile_bounds(b, 0.5, z_go)
     breach_bound = c_hold_low / b_hold_high if c_hold_low is not None and b_hold_high else None
     go_bound = c_go_high / b_go_low if c_go_high is not None and b_go_low else None
-    if c.latency_samples == 0 or b.latency_samples == 0:
-        status = "insufficient"
-    elif breach_bound is not None and breach_bound > policy.max_p50_latency_ratio:
-        status = "breached"
-    elif go_bound is not None and go_bound <= policy.max_p50_latency_ratio:
-        status = "ok"
-    else:
-        status = "undecided"
+    status = _ceiling_status(
+        c.latency_samples > 0 and b.latency_samples > 0,
+        breach_bound,
+        go_bound,
+        policy.max_p50_latency_ratio,
+    )
     rules.append(
         Rule(
             "max_p50_latency_ratio",

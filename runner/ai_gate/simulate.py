@@ -53,9 +53,9 @@ SCENARIOS = {
         BASELINE,
     ),
     "latency-regression": Scenario(
-        "the canary's median latency is 1.6 times the baseline's",
+        "the canary's median latency is 1.8 times the baseline's",
         1.0,
-        ArmProfile(8000, 0.45, 0.01, 0.995, 0.999),
+        ArmProfile(9000, 0.45, 0.01, 0.995, 0.999),
         BASELINE,
     ),
     "safety-regression": Scenario(

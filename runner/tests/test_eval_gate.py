@@ -292,7 +292,16 @@ def test_reports_agree_with_each_other_and_with_the_view(
     )
     assert {gate["gate"]: gate["status"] for gate in payload["gates"]} == from_view
     for gate in payload["gates"]:
-        assert set(gate) == {"gate", "metric", "comparator", "threshold", "observed", "status"}
+        assert set(gate) == {
+            "gate",
+            "metric",
+            "comparator",
+            "threshold",
+            "observed",
+            "lower_bound",
+            "upper_bound",
+            "status",
+        }
     suite = ElementTree.parse(paths["r.xml"]).getroot()
     junit = {
         case.get("name"): ("failed" if case.find("failure") is not None else "passed")

@@ -76,8 +76,12 @@ def assert_clean_failure(stderr: str) -> None:
 
 
 def test_synthetic_telemetry_never_moves_real_traffic(built_db: ClonedDatabase) -> None:
-    assert built_db.cli("simulate", "--scenario", "healthy", "--rows", "5000", "--seed", "3",
-                        "--env", "prod").returncode == 0  # fmt: skip
+    assert (
+        built_db.cli(
+            "simulate", "--scenario", "healthy", "--rows", "5000", "--seed", "3", "--env", "prod"
+        ).returncode
+        == 0
+    )
     evaluated = built_db.cli("canary", "evaluate", "--env", "prod")
     assert evaluated.returncode == 4, evaluated.stdout + evaluated.stderr
     assert "INCONCLUSIVE" in evaluated.stdout
@@ -87,9 +91,23 @@ def test_synthetic_telemetry_never_moves_real_traffic(built_db: ClonedDatabase) 
     assert stepped.returncode == 3, stepped.stderr
     assert "is 'inconclusive'" in stepped.stderr
 
+    # At the 25% step a simulated hour is enough to decide: with --include-synthetic
+    # the decision is `go`, stored marked synthetic, and still moves nothing.
+    assert (
+        built_db.cli(
+            "flags", "set", "custom", "--env", "prod", "--weight", "25", "--reason", "dry run"
+        ).returncode
+        == 0
+    )
+    assert (
+        built_db.cli(
+            "simulate", "--scenario", "healthy", "--rows", "20000", "--seed", "3", "--env", "prod"
+        ).returncode
+        == 0
+    )
     dry_run = built_db.cli("canary", "evaluate", "--env", "prod", "--include-synthetic")
-    assert dry_run.returncode in (0, 2, 4), dry_run.stderr
-    assert "[SYNTHETIC]" in dry_run.stdout
+    assert dry_run.returncode == 0, dry_run.stdout
+    assert "GO [SYNTHETIC]" in dry_run.stdout
     assert "this decision cannot step or roll back the canary" in dry_run.stdout
     assert built_db.execute(
         "select is_synthetic, synthetic_rows > 0 from ai_canary_decisions"
@@ -100,7 +118,10 @@ def test_synthetic_telemetry_never_moves_real_traffic(built_db: ClonedDatabase) 
     assert "used synthetic rows" in stepped.stderr
     both = built_db.cli("canary", "evaluate", "--env", "prod", "--include-synthetic", "--apply")
     assert both.returncode == 64, both.stderr
-    assert built_db.execute("select count(*) from ai_provider_config_changes") == [(0,)]
+    assert built_db.execute(
+        "select count(*) from ai_provider_config_changes where changed_via <> 'ai-gate flags set'"
+    ) == [(0,)]
+    assert built_db.cli("flags", "--env", "prod", "--json").stdout.count('"weight": 25') == 1
 
 
 # 2 -------------------------------------------------------------------------------------
@@ -117,8 +138,12 @@ def test_a_simulated_run_is_never_the_latest_verdict(built_db: ClonedDatabase) -
     failing = built_db.cli("run", str(FAILING), "--env", "prod")
     assert failing.returncode == 2
     run_id = built_db.execute("select run_id from ai_eval_runs")[0][0]
-    assert built_db.cli("simulate", "--scenario", "healthy", "--rows", "500", "--seed", "3",
-                        "--env", "prod").returncode == 0  # fmt: skip
+    assert (
+        built_db.cli(
+            "simulate", "--scenario", "healthy", "--rows", "500", "--seed", "3", "--env", "prod"
+        ).returncode
+        == 0
+    )
     assert built_db.execute("select count(*) from ai_eval_runs where is_synthetic") == [(1,)]
     latest = built_db.cli("check", "--latest", "--env", "prod")
     assert latest.returncode == 2, latest.stdout
@@ -202,7 +227,7 @@ def test_daily_shows_a_failed_gate_behind_a_rejected_file(
 @pytest.mark.parametrize(
     ("command", "codes"),
     [
-        (["run"], ["0", "1", "2", "3", "64"]),
+        (["run"], ["0", "1", "2", "3", "4", "64"]),
         (["canary", "evaluate"], ["0", "1", "2", "3", "4", "64"]),
         (["canary", "step"], ["0", "1", "3", "64"]),
         (["build"], ["0", "1", "64"]),
@@ -279,9 +304,10 @@ def test_the_sql_path_keeps_the_routing_invariants(built_db: ClonedDatabase) -> 
     with built_db.database.connect() as conn:
         conn.execute(CHANGE, ("openai", True, False, 99))
         conn.execute(CHANGE, ("custom", True, True, 1))
-    assert [(c["provider"], c["is_default"]) for c in json.loads(
-        built_db.cli("flags", "--env", "prod", "--json").stdout
-    )] == [("custom", True), ("openai", False)]  # fmt: skip
+    assert [
+        (c["provider"], c["is_default"])
+        for c in json.loads(built_db.cli("flags", "--env", "prod", "--json").stdout)
+    ] == [("custom", True), ("openai", False)]
 
 
 # 8 -------------------------------------------------------------------------------------
@@ -437,8 +463,9 @@ def test_odd_records_are_rejected_not_crashed_on(
 def test_flag_values_beyond_the_column_type_are_refused(
     built_db: ClonedDatabase, option: str
 ) -> None:
-    result = built_db.cli("flags", "set", "custom", "--env", "prod", option, "2147483648",
-                          "--reason", "too big")  # fmt: skip
+    result = built_db.cli(
+        "flags", "set", "custom", "--env", "prod", option, "2147483648", "--reason", "too big"
+    )
     assert result.returncode == 3, result.stderr
     assert_clean_failure(result.stderr)
     assert "must be from" in result.stderr and "2,147,483,647, got 2,147,483,648" in result.stderr
