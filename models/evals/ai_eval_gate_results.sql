@@ -101,11 +101,11 @@ gate_inputs as (
         gate_definitions.comparator,
         observed_metrics.observed,
         observed_metrics.observed_count,
-        (thresholds.threshold #>> '{}')::numeric as threshold,
         run_policies.policy,
         run_policies.z,
         latency_bounds.p95_latency_ms_low,
-        latency_bounds.p95_latency_ms_high
+        latency_bounds.p95_latency_ms_high,
+        (thresholds.threshold #>> '{}')::numeric as threshold
     from summaries
     inner join runs
         on summaries.run_id = runs.run_id
@@ -122,9 +122,32 @@ gate_inputs as (
     left join
         lateral (
             values
-            {%- for metric, field in eval_rate_metrics() %}
-            ('{{ metric }}', summaries.{{ metric }}, summaries.{{ metric }}_count),
-            {%- endfor %}
+            (
+                'schema_valid_rate',
+                summaries.schema_valid_rate,
+                summaries.schema_valid_rate_count
+            ),
+            (
+                'patch_apply_success',
+                summaries.patch_apply_success,
+                summaries.patch_apply_success_count
+            ),
+            (
+                'edit_after_generate_rate',
+                summaries.edit_after_generate_rate,
+                summaries.edit_after_generate_rate_count
+            ),
+            (
+                'publish_conversion_proxy',
+                summaries.publish_conversion_proxy,
+                summaries.publish_conversion_proxy_count
+            ),
+            (
+                'safety_html_tailwind_compliance',
+                summaries.safety_html_tailwind_compliance,
+                summaries.safety_html_tailwind_compliance_count
+            ),
+            ('fallback_rate', summaries.fallback_rate, summaries.fallback_rate_count),
             ('p95_latency_ms', summaries.p95_latency_ms, summaries.p95_latency_ms_count)
         ) as observed_metrics (metric, observed, observed_count)
         on gate_definitions.metric = observed_metrics.metric
@@ -174,18 +197,20 @@ judged as (
         upper_bound,
         case
             when observed is null then 'skipped'
-            when policy = 'confidence' and comparator = '>=' then
-                case
-                    when round(lower_bound::numeric, 9) >= threshold then 'passed'
-                    when round(upper_bound::numeric, 9) < threshold then 'failed'
-                    else 'inconclusive'
-                end
-            when policy = 'confidence' and comparator = '<=' then
-                case
-                    when round(upper_bound::numeric, 9) <= threshold then 'passed'
-                    when round(lower_bound::numeric, 9) > threshold then 'failed'
-                    else 'inconclusive'
-                end
+            when policy = 'confidence' and comparator = '>='
+                then
+                    case
+                        when round(lower_bound::numeric, 9) >= threshold then 'passed'
+                        when round(upper_bound::numeric, 9) < threshold then 'failed'
+                        else 'inconclusive'
+                    end
+            when policy = 'confidence' and comparator = '<='
+                then
+                    case
+                        when round(upper_bound::numeric, 9) <= threshold then 'passed'
+                        when round(lower_bound::numeric, 9) > threshold then 'failed'
+                        else 'inconclusive'
+                    end
             when comparator = '>='
                 and round(observed::numeric, 9) >= threshold then 'passed'
             when comparator = '<='
