@@ -46,7 +46,8 @@ DECISION_EXIT_CODES = {
     "inconclusive": EXIT_INCONCLUSIVE,
 }
 QUANTILES = (0.5, 0.9, 0.95, 0.99)
-KS_GRID = tuple(round(i / 100, 2) for i in range(1, 100))
+# The 1st..99th percentiles of an arm's latencies: the order-statistic bounds read them.
+PERCENTILE_GRID = tuple(round(i / 100, 2) for i in range(1, 100))
 # With no recorded start of the rollout, the decision reads this far back.
 ROLLOUT_HORIZON = timedelta(days=14)
 DURATION = re.compile(r"(\d+)\s*([smhd])")
@@ -219,7 +220,7 @@ def _telemetry_arm(
         ).format(_relation(database, "ai_routing_telemetry")),
         {
             "quantiles": list(QUANTILES),
-            "grid": list(KS_GRID),
+            "grid": list(PERCENTILE_GRID),
             "provider": provider,
             "start": start,
             "end": end,
