@@ -25,4 +25,5 @@ if [ "${AI_GATE_SKIP_LINT:-0}" != "1" ]; then
 fi
 
 echo "== pytest"
-.venv/bin/python -m pytest runner/tests "$@"
+# The ten slowest tests, so the feedback loop's cost stays visible.
+.venv/bin/python -m pytest runner/tests --durations=10 "$@"
