@@ -48,7 +48,7 @@ from typing import TextIO
 from psycopg import sql
 
 from .database import Database
-from .dbt_project import DbtResult, project_dir, run_dbt
+from .dbt_project import DbtResult, project_dir, run_dbt, target_dir
 
 CHECKLIST_INDEXES = (
     ("sel", "(selected_provider, created_at desc)"),
@@ -134,7 +134,7 @@ def _run_rollups(database: Database, schema: str, cutoff: str | None, log: TextI
             match = SQL_STATUS.search(line)
             if match:
                 statement_s += float(match.group(1))
-    node_ms = _node_ms(project_dir() / "target" / "run_results.json")
+    node_ms = _node_ms(target_dir(project_dir()) / "run_results.json")
     return RollupRun(node_ms, statement_s * 1000, wall)
 
 

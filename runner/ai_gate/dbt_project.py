@@ -70,12 +70,19 @@ class DbtResult:
         return self.returncode == 0 and not self.problems
 
 
+def target_dir(directory: Path) -> Path:
+    """Where dbt writes its artifacts: DBT_TARGET_PATH (dbt's own variable, which the
+    test suite sets so that it never shares the checkout's target/), else target/."""
+    configured = os.environ.get("DBT_TARGET_PATH")
+    return (directory / configured) if configured else directory / "target"
+
+
 @contextmanager
 def project_lock(directory: Path) -> Iterator[None]:
-    """One dbt invocation at a time per project checkout: two would overwrite each
-    other's target/ (manifest, run_results.json). Released when the process dies."""
-    target = directory / "target"
-    target.mkdir(exist_ok=True)
+    """One dbt invocation at a time per target directory: two would overwrite each
+    other's manifest and run_results.json. Released when the process dies."""
+    target = target_dir(directory)
+    target.mkdir(parents=True, exist_ok=True)
     with (target / ".ai-gate-dbt.lock").open("w") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
@@ -108,8 +115,7 @@ def _run_dbt_locked(
     stream: TextIO | None,
     capture: bool,
 ) -> DbtResult | str:
-    target_dir = directory / "target"
-    run_results = target_dir / "run_results.json"
+    run_results = target_dir(directory) / "run_results.json"
     if run_results.exists():
         # A stale file would blame the previous invocation's nodes.
         run_results.unlink()

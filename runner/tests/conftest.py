@@ -88,6 +88,25 @@ def clean_environ() -> dict[str, str]:
     return env
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_dbt_target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """dbt's artifacts and logs go to this session's own folder (DBT_TARGET_PATH and
+    DBT_LOG_PATH, which every CLI the tests start inherits), never the checkout's
+    target/: a developer's `ai-gate build` and the suite cannot disturb each other."""
+    folder = tmp_path_factory.mktemp("dbt")
+    saved = {name: os.environ.get(name) for name in ("DBT_TARGET_PATH", "DBT_LOG_PATH")}
+    os.environ["DBT_TARGET_PATH"] = str(folder / "target")
+    os.environ["DBT_LOG_PATH"] = str(folder / "logs")
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[Server]:
     if any(os.environ.get(name) for name in CONNECTION_VARS):
