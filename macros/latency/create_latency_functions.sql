@@ -15,7 +15,7 @@
 {%- set schema = this.schema -%}
 {#- Function bodies are text, resolved when they run: name relations without the
     database, so a database cloned from this one (CREATE DATABASE ... TEMPLATE) works. -#}
-{%- set raw = source('product', 'ai_training_examples').include(database=false) -%}
+{%- set raw = ref('stg_product__ai_training_examples').include(database=false) -%}
 {%- set hourly = ref('ai_latency_hourly_histogram').include(database=false) -%}
 {%- set daily = ref('ai_latency_daily_histogram').include(database=false) -%}
 {%- set cumulative = this.include(database=false) -%}

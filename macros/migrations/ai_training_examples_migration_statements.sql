@@ -15,29 +15,6 @@
     every row costs a heap visit (docs/benchmarks.md). A storage parameter: no
     rewrite, and its lock does not block reads or writes.
 -#}
-{% macro ai_training_examples_telemetry_columns() %}
-    {{ return([
-        ('request_id', 'text'),
-        ('requested_provider', 'text'),
-        ('selected_provider', 'text'),
-        ('route_strategy', 'text'),
-        ('fallback_provider', 'text'),
-        ('fallback_used', 'boolean'),
-        ('latency_ms', 'integer'),
-        ('prompt_template_version', 'text'),
-    ]) }}
-{% endmacro %}
-
-{#- (name, key columns, covered columns). latency_ms rides along in the provider index
-    so latency queries over a window read the index alone (index-only scans). -#}
-{% macro ai_training_examples_telemetry_indexes() %}
-    {{ return([
-        ('ai_training_examples_selected_provider_created_at_idx', 'selected_provider, created_at desc', 'latency_ms'),
-        ('ai_training_examples_request_id_idx', 'request_id', none),
-        ('ai_training_examples_route_strategy_created_at_idx', 'route_strategy, created_at desc', none),
-    ]) }}
-{% endmacro %}
-
 {% macro ai_training_examples_migration_statements() %}
     {%- set table = var('product_schema') ~ '.ai_training_examples' -%}
     {%- set add_columns -%}

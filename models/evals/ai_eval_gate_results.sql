@@ -20,7 +20,7 @@ runs as (
 
 summaries as (
 
-    select * from {{ ref('ai_eval_run_summary_v1') }}
+    select * from {{ ref('ai_eval_run_summary', v=1) }}
 
 ),
 

@@ -13,7 +13,7 @@ samples as (
 
 summaries as (
 
-    select * from {{ ref('ai_eval_run_summary_v1') }}
+    select * from {{ ref('ai_eval_run_summary', v=1) }}
 
 ),
 

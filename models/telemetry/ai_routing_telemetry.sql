@@ -5,7 +5,7 @@ with
 
 product_generations as (
 
-    select * from {{ source('product', 'ai_training_examples') }}
+    select * from {{ ref('stg_product__ai_training_examples') }}
 
 ),
 

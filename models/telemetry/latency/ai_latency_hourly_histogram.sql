@@ -42,7 +42,7 @@ bounds as (
 new_generations as (
 
     {{ raw_latency_rows(
-        source('product', 'ai_training_examples'),
+        ref('stg_product__ai_training_examples'),
         previous_until,
         rolled_up_until
     ) }}
@@ -59,7 +59,7 @@ raw_counts as (
         count(*) as requests
     from (
         {{ raw_latency_rows(
-            source('product', 'ai_training_examples'),
+            ref('stg_product__ai_training_examples'),
             lookback_from,
             previous_until
         ) }}
@@ -108,7 +108,7 @@ late_generations as (
             raw_rows.selected_provider,
             raw_rows.created_at,
             raw_rows.latency_ms
-        from {{ source('product', 'ai_training_examples') }} as raw_rows
+        from {{ ref('stg_product__ai_training_examples') }} as raw_rows
         where
             raw_rows.selected_provider = late_hours.selected_provider
             and raw_rows.created_at >= late_hours.hour_start
