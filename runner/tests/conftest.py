@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,6 +187,25 @@ def built_db(server: Server, template: str) -> Iterator[ClonedDatabase]:
         yield ClonedDatabase(name, server.database(name), env)
     finally:
         server.drop_database(name)
+
+
+@pytest.fixture
+def built_db_factory(server: Server, template: str) -> Iterator[Callable[[], ClonedDatabase]]:
+    """Makes fresh databases cloned from the template, as many as a test needs."""
+    names: list[str] = []
+
+    def make() -> ClonedDatabase:
+        name = f"ai_gate_t_{uuid.uuid4().hex[:10]}"
+        server.create_database(name, template=template)
+        names.append(name)
+        env = {**clean_environ(), "DATABASE_URL": server.url(name)}
+        return ClonedDatabase(name, server.database(name), env)
+
+    try:
+        yield make
+    finally:
+        for name in names:
+            server.drop_database(name)
 
 
 @pytest.fixture

@@ -1,11 +1,17 @@
 """Every dbt data test we wrote fails on violating data and passes on clean data.
 
-Each scenario starts from a freshly built database, introduces one kind of
-violation and runs the whole group of tests: exactly the expected ones must fail.
+One dbt invocation runs every data test of the project on a database: on a clean one
+(seeded routing, valid telemetry, ingested eval runs) every test passes; on each
+planted one, violations of every family sit together (telemetry rows, routing
+changes and seed values, catalog settings, eval runs), chosen so that they do not
+mask each other, and the exact set of failing tests, with the number of failing
+rows each reports, must be what the planted violations imply. A test that errors
+instead of failing is a defect too.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,15 +21,15 @@ from conftest import ClonedDatabase
 from ai_gate.dbt_project import DbtResult, run_dbt
 
 CUTOVER = "2026-01-01 00:00:00+00"
-TELEMETRY_TESTS = "source:product.ai_training_examples"
-ROUTING_TESTS = "ai_provider_configs ai_provider_config_defaults"
-SUPABASE_TESTS = "path:tests/supabase"
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "evals"
+FAILURES = re.compile(r"Got (\d+) results?")
 
 
-def dbt_test(db: ClonedDatabase, selection: str) -> DbtResult:
+def dbt_test(db: ClonedDatabase) -> DbtResult:
+    """Every data test of the project, in one invocation."""
     result = run_dbt(
         db.database,
-        ["test", "--select", *selection.split(), "--vars", f"{{telemetry_cutover: '{CUTOVER}'}}"],
+        ["test", "--vars", f"{{telemetry_cutover: '{CUTOVER}'}}"],
     )
     assert isinstance(result, DbtResult)
     errors = [p for p in result.problems if p.status != "fail"]
@@ -32,8 +38,14 @@ def dbt_test(db: ClonedDatabase, selection: str) -> DbtResult:
     return result
 
 
-def failing(result: DbtResult) -> set[str]:
-    return {problem.unique_id.split(".")[2] for problem in result.problems}
+def failing(result: DbtResult) -> dict[str, int]:
+    """Each failing test's name and the number of failing rows it reported."""
+    found = {}
+    for problem in result.problems:
+        match = FAILURES.search(problem.message)
+        assert match, problem.render()
+        found[problem.unique_id.split(".")[2]] = int(match.group(1))
+    return found
 
 
 def insert_generation(db: ClonedDatabase, **columns: object) -> None:
@@ -48,6 +60,8 @@ def insert_generation(db: ClonedDatabase, **columns: object) -> None:
 CLEAN_GENERATIONS: list[dict[str, object]] = [
     # A Phase 1 row from before the cutover: no telemetry at all.
     {"created_at": "2025-06-01 00:00:00+00"},
+    # Just before the cutover: no selected_provider is not yet a violation.
+    {"created_at": "2025-12-31 23:59:59+00", "requested_provider": "openai"},
     # Served by the requested provider.
     {
         "created_at": "2026-03-01 00:00:00+00",
@@ -72,64 +86,53 @@ CLEAN_GENERATIONS: list[dict[str, object]] = [
 ]
 
 
-def test_telemetry_tests_pass_on_clean_data(built_db: ClonedDatabase) -> None:
+def ingest_examples(db: ClonedDatabase) -> None:
+    assert db.cli("run", str(EXAMPLES / "passing.jsonl")).returncode == 0
+    assert db.cli("run", str(EXAMPLES / "failing.jsonl")).returncode == 2
+
+
+def clean(db: ClonedDatabase) -> None:
     for row in CLEAN_GENERATIONS:
-        insert_generation(built_db, **row)
-    result = dbt_test(built_db, TELEMETRY_TESTS)
-    assert failing(result) == set()
-    assert result.counts["pass"] >= 5
+        insert_generation(db, **row)
+    ingest_examples(db)
 
 
-@pytest.mark.parametrize(
-    ("row", "expected"),
-    [
-        (  # a new record without selected_provider
-            {"created_at": "2026-03-02 00:00:00+00", "requested_provider": "openai"},
-            {"selected_provider_set_since_cutover"},
+# Each violation: how to plant it on a clean database, and what it makes fail (test
+# name -> failing rows).
+Violation = tuple[Callable[[ClonedDatabase], None], dict[str, int]]
+
+
+def generation(**row: object) -> Callable[[ClonedDatabase], None]:
+    return lambda db: insert_generation(db, created_at="2026-03-02 00:00:00+00", **row)
+
+
+def statements(*sql: str) -> Callable[[ClonedDatabase], None]:
+    return lambda db: [db.execute(statement) for statement in sql]
+
+
+TELEMETRY_VIOLATIONS: dict[str, Violation] = {
+    "missing-selected": (
+        generation(requested_provider="openai"),
+        {"selected_provider_set_since_cutover": 1},
+    ),
+    "fallback-not-flagged": (  # fallback provider recorded, fallback_used false
+        generation(
+            requested_provider="custom",
+            selected_provider="openai",
+            fallback_provider="openai",
+            fallback_used=False,
         ),
-        (  # fallback provider recorded, fallback_used false
-            {
-                "created_at": "2026-03-02 00:00:00+00",
-                "requested_provider": "custom",
-                "selected_provider": "openai",
-                "fallback_provider": "openai",
-                "fallback_used": False,
-            },
-            {"fallback_executions_set_fallback_used"},
-        ),
-        (  # served by another provider than requested, fallback_used missing
-            {
-                "created_at": "2026-03-02 00:00:00+00",
-                "requested_provider": "custom",
-                "selected_provider": "openai",
-            },
-            {"fallback_executions_set_fallback_used"},
-        ),
-        (  # fallback_used without a fallback provider
-            {
-                "created_at": "2026-03-02 00:00:00+00",
-                "requested_provider": "openai",
-                "selected_provider": "openai",
-                "fallback_used": True,
-            },
-            {"fallback_used_names_a_fallback_provider"},
-        ),
-    ],
-    ids=["missing-selected", "fallback-not-flagged", "switch-not-flagged", "flag-without-fallback"],
-)
-def test_telemetry_tests_fail_on_violations(
-    built_db: ClonedDatabase, row: dict[str, object], expected: set[str]
-) -> None:
-    for clean in CLEAN_GENERATIONS:
-        insert_generation(built_db, **clean)
-    insert_generation(built_db, **row)
-    assert failing(dbt_test(built_db, TELEMETRY_TESTS)) == expected
-
-
-def test_selected_provider_test_ignores_rows_before_the_cutover(built_db: ClonedDatabase) -> None:
-    insert_generation(built_db, created_at="2025-12-31 23:59:59+00", requested_provider="openai")
-    assert failing(dbt_test(built_db, TELEMETRY_TESTS)) == set()
-
+        {"fallback_executions_set_fallback_used": 1},
+    ),
+    "switch-not-flagged": (  # served by another provider than requested, no flag
+        generation(requested_provider="custom", selected_provider="openai"),
+        {"fallback_executions_set_fallback_used": 1},
+    ),
+    "flag-without-fallback": (
+        generation(requested_provider="openai", selected_provider="openai", fallback_used=True),
+        {"fallback_used_names_a_fallback_provider": 1},
+    ),
+}
 
 CHANGE_ROW = (
     "insert into ai_provider_config_changes (change_set_id, provider, environment, enabled,"
@@ -147,18 +150,20 @@ def unguarded(db: ClonedDatabase, table: str, statement: str, params: tuple | No
         conn.execute(f"alter table {table} enable trigger all")
 
 
-ROUTING_VIOLATIONS: dict[str, tuple[Callable[[ClonedDatabase], None], set[str]]] = {
+# A seed default is one row per (provider, environment): changing a provider's
+# defaults breaks both of its environments' rows.
+ROUTING_VIOLATIONS: dict[str, Violation] = {
     "two-defaults": (
         lambda db: unguarded(
             db, "ai_provider_config_changes", CHANGE_ROW, ("custom", "prod", True, True, 1)
         ),
-        {"exactly_one_enabled_default_per_environment"},
+        {"exactly_one_enabled_default_per_environment": 1},
     ),
     "no-default": (
         lambda db: unguarded(
             db, "ai_provider_config_changes", CHANGE_ROW, ("openai", "prod", False, True, 99)
         ),
-        {"exactly_one_enabled_default_per_environment"},
+        {"exactly_one_enabled_default_per_environment": 1},
     ),
     "no-weight": (
         lambda db: [
@@ -167,100 +172,213 @@ ROUTING_VIOLATIONS: dict[str, tuple[Callable[[ClonedDatabase], None], set[str]]]
             )
             for p in ("openai", "custom")
         ],
-        {"an_enabled_provider_with_weight_per_environment"},
+        {"an_enabled_provider_with_weight_per_environment": 1},
     ),
     "negative-weight": (
         lambda db: db.execute(
             "update ai_provider_config_defaults set weight = -1 where provider = 'custom'"
         ),
-        {"expression_is_true_ai_provider_configs_weight___0"},
+        {"expression_is_true_ai_provider_configs_weight___0": 2},
     ),
     "zero-timeout": (
         lambda db: db.execute(
             "update ai_provider_config_defaults set timeout_ms = 0 where provider = 'custom'"
         ),
-        {"expression_is_true_ai_provider_configs_timeout_ms___0"},
+        {"expression_is_true_ai_provider_configs_timeout_ms___0": 2},
     ),
     "negative-retries": (
         lambda db: db.execute(
             "update ai_provider_config_defaults set max_retries = -1 where provider = 'openai'"
         ),
-        {"expression_is_true_ai_provider_configs_max_retries___0"},
+        {"expression_is_true_ai_provider_configs_max_retries___0": 2},
     ),
     "null-flag": (
         lambda db: db.execute(
             "update ai_provider_config_defaults set enabled = null where provider = 'custom'"
         ),
-        {"not_null_ai_provider_configs_enabled", "not_null_ai_provider_config_defaults_enabled"},
+        {
+            "not_null_ai_provider_configs_enabled": 2,
+            "not_null_ai_provider_config_defaults_enabled": 2,
+        },
     ),
 }
 
 
-def test_routing_tests_pass_on_the_seeded_configuration(built_db: ClonedDatabase) -> None:
-    result = dbt_test(built_db, ROUTING_TESTS)
-    assert failing(result) == set()
-    assert result.counts["pass"] >= 12
-
-
-@pytest.mark.parametrize("scenario", sorted(ROUTING_VIOLATIONS))
-def test_routing_tests_fail_on_violations(built_db: ClonedDatabase, scenario: str) -> None:
-    violate, expected = ROUTING_VIOLATIONS[scenario]
-    violate(built_db)
-    assert failing(dbt_test(built_db, ROUTING_TESTS)) == expected
-
-
-SUPABASE_VIOLATIONS: dict[str, tuple[str, set[str]]] = {
+SUPABASE_VIOLATIONS: dict[str, tuple[str, dict[str, int]]] = {
     "rls-off": (
         "alter table ai_provider_config_defaults disable row level security",
-        {"assert_tables_have_row_level_security"},
+        {"assert_tables_have_row_level_security": 1},
     ),
     "view-definer-rights": (
         "alter view ai_provider_configs reset (security_invoker)",
-        {"assert_views_use_security_invoker"},
+        {"assert_views_use_security_invoker": 1},
     ),
     "anon-grant": (
         "grant select on ai_provider_config_changes to anon",
-        {"assert_api_roles_have_no_privileges"},
+        {"assert_api_roles_have_no_privileges": 1},
     ),
     "authenticated-grant": (
         "grant insert on ai_provider_config_defaults to authenticated",
-        {"assert_api_roles_have_no_privileges"},
+        {"assert_api_roles_have_no_privileges": 1},
     ),
     "no-primary-key": (
         "alter table ai_provider_config_defaults drop constraint ai_provider_config_defaults_pkey",
-        {"assert_tables_have_primary_key"},
+        {"assert_tables_have_primary_key": 1},
     ),
     "unindexed-foreign-key": (
         "alter table ai_provider_config_defaults add column last_change_id bigint"
         " references ai_provider_config_changes (change_id)",
-        {"assert_foreign_keys_are_indexed"},
+        {"assert_foreign_keys_are_indexed": 1},
     ),
     "duplicate-index": (
         "create index extra_change_set_idx on ai_provider_config_changes (change_set_id)",
-        {"assert_no_duplicate_indexes"},
+        {"assert_no_duplicate_indexes": 1},
     ),
 }
 
 
-def test_supabase_tests_pass_after_build(built_db: ClonedDatabase) -> None:
-    result = dbt_test(built_db, SUPABASE_TESTS)
-    assert failing(result) == set()
-    assert result.counts["pass"] == 6
+EVAL_VIOLATIONS: dict[str, tuple[str, dict[str, int]]] = {
+    "run-without-samples": (
+        "insert into ai_eval_runs (run_id, run_type, environment, triggered_by, thresholds,"
+        " strict, status, finished_at, source_file, source_sha256)"
+        " values ('empty-run', 'offline', 'prod', 'test', '{}', false, 'passed', now(),"
+        " 'x.jsonl', repeat('0', 64))",
+        {"every_eval_run_has_samples": 1},
+    ),
+    # The guards (foreign key, final verdicts) refuse these; switched off to plant them.
+    "sample-without-run": (
+        "alter table ai_eval_samples disable trigger all;"
+        " insert into ai_eval_samples (run_id, sample_id, line_number, schema_valid,"
+        " safety_html_tailwind_compliant) values ('no-such-run', 'x', 1, true, true);"
+        " alter table ai_eval_samples enable trigger all",
+        {"every_eval_sample_belongs_to_a_run": 1},
+    ),
+    "finished-but-running": (
+        "alter table ai_eval_runs disable trigger ai_eval_runs_final_verdict;"
+        " update ai_eval_runs set status = 'running' where source_file = 'passing.jsonl';"
+        " alter table ai_eval_runs enable trigger ai_eval_runs_final_verdict",
+        {"finished_eval_runs_have_a_terminal_status": 1},
+    ),
+    "unfinished-but-terminal": (
+        "alter table ai_eval_runs disable trigger ai_eval_runs_final_verdict;"
+        " update ai_eval_runs set finished_at = null where source_file = 'passing.jsonl';"
+        " alter table ai_eval_runs enable trigger ai_eval_runs_final_verdict",
+        {"finished_eval_runs_have_a_terminal_status": 1},
+    ),
+    "stored-status-disagrees": (
+        "alter table ai_eval_runs disable trigger ai_eval_runs_final_verdict;"
+        " update ai_eval_runs set status = 'passed' where source_file = 'failing.jsonl';"
+        " alter table ai_eval_runs enable trigger ai_eval_runs_final_verdict",
+        {"assert_eval_run_status_matches_gates": 1},
+    ),
+    "negative-threshold": (
+        "update ai_eval_thresholds set threshold = -1"
+        " where environment = 'prod' and gate = 'fallback_rate_max'",
+        {"eval_thresholds_are_not_negative": 1},
+    ),
+    "gate-missing-from-environment": (
+        "delete from ai_eval_thresholds"
+        " where environment = 'staging' and gate = 'fallback_rate_max'",
+        {"every_environment_lists_every_gate": 1},
+    ),
+}
 
 
-def test_indexed_foreign_key_passes(built_db: ClonedDatabase) -> None:
+def wrong_summary_view(db: ClonedDatabase) -> None:
+    """A regression in the summary view: p95 computed as the median."""
+    definition = db.execute("select pg_get_viewdef('ai_eval_run_summary_v1'::regclass)")[0][0]
+    broken = definition.replace("percentile_cont((0.95)", "percentile_cont((0.5)")
+    assert broken != definition
+    db.execute(
+        f"create or replace view ai_eval_run_summary_v1 with (security_invoker = true) as {broken}"
+    )
+
+
+VIEW_VIOLATIONS: dict[str, Violation] = {
+    # both ingested runs have p95 > p50
+    "wrong-summary-view": (wrong_summary_view, {"assert_eval_summary_matches_samples": 2}),
+}
+
+# Which violations share a database: none of a group masks another's (two that break
+# the same invariant do so in different environments or rows).
+PLANTED: dict[str, tuple[str, ...]] = {
+    "first": (
+        "missing-selected",
+        "fallback-not-flagged",
+        "flag-without-fallback",
+        "two-defaults",
+        "no-weight",
+        "rls-off",
+        "view-definer-rights",
+        "anon-grant",
+        "no-primary-key",
+        "unindexed-foreign-key",
+        "duplicate-index",
+        "run-without-samples",
+        "sample-without-run",
+        "finished-but-running",
+        "stored-status-disagrees",
+        "gate-missing-from-environment",
+    ),
+    "second": (
+        "switch-not-flagged",
+        "negative-weight",
+        "zero-timeout",
+        "negative-retries",
+        "null-flag",
+        "authenticated-grant",
+        "unfinished-but-terminal",
+        "negative-threshold",
+    ),
+    "third": ("no-default", "wrong-summary-view"),
+}
+
+
+def every_violation() -> dict[str, Violation]:
+    return {
+        **TELEMETRY_VIOLATIONS,
+        **ROUTING_VIOLATIONS,
+        **VIEW_VIOLATIONS,
+        **{
+            name: (statements(sql), expected)
+            for name, (sql, expected) in SUPABASE_VIOLATIONS.items()
+        },
+        **{name: (statements(sql), expected) for name, (sql, expected) in EVAL_VIOLATIONS.items()},
+    }
+
+
+def test_every_violation_is_planted_once() -> None:
+    planted = [name for group in PLANTED.values() for name in group]
+    assert sorted(planted) == sorted(every_violation())
+
+
+def test_every_data_test_passes_on_clean_data(built_db: ClonedDatabase) -> None:
+    clean(built_db)
+    # A foreign key with its index is no finding of the catalog tests.
     built_db.execute(SUPABASE_VIOLATIONS["unindexed-foreign-key"][0])
     built_db.execute(
         "create index defaults_last_change_idx on ai_provider_config_defaults (last_change_id)"
     )
-    assert failing(dbt_test(built_db, SUPABASE_TESTS)) == set()
+    result = dbt_test(built_db)
+    assert failing(result) == {}
+    assert result.counts["pass"] >= 80
 
 
-@pytest.mark.parametrize("scenario", sorted(SUPABASE_VIOLATIONS))
-def test_supabase_tests_fail_on_violations(built_db: ClonedDatabase, scenario: str) -> None:
-    statement, expected = SUPABASE_VIOLATIONS[scenario]
-    built_db.execute(statement)
-    assert failing(dbt_test(built_db, SUPABASE_TESTS)) == expected
+def test_every_data_test_fails_on_its_violations(
+    built_db_factory: Callable[[], ClonedDatabase],
+) -> None:
+    """Every data test fails in some planted database (and, above, passes on clean)."""
+    violations = every_violation()
+    for group, names in PLANTED.items():
+        db = built_db_factory()
+        clean(db)
+        expected: dict[str, int] = {}
+        for name in names:
+            plant, fails = violations[name]
+            plant(db)
+            for test, rows in fails.items():
+                expected[test] = expected.get(test, 0) + rows
+        assert failing(dbt_test(db)) == expected, group
 
 
 def test_anon_and_authenticated_can_read_nothing(built_db: ClonedDatabase) -> None:
@@ -292,91 +410,6 @@ def test_anon_and_authenticated_can_read_nothing(built_db: ClonedDatabase) -> No
         conn.execute("grant select on public.ai_provider_configs to service_role")
         conn.execute("set role service_role")
         assert len(conn.execute("select * from public.ai_provider_configs").fetchall()) == 4
-
-
-EVAL_TESTS = (
-    "ai_eval_runs ai_eval_samples ai_eval_run_summary_v1 ai_eval_gate_results"
-    " ai_eval_thresholds ai_eval_gate_definitions path:tests/evals"
-)
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "evals"
-
-EVAL_VIOLATIONS: dict[str, tuple[str, set[str]]] = {
-    "run-without-samples": (
-        "insert into ai_eval_runs (run_id, run_type, environment, triggered_by, thresholds,"
-        " strict, status, finished_at, source_file, source_sha256)"
-        " values ('empty-run', 'offline', 'prod', 'test', '{}', false, 'passed', now(),"
-        " 'x.jsonl', repeat('0', 64))",
-        {"every_eval_run_has_samples"},
-    ),
-    # The guards (foreign key, final verdicts) refuse these; switched off to plant them.
-    "sample-without-run": (
-        "alter table ai_eval_samples disable trigger all;"
-        " insert into ai_eval_samples (run_id, sample_id, line_number, schema_valid,"
-        " safety_html_tailwind_compliant) values ('no-such-run', 'x', 1, true, true);"
-        " alter table ai_eval_samples enable trigger all",
-        {"every_eval_sample_belongs_to_a_run"},
-    ),
-    "finished-but-running": (
-        "alter table ai_eval_runs disable trigger ai_eval_runs_final_verdict;"
-        " update ai_eval_runs set status = 'running' where source_file = 'passing.jsonl';"
-        " alter table ai_eval_runs enable trigger ai_eval_runs_final_verdict",
-        {"finished_eval_runs_have_a_terminal_status"},
-    ),
-    "unfinished-but-terminal": (
-        "alter table ai_eval_runs disable trigger ai_eval_runs_final_verdict;"
-        " update ai_eval_runs set finished_at = null where source_file = 'passing.jsonl';"
-        " alter table ai_eval_runs enable trigger ai_eval_runs_final_verdict",
-        {"finished_eval_runs_have_a_terminal_status"},
-    ),
-    "stored-status-disagrees": (
-        "alter table ai_eval_runs disable trigger ai_eval_runs_final_verdict;"
-        " update ai_eval_runs set status = 'passed' where source_file = 'failing.jsonl';"
-        " alter table ai_eval_runs enable trigger ai_eval_runs_final_verdict",
-        {"assert_eval_run_status_matches_gates"},
-    ),
-    "negative-threshold": (
-        "update ai_eval_thresholds set threshold = -1"
-        " where environment = 'staging' and gate = 'fallback_rate_max'",
-        {"eval_thresholds_are_not_negative"},
-    ),
-    "gate-missing-from-environment": (
-        "delete from ai_eval_thresholds"
-        " where environment = 'staging' and gate = 'fallback_rate_max'",
-        {"every_environment_lists_every_gate"},
-    ),
-}
-
-
-def ingest_examples(db: ClonedDatabase) -> None:
-    assert db.cli("run", str(EXAMPLES / "passing.jsonl")).returncode == 0
-    assert db.cli("run", str(EXAMPLES / "failing.jsonl")).returncode == 2
-
-
-def test_eval_tests_pass_on_ingested_runs(built_db: ClonedDatabase) -> None:
-    ingest_examples(built_db)
-    result = dbt_test(built_db, EVAL_TESTS)
-    assert failing(result) == set()
-    assert result.counts["pass"] >= 15
-
-
-@pytest.mark.parametrize("scenario", sorted(EVAL_VIOLATIONS))
-def test_eval_tests_fail_on_violations(built_db: ClonedDatabase, scenario: str) -> None:
-    ingest_examples(built_db)
-    statement, expected = EVAL_VIOLATIONS[scenario]
-    built_db.execute(statement)
-    assert failing(dbt_test(built_db, EVAL_TESTS)) == expected
-
-
-def test_summary_test_catches_a_wrong_view(built_db: ClonedDatabase) -> None:
-    """A regression in the summary view (p95 computed as the median) is caught."""
-    ingest_examples(built_db)
-    definition = built_db.execute("select pg_get_viewdef('ai_eval_run_summary_v1'::regclass)")
-    broken = definition[0][0].replace("percentile_cont((0.95)", "percentile_cont((0.5)")
-    assert broken != definition[0][0]
-    built_db.execute(
-        f"create or replace view ai_eval_run_summary_v1 with (security_invoker = true) as {broken}"
-    )
-    assert failing(dbt_test(built_db, EVAL_TESTS)) == {"assert_eval_summary_matches_samples"}
 
 
 def test_samples_need_their_run_and_runs_are_kept(built_db: ClonedDatabase) -> None:
