@@ -15,6 +15,7 @@ import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -177,8 +178,8 @@ class ClonedDatabase:
             return cursor.fetchall() if cursor.description else []
 
 
-@pytest.fixture
-def built_db(server: Server, template: str) -> Iterator[ClonedDatabase]:
+@contextmanager
+def cloned_database(server: Server, template: str) -> Iterator[ClonedDatabase]:
     """A fresh database with the project built, cloned from the template."""
     name = f"ai_gate_t_{uuid.uuid4().hex[:10]}"
     server.create_database(name, template=template)
@@ -187,6 +188,13 @@ def built_db(server: Server, template: str) -> Iterator[ClonedDatabase]:
         yield ClonedDatabase(name, server.database(name), env)
     finally:
         server.drop_database(name)
+
+
+@pytest.fixture
+def built_db(server: Server, template: str) -> Iterator[ClonedDatabase]:
+    """A fresh database with the project built, cloned from the template."""
+    with cloned_database(server, template) as db:
+        yield db
 
 
 @pytest.fixture

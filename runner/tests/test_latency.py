@@ -4,9 +4,10 @@ fresh rows included without a refresh, late rows taken in by the next refresh.""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
-from conftest import ClonedDatabase
+from conftest import ClonedDatabase, Server, cloned_database
 
 WINDOWS = [
     "interval '7 days 3 hours 17 minutes'",
@@ -57,21 +58,26 @@ def compare(db: ClonedDatabase, window: str, function: str) -> list[tuple]:
     return [(row, key[row[0]]) for row in got]
 
 
+@pytest.fixture(scope="module")
+def rolled_up(server: Server, template: str) -> Iterator[ClonedDatabase]:
+    """12 days of generations, rolled up once; the window tests only read it."""
+    with cloned_database(server, template) as db:
+        load_generations(db)
+        refresh(db)
+        yield db
+
+
 @pytest.mark.parametrize("window", WINDOWS)
-def test_histogram_path_is_within_one_percent(built_db: ClonedDatabase, window: str) -> None:
-    load_generations(built_db)
-    refresh(built_db)
-    for got, want in compare(built_db, window, "ai_latency_percentiles"):
+def test_histogram_path_is_within_one_percent(rolled_up: ClonedDatabase, window: str) -> None:
+    for got, want in compare(rolled_up, window, "ai_latency_percentiles"):
         assert got[1] == want[1]  # request counts are exact
         for index in (2, 3, 4):
             assert got[index] == pytest.approx(want[index], rel=0.01), (window, got, want)
 
 
 @pytest.mark.parametrize("window", WINDOWS)
-def test_exact_path_equals_percentile_cont(built_db: ClonedDatabase, window: str) -> None:
-    load_generations(built_db)
-    refresh(built_db)
-    for got, want in compare(built_db, window, "ai_latency_percentiles_exact"):
+def test_exact_path_equals_percentile_cont(rolled_up: ClonedDatabase, window: str) -> None:
+    for got, want in compare(rolled_up, window, "ai_latency_percentiles_exact"):
         assert got[1] == want[1]
         for index in (2, 3, 4):
             assert got[index] == pytest.approx(want[index], rel=1e-9, abs=1e-9)
