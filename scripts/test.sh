@@ -25,5 +25,18 @@ if [ "${AI_GATE_SKIP_LINT:-0}" != "1" ]; then
 fi
 
 echo "== pytest"
-# The ten slowest tests, so the feedback loop's cost stays visible.
-.venv/bin/python -m pytest runner/tests --durations=10 "$@"
+# The suite's yardstick: one `ai-gate build` of the project into a fresh database on
+# the same server and machine, measured in this run (the suite must stay within 20 of
+# them).
+build_seconds="$(.venv/bin/python scripts/time_build.py)"
+# On every core (at most four workers: each builds its own template database), one
+# module per worker (module fixtures are built once); the ten slowest tests, so the
+# feedback loop's cost stays visible.
+started="$(date +%s)"
+status=0
+.venv/bin/python -m pytest runner/tests --numprocesses=auto --maxprocesses=4 \
+  --dist=loadscope --durations=10 "$@" || status=$?
+awk -v suite="$(( $(date +%s) - started ))" -v build="$build_seconds" 'BEGIN {
+  printf "== suite: %d s = %.1f times one ai-gate build (%.1f s), measured in this run\n",
+    suite, suite / build, build }'
+exit "$status"

@@ -8,6 +8,7 @@ TEMPLATE), so tests never see each other's rows.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -131,9 +132,13 @@ def create_supabase_roles(server: Server) -> None:
             exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
             if not exists:
                 options = " bypassrls" if role == "service_role" else ""
-                conn.execute(
-                    sql.SQL("create role {} nologin" + options).format(sql.Identifier(role))
-                )
+                # another test worker may create it in the meantime
+                with contextlib.suppress(
+                    psycopg.errors.DuplicateObject, psycopg.errors.UniqueViolation
+                ):
+                    conn.execute(
+                        sql.SQL("create role {} nologin" + options).format(sql.Identifier(role))
+                    )
 
 
 def mimic_supabase_grants(database: Database) -> None:
