@@ -31,6 +31,7 @@
             from providers
             where providers.provider is not null
         )
+
         select provider from providers where provider is not null
     ) as provider_list
     cross join lateral (

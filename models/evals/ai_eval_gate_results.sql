@@ -155,6 +155,31 @@ gate_inputs as (
 
 ),
 
+-- a rate gate's successes (null for the latency gate, which has no Wilson bounds)
+rate_inputs as (
+
+    select
+        *,
+        case
+            when metric <> 'p95_latency_ms' then round(observed * observed_count)
+        end as rate_successes
+    from gate_inputs
+
+),
+
+-- its one-sided Wilson bounds at the policy's z (null under the point policy)
+rate_bounds as (
+
+    select
+        *,
+        {{ wilson_interval_bound('rate_successes', 'observed_count', 'lower', 'z') }}
+            as rate_lower_bound,
+        {{ wilson_interval_bound('rate_successes', 'observed_count', 'upper', 'z') }}
+            as rate_upper_bound
+    from rate_inputs
+
+),
+
 bounded as (
 
     select
@@ -168,18 +193,14 @@ bounded as (
         case
             when policy <> 'confidence' then null
             when metric = 'p95_latency_ms' then p95_latency_ms_low
-            else {{ wilson_interval_bound(
-                'round(observed * observed_count)', 'observed_count', 'lower', 'z'
-            ) }}
+            else rate_lower_bound
         end as lower_bound,
         case
             when policy <> 'confidence' then null
             when metric = 'p95_latency_ms' then p95_latency_ms_high
-            else {{ wilson_interval_bound(
-                'round(observed * observed_count)', 'observed_count', 'upper', 'z'
-            ) }}
+            else rate_upper_bound
         end as upper_bound
-    from gate_inputs
+    from rate_bounds
 
 ),
 

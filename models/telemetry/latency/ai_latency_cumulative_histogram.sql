@@ -20,9 +20,14 @@
 
 {%- set previous_refresh = latency_rollup_previous('refreshed_at') %}
 {#- on a first or full build there are no stored prefix sums -#}
-{%- set stored_prefix_sums = this if is_incremental() else
-    "(select null::timestamptz as day, null::text as selected_provider,"
-    ~ " null::integer as bucket, null::bigint as requests_before where false)" %}
+{%- set stored_prefix_sums = this if is_incremental() else "(
+        select
+            null::timestamptz as day,
+            null::text as selected_provider,
+            null::integer as bucket,
+            null::bigint as requests_before
+        where false
+    )" %}
 
 with
 
