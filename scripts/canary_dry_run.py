@@ -18,7 +18,7 @@ from pathlib import Path
 from psycopg import conninfo, sql
 
 from ai_gate.database import start_embedded, stop_embedded
-from ai_gate.dry_run import ACTOR, render
+from ai_gate_tools.dry_run import ACTOR, render
 
 DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "rollout" / "canary-dry-run.md"
 CLEAR = ("DATABASE_URL", "PGHOST", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
@@ -39,7 +39,7 @@ def main() -> int:
 
         def cli(database: str, words: list[str]) -> tuple[int, str]:
             done = subprocess.run(
-                [sys.executable, "-c", "from ai_gate.cli import entrypoint; entrypoint()", *words],
+                [sys.executable, "-m", "ai_gate", *words],
                 env={**env, "DATABASE_URL": url(database)},
                 capture_output=True,
                 text=True,

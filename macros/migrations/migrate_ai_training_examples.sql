@@ -1,24 +1,15 @@
 {#-
     dbt operation: applies the Phase 2 telemetry migration to the product's
     ai_training_examples table, idempotently. `ai-gate build` runs it before the
-    models and tests. With print_only it prints the SQL and touches nothing.
+    models and tests; `ai-gate migrate --print` prints the same statements
+    (ai_training_examples_migration_script).
 
     Needs a profile with `autocommit: true` (ai-gate's own profile and
     profiles.example.yml have it): CREATE INDEX CONCURRENTLY cannot run inside the
     transaction dbt would otherwise open.
 -#}
-{% macro migrate_ai_training_examples(print_only=false) %}
+{% macro migrate_ai_training_examples() %}
     {%- set statements = ai_training_examples_migration_statements() -%}
-    {%- if print_only -%}
-        {{ print('-- ai-gate: Phase 2 telemetry migration for ' ~ var('product_schema') ~ '.ai_training_examples') }}
-        {{ print('-- Idempotent. Run outside a transaction block: CREATE INDEX CONCURRENTLY needs that.') }}
-        {{ print('-- If a concurrent build was interrupted, drop the INVALID index it left first:') }}
-        {{ print('--   drop index concurrently if exists ' ~ var('product_schema') ~ '.<index name>;') }}
-        {%- for statement in statements %}
-            {{ print('\n' ~ statement) }}
-        {%- endfor %}
-        {{ return(none) }}
-    {%- endif -%}
 
     {%- set probe = adapter.execute(
         "select to_regclass(" ~ dbt.string_literal(var('product_schema') ~ '.ai_training_examples') ~ ") is not null",

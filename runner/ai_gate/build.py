@@ -9,10 +9,11 @@ from typing import TextIO
 
 from psycopg import sql
 
-from .database import Database
-from .dbt_project import DbtResult, project_dir, require_success, run_dbt
-from .errors import RuntimeFailure
-from .project_config import project_var
+from ai_gate.database import Database
+from ai_gate.dbt_macros import render_macro
+from ai_gate.dbt_project import DbtResult, project_dir, require_success, run_dbt
+from ai_gate.errors import RuntimeFailure
+from ai_gate.project_config import project_var
 
 MIGRATION_OPERATION = "migrate_ai_training_examples"
 
@@ -64,20 +65,20 @@ def migrate(database: Database, dbt_vars: dict[str, object], log: TextIO) -> Non
     require_success(result, f"dbt run-operation {MIGRATION_OPERATION}")
 
 
-def migration_sql(database: Database, dbt_vars: dict[str, object]) -> str:
-    """The migration's SQL as the dbt macro renders it (nothing is executed)."""
-    args = [
-        "--quiet",
-        "run-operation",
-        MIGRATION_OPERATION,
-        "--args",
-        json.dumps({"print_only": True}),
-        "--no-populate-cache",
-        *vars_argument(dbt_vars),
-    ]
-    output = run_dbt(database, args, capture=True)
-    assert isinstance(output, str)
-    return output
+def migration_sql(dbt_vars: dict[str, object]) -> str:
+    """The migration as one SQL script, rendered from the project's macros without
+    dbt or a database (nothing is executed)."""
+    script = render_macro(
+        "ai_training_examples_migration_script",
+        [
+            "migrations/ai_training_examples_migration_script.sql",
+            "migrations/ai_training_examples_migration_statements.sql",
+            "migrations/ai_training_examples_telemetry_columns.sql",
+            "migrations/ai_training_examples_telemetry_indexes.sql",
+        ],
+        dbt_vars,
+    )
+    return str(script)
 
 
 def build(

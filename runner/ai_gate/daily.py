@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from . import build, canary, evals, reports, routing
-from .database import Database
-from .errors import (
+from ai_gate import build
+from ai_gate.database import Database
+from ai_gate.errors import (
     EXIT_GATE_FAILED,
     EXIT_INCONCLUSIVE,
     EXIT_INPUT_REJECTED,
@@ -31,6 +31,14 @@ from .errors import (
     InputRejected,
     RuntimeFailure,
 )
+from ai_gate.evals.ingest import RunOptions
+from ai_gate.evals.runs import run_evaluation
+from ai_gate.evals.verdicts import EvalReport
+from ai_gate.files import write_atomically
+from ai_gate.formatters import json as json_format
+from ai_gate.formatters import junit, markdown
+from ai_gate.rollout import canary
+from ai_gate.routing import flags as routing
 
 OUTCOME_FILE = "daily-outcome.json"
 
@@ -64,7 +72,7 @@ class FileOutcome:
 @dataclass
 class DailyOutcome:
     files: list[FileOutcome] = field(default_factory=list)
-    runs: list[evals.EvalReport] = field(default_factory=list)
+    runs: list[EvalReport] = field(default_factory=list)
     decision: canary.Decision | None = None
     canary_skipped: str | None = None
 
@@ -168,9 +176,9 @@ def daily(
             build.build(database, log)
         for path in files:
             try:
-                report = evals.run_evaluation(
+                report = run_evaluation(
                     database,
-                    evals.RunOptions(
+                    RunOptions(
                         path=path,
                         environment=environment,
                         run_type="scheduled",
@@ -205,11 +213,11 @@ def daily(
             if report_dir is not None:
                 stem = f"{path.stem}.{report.run_id}"
                 for suffix, render in (
-                    (".json", reports.json_report),
-                    (".md", reports.markdown_report),
-                    (".xml", reports.junit_report),
+                    (".json", json_format.eval_report),
+                    (".md", markdown.eval_report),
+                    (".xml", junit.eval_report),
                 ):
-                    reports.write_atomically(report_dir / f"{stem}{suffix}", render(report))
+                    write_atomically(report_dir / f"{stem}{suffix}", render(report))
         outcome.canary_skipped = _no_rollout(database, environment, canary_provider)
         if outcome.canary_skipped is None:
             try:
@@ -219,9 +227,7 @@ def daily(
             except InputRejected as exc:  # e.g. no guardrails for this environment
                 outcome.canary_skipped = str(exc)
     if report_dir is not None:
-        reports.write_atomically(
-            report_dir / OUTCOME_FILE, json.dumps(outcome.as_json(), indent=2) + "\n"
-        )
+        write_atomically(report_dir / OUTCOME_FILE, json.dumps(outcome.as_json(), indent=2) + "\n")
     return outcome
 
 

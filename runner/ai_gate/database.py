@@ -16,8 +16,9 @@ from pathlib import Path
 
 import psycopg
 from psycopg import conninfo as pg_conninfo
+from psycopg import sql
 
-from .errors import DatabaseUnavailable, RuntimeFailure
+from ai_gate.errors import DatabaseUnavailable, RuntimeFailure
 
 LIBPQ_ENV_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
 EMBEDDED_DATABASE = "ai_gate"
@@ -51,6 +52,10 @@ class Database:
     @property
     def port(self) -> int:
         return int(str(self.params.get("port") or 5432).split(",")[0])
+
+    def relation(self, name: str) -> sql.Composed:
+        """`schema.name` of one of ai-gate's relations, quoted."""
+        return sql.SQL("{}.{}").format(sql.Identifier(self.schema), sql.Identifier(name))
 
     def conninfo(self, **overrides: str) -> str:
         params = {**self.params, **overrides}

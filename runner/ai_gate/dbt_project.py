@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from .database import Database
-from .errors import DbtFailed, RuntimeFailure
+from ai_gate.database import Database
+from ai_gate.errors import DbtFailed, RuntimeFailure
 
 PROFILES_DIR = Path(__file__).parent / "dbt_profile"
 DBT_MAIN = "import sys; from dbt.cli.main import cli; sys.exit(cli())"

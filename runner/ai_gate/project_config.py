@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from .dbt_project import project_dir
+from ai_gate.dbt_project import project_dir
 
 
 def project_var(name: str, overrides: dict[str, object] | None = None) -> object:

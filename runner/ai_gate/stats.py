@@ -1,6 +1,7 @@
 """Statistics for the release gate and the canary: score intervals for rates and
 their differences, a time-uniform critical value for repeated looks, distribution-free
-quantile bounds, exact binomial and McNemar tests, Holm's correction.
+quantile bounds, exact binomial and McNemar tests, Holm's correction; and the
+durations (`90m`, `2d`) that windows of evidence are given in.
 
 Pure functions of counts, with no database and no third-party dependency; tests check
 them against scipy and statsmodels and against published values (Newcombe 1998).
@@ -12,9 +13,13 @@ Newcombe) rather than Wald.
 from __future__ import annotations
 
 import math
+import re
+from datetime import timedelta
 from statistics import NormalDist
 
 _NORMAL = NormalDist()
+DURATION = re.compile(r"(\d+)\s*([smhd])")
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
 
 
 def z_one_sided(alpha: float) -> float:
@@ -204,3 +209,17 @@ def holm(p_values: dict[str, float]) -> dict[str, float]:
         running = max(running, min(1.0, (count - rank) * p_value))
         adjusted[name] = running
     return adjusted
+
+
+def parse_duration(text: str) -> timedelta:
+    """`90m`, `1h`, `2d`, `1h30m` -> timedelta."""
+    compact = text.replace(" ", "")
+    parts = DURATION.findall(compact)
+    if not parts or "".join(f"{n}{u}" for n, u in parts) != compact:
+        raise ValueError(f"not a duration: {text!r} (use e.g. 30m, 1h, 2d)")
+    delta = timedelta()
+    for number, unit in parts:
+        delta += timedelta(**{UNITS[unit]: int(number)})
+    if delta <= timedelta():
+        raise ValueError(f"duration must be positive: {text!r}")
+    return delta

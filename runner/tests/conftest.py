@@ -74,7 +74,7 @@ class CliResult:
 def run_cli(args: list[str], env: dict[str, str], timeout: float = 300) -> CliResult:
     """Run the installed `ai-gate` command as a user would."""
     completed = subprocess.run(
-        [sys.executable, "-c", "from ai_gate.cli import entrypoint; entrypoint()", *args],
+        [sys.executable, "-m", "ai_gate", *args],
         env=env,
         capture_output=True,
         text=True,

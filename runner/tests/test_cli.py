@@ -80,25 +80,51 @@ def test_pg_variables_are_used_when_there_is_no_database_url() -> None:
     assert "hidden-pw" not in result.stderr
 
 
+MIGRATION_SCRIPT = "\n".join(
+    [
+        "-- ai-gate: Phase 2 telemetry migration for public.ai_training_examples",
+        "-- Idempotent. Run outside a transaction block: CREATE INDEX CONCURRENTLY needs that.",
+        "-- If a concurrent build was interrupted, drop the INVALID index it left first:",
+        "--   drop index concurrently if exists public.<index name>;",
+        "",
+        "begin;",
+        "set local lock_timeout = '5s';",
+        "alter table public.ai_training_examples",
+        "    add column if not exists request_id text,",
+        "    add column if not exists requested_provider text,",
+        "    add column if not exists selected_provider text,",
+        "    add column if not exists route_strategy text,",
+        "    add column if not exists fallback_provider text,",
+        "    add column if not exists fallback_used boolean,",
+        "    add column if not exists latency_ms integer,",
+        "    add column if not exists prompt_template_version text;",
+        "alter table public.ai_training_examples set (",
+        "    autovacuum_vacuum_insert_threshold = 10000,",
+        "    autovacuum_vacuum_insert_scale_factor = 0",
+        ");",
+        "commit;",
+        "",
+        "create index concurrently if not exists"
+        " ai_training_examples_selected_provider_created_at_idx"
+        " on public.ai_training_examples (selected_provider, created_at desc)"
+        " include (latency_ms);",
+        "",
+        "create index concurrently if not exists ai_training_examples_request_id_idx"
+        " on public.ai_training_examples (request_id);",
+        "",
+        "create index concurrently if not exists ai_training_examples_route_strategy_created_at_idx"
+        " on public.ai_training_examples (route_strategy, created_at desc);",
+        "",
+    ]
+)
+
+
 def test_migrate_print_needs_no_database_and_prints_the_operation_sql() -> None:
+    """Rendered from the migration's own macros, without dbt or a database: exactly the
+    statements `migrate_ai_training_examples` runs."""
     env = {**clean_environ(), "DATABASE_URL": "postgresql://nobody@127.0.0.1:1/none"}
     result = run_cli(["migrate", "--print"], env)
     assert result.returncode == 0, result.stderr
-    sql = result.stdout
-    for column in (
-        "request_id text",
-        "requested_provider text",
-        "selected_provider text",
-        "route_strategy text",
-        "fallback_provider text",
-        "fallback_used boolean",
-        "latency_ms integer",
-        "prompt_template_version text",
-    ):
-        assert f"add column if not exists {column}" in sql
-    assert sql.count("create index concurrently if not exists") == 3
-    assert "(selected_provider, created_at desc)" in sql
-    assert "(request_id)" in sql
-    assert "(route_strategy, created_at desc)" in sql
-    assert "set local lock_timeout" in sql
-    assert "autovacuum_vacuum_insert_threshold = 10000" in sql
+    assert result.stdout == MIGRATION_SCRIPT
+    other = run_cli(["migrate", "--print", "--vars", "{product_schema: product}"], env)
+    assert other.stdout == MIGRATION_SCRIPT.replace("public.", "product.")

@@ -25,11 +25,12 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "evals"
 FAILURES = re.compile(r"Got (\d+) results?")
 
 
-def dbt_test(db: ClonedDatabase) -> DbtResult:
-    """Every data test of the project, in one invocation."""
+def dbt_test(db: ClonedDatabase, selection: str | None = None) -> DbtResult:
+    """Every data test of the project (or those `selection` selects), in one invocation."""
+    select = ["--select", *selection.split()] if selection else []
     result = run_dbt(
         db.database,
-        ["test", "--vars", f"{{telemetry_cutover: '{CUTOVER}'}}"],
+        ["test", *select, "--vars", f"{{telemetry_cutover: '{CUTOVER}'}}"],
     )
     assert isinstance(result, DbtResult)
     errors = [p for p in result.problems if p.status != "fail"]

@@ -72,7 +72,7 @@ def test_the_confidence_policy_passes_fails_and_is_inconclusive(
     # gate view agrees (the dbt test that compares them passes)
     run_id = built_db.execute("select run_id from ai_eval_runs where status = 'inconclusive'")[0][0]
     assert built_db.cli("check", "--run-id", run_id).returncode == 4
-    assert failing(dbt_test(built_db, "path:tests/evals ai_eval_gate_results")) == set()
+    assert failing(dbt_test(built_db, "path:tests/evals ai_eval_gate_results")) == {}
     # the same file under the point policy is another run, judged on the estimate
     point = built_db.cli("run", str(close), "--env", "staging")
     assert point.returncode == 2, point.stdout  # 94.75% < 95%: a flake the policy avoids
@@ -136,7 +136,7 @@ def test_a_paired_regression_against_the_baseline_fails_and_noise_passes(
     assert root.find(".//testcase[@name='schema_valid_rate vs baseline']/failure") is not None
     worse_id = json.loads(report.read_text())["run_id"]
     assert built_db.cli("check", "--run-id", worse_id).returncode == 2
-    assert failing(dbt_test(built_db, "path:tests/evals ai_eval_runs")) == set()
+    assert failing(dbt_test(built_db, "path:tests/evals ai_eval_runs")) == {}
 
 
 def test_unpaired_runs_compare_by_newcombe(built_db: ClonedDatabase, tmp_path: Path) -> None:
@@ -231,12 +231,12 @@ def test_the_new_seed_columns_are_tested(built_db: ClonedDatabase) -> None:
         " ai_eval_gate_definitions ai_eval_runs"
     )
     assert failing(dbt_test(built_db, selection)) == {
-        "canary_alpha_is_a_probability",
-        "canary_go_alpha_is_a_probability",
-        "canary_srm_alpha_is_a_probability",
-        "canary_go_margins_are_positive",
-        "eval_confidence_is_between_a_half_and_one",
-        "eval_baseline_tolerances_are_not_negative",
-        "eval_baselines_are_runs",
-        "every_eval_run_has_samples",
+        "canary_alpha_is_a_probability": 1,
+        "canary_go_alpha_is_a_probability": 1,
+        "canary_srm_alpha_is_a_probability": 1,
+        "canary_go_margins_are_positive": 2,  # both staging triggers
+        "eval_confidence_is_between_a_half_and_one": 7,  # each staging gate
+        "eval_baseline_tolerances_are_not_negative": 1,
+        "eval_baselines_are_runs": 1,
+        "every_eval_run_has_samples": 1,
     }

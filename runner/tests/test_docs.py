@@ -8,7 +8,7 @@ from pathlib import Path
 
 from conftest import ClonedDatabase
 
-from ai_gate import seed_docs
+from ai_gate_tools import seed_docs
 
 REPO = Path(__file__).resolve().parents[2]
 FENCE = re.compile(r"^( *)```(\w+)\n(.*?)^\1```", re.DOTALL | re.MULTILINE)
@@ -100,7 +100,7 @@ def test_the_dry_run_document_is_up_to_date(server, template: str) -> None:
 
     from conftest import clean_environ, run_cli
 
-    from ai_gate.dry_run import ACTOR, render
+    from ai_gate_tools.dry_run import ACTOR, render
 
     databases: dict[str, str] = {}
 

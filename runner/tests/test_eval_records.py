@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from ai_gate.records import Problem, Record, read_records
+from ai_gate.evals.records import Problem, Record, read_records
 
 GOOD = {"sample_id": "a", "schema_valid": True, "safety_html_tailwind_compliant": False}
 
@@ -149,7 +149,7 @@ def test_a_missing_file_is_a_problem(tmp_path: Path) -> None:
 
 
 def test_the_published_schema_matches_the_validator() -> None:
-    from ai_gate.records import ALLOWED_FIELDS, REQUIRED_BOOLEANS
+    from ai_gate.evals.records import ALLOWED_FIELDS, REQUIRED_BOOLEANS
 
     schema_path = Path(__file__).resolve().parents[2] / "docs" / "eval-record.schema.json"
     schema = json.loads(schema_path.read_text())
@@ -169,7 +169,7 @@ def test_fast_path_and_slow_path_agree_on_valid_lines(tmp_path: Path) -> None:
     hand anything it is not sure about to the precise path."""
     import random
 
-    from ai_gate.records import _fast_record, validate_object
+    from ai_gate.evals.records import _fast_record, validate_object
 
     rng = random.Random(5)
     variants = []
@@ -216,7 +216,7 @@ def test_fast_path_and_slow_path_agree_on_valid_lines(tmp_path: Path) -> None:
     ],
 )
 def test_fast_path_never_accepts_what_the_contract_rejects(raw: bytes) -> None:
-    from ai_gate.records import _fast_record
+    from ai_gate.evals.records import _fast_record
 
     assert _fast_record(raw, 1) is None
 
@@ -245,7 +245,7 @@ def test_fast_path_bounds_agree_with_the_precise_path(overrides: dict[str, objec
     """At the bounds msgspec checks for the fast path (sample id length, latency sign
     and range, booleans), a line is accepted by the fast path only if the precise path
     accepts it, with the same row."""
-    from ai_gate.records import _fast_chunk, _fast_record, validate_object
+    from ai_gate.evals.records import _fast_chunk, _fast_record, validate_object
 
     text = line(**overrides)
     slow, _problems = validate_object(json.loads(text), "f", 1)
@@ -260,7 +260,7 @@ def test_fast_path_bounds_agree_with_the_precise_path(overrides: dict[str, objec
 
 
 def test_fast_path_rejects_a_duplicate_key_hidden_by_a_carriage_return() -> None:
-    from ai_gate.records import _fast_chunk, _fast_record
+    from ai_gate.evals.records import _fast_chunk, _fast_record
 
     raw = (
         b'{"sample_id":"a","schema_valid":true,"safety_html_tailwind_compliant":true,'
@@ -276,7 +276,7 @@ def test_fast_path_rejects_a_duplicate_key_hidden_by_a_carriage_return() -> None
 def test_a_chunk_with_one_bad_timestamp_goes_to_the_precise_path(bad_created_at: object) -> None:
     """The fast path parses a timestamp only when it differs from the previous line's:
     a line that repeats a good one reuses it, any other is parsed (and judged) anew."""
-    from ai_gate.records import _fast_chunk, validate_object
+    from ai_gate.evals.records import _fast_chunk, validate_object
 
     stamps = ["2026-11-25T10:00:00+00:00"] * 3 + [
         "2026-11-25T10:00:01Z",
@@ -337,7 +337,7 @@ def test_chunking_never_changes_what_is_read(
     """Records and problems, with their line numbers, are the same whatever the chunk
     size (a chunk boundary inside a line, a line longer than a chunk, a last line
     without a line end) and the same as reading line by line."""
-    import ai_gate.records as records_module
+    import ai_gate.evals.records as records_module
 
     content = b"\xef\xbb\xbf" + mixed_file()
     path = tmp_path / "mixed.jsonl"

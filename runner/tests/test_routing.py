@@ -9,8 +9,8 @@ import psycopg
 import pytest
 from conftest import ClonedDatabase
 
-from ai_gate import routing
 from ai_gate.errors import InputRejected
+from ai_gate.routing import flags as routing
 
 
 def effective(db: ClonedDatabase, env: str) -> dict[str, dict]:

@@ -21,7 +21,7 @@ from conftest import ClonedDatabase, clean_environ, run_cli
 REPO = Path(__file__).resolve().parents[2]
 PASSING = REPO / "examples" / "evals" / "passing.jsonl"
 FAILING = REPO / "examples" / "evals" / "failing.jsonl"
-CLI = [sys.executable, "-c", "from ai_gate.cli import entrypoint; entrypoint()"]
+CLI = [sys.executable, "-m", "ai_gate"]
 
 
 def record(index: int, **fields: object) -> dict[str, object]:
@@ -651,7 +651,11 @@ def test_a_build_turns_a_partitioned_database_into_the_plain_table(
     subprocess.run(["tar", "-x", "-C", str(old)], input=archive.stdout, check=True)
     old_env = {**empty_db.env, "PYTHONPATH": str(old / "runner"), "AI_GATE_PROJECT_DIR": str(old)}
     for args in (["init-dev"], ["build"], ["run", str(PASSING)], ["run", str(FAILING)]):
-        completed = run_cli(args, old_env)
+        # that commit's command (it had no `python -m ai_gate`)
+        old_cli = [sys.executable, "-c", "from ai_gate.cli import entrypoint; entrypoint()"]
+        completed = subprocess.run(
+            [*old_cli, *args], env=old_env, capture_output=True, text=True, check=False
+        )
         assert completed.returncode in (0, 2), completed.stdout + completed.stderr
     assert empty_db.execute(
         "select relkind from pg_class where oid = 'ai_eval_samples'::regclass"

@@ -12,8 +12,8 @@ from datetime import datetime, timedelta
 import psycopg
 from psycopg import sql
 
-from .database import Database
-from .errors import NotBuilt
+from ai_gate.database import Database
+from ai_gate.errors import NotBuilt
 
 
 @dataclass(frozen=True)

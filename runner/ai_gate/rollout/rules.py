@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from . import stats
+from ai_gate import stats
 
 METHOD = "anytime-valid: conditional e-process / Newcombe + normal-mixture z (ADR 0004)"
 # Sample sizes at which the time-uniform boundaries are tightest: where decisions are

@@ -24,8 +24,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .canary_rules import ArmCounts, Policy, Rate, judge
-from .stats import wilson_interval, z_one_sided
+from ai_gate.rollout.rules import ArmCounts, Policy, Rate, judge
+from ai_gate.stats import wilson_interval, z_one_sided
 
 LOOKS_14_DAYS = 14 * 24
 CANARY_ROWS_PER_HOUR = 250

@@ -22,9 +22,11 @@ from pathlib import Path
 
 from psycopg import sql
 
-from . import evals, routing
-from .database import Database
-from .errors import InputRejected
+from ai_gate.database import Database
+from ai_gate.errors import InputRejected
+from ai_gate.evals.ingest import RunOptions
+from ai_gate.evals.runs import run_evaluation
+from ai_gate.routing import flags as routing
 
 
 @dataclass(frozen=True)
@@ -209,9 +211,9 @@ def simulate(
                     )
                     + "\n"
                 )
-        report = evals.run_evaluation(
+        report = run_evaluation(
             database,
-            evals.RunOptions(
+            RunOptions(
                 path=path,
                 environment=environment,
                 run_type="canary",

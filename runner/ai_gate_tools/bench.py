@@ -47,8 +47,8 @@ from typing import TextIO
 
 from psycopg import sql
 
-from .database import Database
-from .dbt_project import DbtResult, project_dir, run_dbt, target_dir
+from ai_gate.database import Database
+from ai_gate.dbt_project import DbtResult, project_dir, run_dbt, target_dir
 
 CHECKLIST_INDEXES = (
     ("sel", "(selected_provider, created_at desc)"),
@@ -108,6 +108,7 @@ def _run_rollups(database: Database, schema: str, cutoff: str | None, log: TextI
             [
                 "run",
                 "--select",
+                "stg_product__ai_training_examples",
                 "telemetry",
                 "--vars",
                 json.dumps(dbt_vars),
@@ -142,8 +143,7 @@ def _run_rollups(database: Database, schema: str, cutoff: str | None, log: TextI
 class IngestRun:
     label: str  # how the file's sample ids are ordered
     samples: int
-    per_second: float  # end to end: hash, validate + COPY, judge
-    phases: dict[str, float]  # seconds per phase
+    per_second: float  # end to end: process start, read + validate + hash, COPY, judge
     rss_mb: float
 
 
@@ -466,32 +466,26 @@ def _bench_ingest(database: Database, samples: int, id_pattern: str, log: TextIO
                     + "\n"
                 )
         env = _ingest_environment(database)
-        script = (
-            "import sys, time, json; from pathlib import Path;"
-            " from ai_gate.database import resolve_database; from ai_gate import evals;"
-            " db = resolve_database(); t = time.perf_counter(); phases = {};"
-            " r = evals.run_evaluation(db, evals.RunOptions(path=Path(sys.argv[1]),"
-            " environment='staging', run_id=sys.argv[2]),"
-            " phase_seconds=phases);"
-            " import resource;"
-            " print(json.dumps({'seconds': time.perf_counter() - t, 'n': r.sample_count,"
-            " 'phases': phases,"
-            " 'rss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}))"
-        )
-        done = subprocess.run(
-            # a random run id, as the default one (a hash) is
-            [sys.executable, "-c", script, str(path), f"bench-{uuid.uuid4().hex[:24]}"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        measured = json.loads(done.stdout.strip().splitlines()[-1])
+        # `ai-gate run` as a user runs it, in a process of its own: its wall time from
+        # start to exit (interpreter start included) and its own peak RSS (wait4 gives
+        # that child's resource usage alone).
+        command = [sys.executable, "-m", "ai_gate", "run", str(path), "--env", "staging"]
+        command += ["--run-id", f"bench-{uuid.uuid4().hex[:24]}"]  # random, as a hash is
+        with tempfile.TemporaryFile() as errors:
+            started = time.perf_counter()
+            process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
+            _, status, usage = os.wait4(process.pid, 0)
+            seconds = time.perf_counter() - started
+            process.returncode = os.waitstatus_to_exitcode(status)
+            if process.returncode not in (0, 2):  # a verdict either way
+                errors.seek(0)
+                tail = errors.read().decode(errors="replace")[-2000:]
+                raise RuntimeError(f"ai-gate run exited {process.returncode}: {tail}")
     label = SAMPLE_ID_PATTERNS[id_pattern]
-    rate = measured["n"] / measured["seconds"]
+    rate = samples / seconds
     log.write(f"bench: ingested {samples:,} samples ({label}) at {rate:,.0f}/s\n")
-    # the ingesting process's own peak
-    return IngestRun(label, samples, rate, measured["phases"], measured["rss_kb"] / 1024)
+    # ru_maxrss is in kilobytes on Linux
+    return IngestRun(label, samples, rate, usage.ru_maxrss / 1024)
 
 
 def _bench_check_latest(database: Database, runs: int) -> float:
@@ -503,8 +497,8 @@ def _bench_check_latest(database: Database, runs: int) -> float:
         subprocess.run(
             [
                 sys.executable,
-                "-c",
-                "from ai_gate.cli import entrypoint; entrypoint()",
+                "-m",
+                "ai_gate",
                 "check",
                 "--latest",
             ],
@@ -514,19 +508,6 @@ def _bench_check_latest(database: Database, runs: int) -> float:
         )
         timings.append((time.perf_counter() - start) * 1000)
     return statistics.median(timings)
-
-
-def _phases_text(ingest: IngestRun) -> str:
-    phases = ingest.phases
-    parts = []
-    if "ingest" in phases:  # the file is hashed while it is read (one read, ADR 0003)
-        rate = ingest.samples / phases["ingest"] if phases["ingest"] else 0.0
-        parts.append(
-            f"validate + hash + COPY + commit {phases['ingest']:.1f} s = {rate:,.0f} samples/s"
-        )
-    if "judge" in phases:
-        parts.append(f"judge {phases['judge']:.1f} s")
-    return "; ".join(parts)
 
 
 def render_markdown(info: dict[str, str], results: list[SizeResult]) -> str:
@@ -593,8 +574,8 @@ def render_markdown(info: dict[str, str], results: list[SizeResult]) -> str:
         for ingest in results[0].ingests:
             body.append(
                 f"Eval ingest, {ingest.label}: {ingest.samples:,} samples at "
-                f"{ingest.per_second:,.0f} samples/s end to end ({_phases_text(ingest)}), "
-                f"peak RSS {ingest.rss_mb:,.0f} MB."
+                f"{ingest.per_second:,.0f} samples/s end to end (`ai-gate run`, process "
+                f"start included), peak RSS {ingest.rss_mb:,.0f} MB."
             )
         body.append(
             "`ai-gate check --latest` end to end (process start included): "

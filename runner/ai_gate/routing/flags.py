@@ -8,9 +8,7 @@ invariants first, written in one transaction under a table lock.
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -20,9 +18,9 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from .database import Database
-from .errors import InputRejected, NotBuilt
-from .render import is_unsafe_character
+from ai_gate.database import Database
+from ai_gate.errors import InputRejected, NotBuilt
+from ai_gate.safe_text import is_unsafe_character
 
 CONFIG_VIEW = "ai_provider_configs"
 CHANGE_LOG = "ai_provider_config_changes"
@@ -84,10 +82,6 @@ class RecordedChange:
         return bool(self.rows)
 
 
-def default_actor() -> str:
-    return os.environ.get("AI_GATE_ACTOR") or getpass.getuser()
-
-
 def check_audit_text(option: str, text: str) -> None:
     """Reason and actor are printed by `flags history` and read in incidents: not
     blank, at most MAX_AUDIT_TEXT characters, no control characters."""
@@ -105,10 +99,6 @@ def check_audit_text(option: str, text: str) -> None:
             )
 
 
-def _relation(database: Database, name: str) -> sql.Composed:
-    return sql.SQL("{}.{}").format(sql.Identifier(database.schema), sql.Identifier(name))
-
-
 def _undefined(database: Database, exc: psycopg.errors.UndefinedTable) -> NotBuilt:
     return NotBuilt(
         f"{database.schema}.{CONFIG_VIEW} or {CHANGE_LOG} does not exist on "
@@ -122,7 +112,7 @@ def read_effective(
     query = sql.SQL(
         "select * from {} where %(environment)s::text is null or environment = %(environment)s"
         " order by environment, is_default desc, provider"
-    ).format(_relation(database, CONFIG_VIEW))
+    ).format(database.relation(CONFIG_VIEW))
     try:
         with conn.cursor(row_factory=dict_row) as cur:
             cur.execute(query, {"environment": environment})
@@ -215,7 +205,7 @@ def record_changes(database: Database, changes: Sequence[FlagChange]) -> Recorde
             # previous one left) without blocking readers of the view.
             conn.execute(
                 sql.SQL("lock table {} in share row exclusive mode").format(
-                    _relation(database, CHANGE_LOG)
+                    database.relation(CHANGE_LOG)
                 )
             )
         except psycopg.errors.UndefinedTable as exc:
@@ -253,7 +243,7 @@ def record_changes(database: Database, changes: Sequence[FlagChange]) -> Recorde
             "insert into {} (change_set_id, provider, environment, enabled, is_default, weight,"
             " timeout_ms, max_retries, reason, changed_by, changed_via, before_values)"
             " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        ).format(_relation(database, CHANGE_LOG))
+        ).format(database.relation(CHANGE_LOG))
         with conn.cursor() as cur:
             cur.executemany(
                 insert,
@@ -308,7 +298,7 @@ def change_history(
     query = sql.SQL(
         "select * from {} where %(environment)s::text is null or environment = %(environment)s"
         " order by change_id desc limit %(limit)s"
-    ).format(_relation(database, CHANGE_LOG))
+    ).format(database.relation(CHANGE_LOG))
     with database.connect() as conn:
         try:
             with conn.cursor(row_factory=dict_row) as cur:

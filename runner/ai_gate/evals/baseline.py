@@ -19,9 +19,9 @@ from statistics import NormalDist
 import psycopg
 from psycopg import sql
 
-from . import stats
-from .database import Database
-from .errors import InputRejected
+from ai_gate import stats
+from ai_gate.database import Database
+from ai_gate.errors import InputRejected
 
 BASELINE_ALPHA = 0.05
 # The sample field each rate metric is computed from (macro eval_rate_metrics).
@@ -170,14 +170,10 @@ def holm_adjust(comparisons: list[MetricComparison]) -> list[MetricComparison]:
     return result
 
 
-def _relation(database: Database, name: str) -> sql.Composed:
-    return sql.SQL("{}.{}").format(sql.Identifier(database.schema), sql.Identifier(name))
-
-
 def resolve(conn: psycopg.Connection, database: Database, baseline: str, environment: str) -> str:
     """The baseline's run id: `latest-passed` is the environment's newest passed,
     non-synthetic run; an id must be a judged, non-synthetic run of the environment."""
-    runs = _relation(database, "ai_eval_runs")
+    runs = database.relation("ai_eval_runs")
     if baseline == "latest-passed":
         row = conn.execute(
             sql.SQL(
@@ -216,9 +212,9 @@ def comparisons(
         sql.SQL(
             "select metric, comparator, baseline_tolerance_pp from {}"
             " where baseline_tolerance_pp is not null order by gate"
-        ).format(_relation(database, "ai_eval_gate_definitions"))
+        ).format(database.relation("ai_eval_gate_definitions"))
     ).fetchall()
-    samples = _relation(database, "ai_eval_samples")
+    samples = database.relation("ai_eval_samples")
     results = []
     for metric, comparator, tolerance in definitions:
         column = sql.Identifier(SAMPLE_FIELD_OF_METRIC[metric])

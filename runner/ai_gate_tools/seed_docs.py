@@ -4,7 +4,7 @@ A document marks a generated block with
     <!-- generated:NAME -->
     ...
     <!-- /generated:NAME -->
-`python -m ai_gate.seed_docs --write` rewrites every block; `--check` exits 1 when a
+`python -m ai_gate_tools.seed_docs --write` rewrites every block; `--check` exits 1 when a
 block is stale (the test suite runs the check).
 """
 
@@ -16,7 +16,7 @@ import re
 import sys
 from collections.abc import Callable
 
-from .dbt_project import project_dir
+from ai_gate.dbt_project import project_dir
 
 DOCUMENTS = (
     "docs/adr/0001-provider-routing-rollout.md",
@@ -143,7 +143,7 @@ def stale_documents() -> list[str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ai_gate.seed_docs", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m ai_gate_tools.seed_docs", description=__doc__)
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true")
     mode.add_argument("--check", action="store_true")
@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
         for relative in stale:
             sys.stderr.write(
                 f"{relative}: generated tables are out of date with the seeds; "
-                "run python -m ai_gate.seed_docs --write\n"
+                "run python -m ai_gate_tools.seed_docs --write\n"
             )
         return 1 if stale else 0
     for relative in DOCUMENTS:

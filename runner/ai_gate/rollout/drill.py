@@ -8,19 +8,18 @@ result and detail is stored in ai_rollback_drills, whatever happens.
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from psycopg import sql
 
-from . import canary as canary_module
-from . import routing
-from .database import Database
-from .errors import AiGateError
+from ai_gate.actor import default_actor
+from ai_gate.database import Database
+from ai_gate.errors import AiGateError
+from ai_gate.rollout import actions
+from ai_gate.routing import flags as routing
 
 
 def _now() -> str:
@@ -61,7 +60,7 @@ def rollback_drill(
     baseline: str = "openai",
     actor: str | None = None,
 ) -> DrillEvidence:
-    actor = actor or os.environ.get("AI_GATE_ACTOR") or getpass.getuser()
+    actor = actor or default_actor()
     evidence = DrillEvidence(str(uuid.uuid4()), environment, canary, baseline, actor, _now())
     label = f"rollback drill {evidence.drill_id}"
     try:
@@ -75,7 +74,7 @@ def rollback_drill(
                 )
         evidence.step("record flags", True, f"{len(before)} providers recorded")
 
-        changes = canary_module.rollback_changes(
+        changes = actions.rollback_changes(
             before, canary, baseline, f"{label}: rollback", actor, "ai-gate drill rollback"
         )
         recorded = routing.record_changes(database, changes)

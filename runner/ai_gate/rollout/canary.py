@@ -23,10 +23,7 @@ evidence, so it can be replayed.
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
-import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 
@@ -34,10 +31,11 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import dict_row
 
-from . import routing
-from .canary_rules import METHOD, ArmCounts, Policy, Rate, Rule, judge
-from .database import Database
-from .errors import EXIT_GATE_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, InputRejected, NotBuilt
+from ai_gate.actor import default_actor
+from ai_gate.database import Database
+from ai_gate.errors import EXIT_GATE_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, InputRejected, NotBuilt
+from ai_gate.rollout.rules import METHOD, ArmCounts, Policy, Rate, Rule, judge
+from ai_gate.routing import flags as routing
 
 DECISION_EXIT_CODES = {
     "go": EXIT_OK,
@@ -50,22 +48,6 @@ QUANTILES = (0.5, 0.9, 0.95, 0.99)
 PERCENTILE_GRID = tuple(round(i / 100, 2) for i in range(1, 100))
 # With no recorded start of the rollout, the decision reads this far back.
 ROLLOUT_HORIZON = timedelta(days=14)
-DURATION = re.compile(r"(\d+)\s*([smhd])")
-UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
-
-
-def parse_duration(text: str) -> timedelta:
-    """`90m`, `1h`, `2d`, `1h30m` -> timedelta."""
-    compact = text.replace(" ", "")
-    parts = DURATION.findall(compact)
-    if not parts or "".join(f"{n}{u}" for n, u in parts) != compact:
-        raise ValueError(f"not a duration: {text!r} (use e.g. 30m, 1h, 2d)")
-    delta = timedelta()
-    for number, unit in parts:
-        delta += timedelta(**{UNITS[unit]: int(number)})
-    if delta <= timedelta():
-        raise ValueError(f"duration must be positive: {text!r}")
-    return delta
 
 
 @dataclass(frozen=True)
@@ -157,10 +139,6 @@ class Decision:
         }
 
 
-def _relation(database: Database, name: str) -> sql.Composed:
-    return sql.SQL("{}.{}").format(sql.Identifier(database.schema), sql.Identifier(name))
-
-
 def _one_row(conn: psycopg.Connection, query: sql.Composable, params: object) -> dict:
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(query, params)
@@ -174,7 +152,7 @@ def _configuration(
     guardrails = _one_row(
         conn,
         sql.SQL("select * from {} where environment = %s").format(
-            _relation(database, "ai_canary_guardrails")
+            database.relation("ai_canary_guardrails")
         ),
         (environment,),
     )
@@ -183,7 +161,7 @@ def _configuration(
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             sql.SQL("select * from {} where environment = %s order by trigger_name").format(
-                _relation(database, "ai_canary_rollback_triggers")
+                database.relation("ai_canary_rollback_triggers")
             ),
             (environment,),
         )
@@ -217,7 +195,7 @@ def _telemetry_arm(
             " percentile_cont(%(grid)s::float8[]) within group (order by latency_ms) as grid"
             " from {} where selected_provider = %(provider)s"
             " and created_at >= %(start)s and created_at < %(end)s" + _TELEMETRY_SCOPE
-        ).format(_relation(database, "ai_routing_telemetry")),
+        ).format(database.relation("ai_routing_telemetry")),
         {
             "quantiles": list(QUANTILES),
             "grid": list(PERCENTILE_GRID),
@@ -234,7 +212,7 @@ def _telemetry_arm(
             " count(*) filter (where fallback_used) as fallbacks"
             " from {} where requested_provider = %(provider)s"
             " and created_at >= %(start)s and created_at < %(end)s" + _TELEMETRY_SCOPE
-        ).format(_relation(database, "ai_routing_telemetry")),
+        ).format(database.relation("ai_routing_telemetry")),
         {"provider": provider, "start": start, "end": end, **scope},
     )
     return {**served, **routed}
@@ -266,9 +244,7 @@ def _eval_arm(
             " where samples.selected_provider = %(provider)s"
             " and runs.environment = %(environment)s"
             " and (%(synthetic)s or not runs.is_synthetic) and {}"
-        ).format(
-            _relation(database, "ai_eval_samples"), _relation(database, "ai_eval_runs"), where
-        ),
+        ).format(database.relation("ai_eval_samples"), database.relation("ai_eval_runs"), where),
         {"provider": provider, "start": start, "end": end, "run_id": run_id, **scope},
     )
 
@@ -313,7 +289,7 @@ def _windows(
             " and enabled and weight > 0 and not ("
             " coalesce((before_values ->> 'enabled')::boolean, false)"
             " and coalesce((before_values ->> 'weight')::integer, 0) > 0)"
-        ).format(_relation(database, routing.CHANGE_LOG)),
+        ).format(database.relation(routing.CHANGE_LOG)),
         (environment, canary),
     ).fetchone()
     rollout_start = row[0] if row and row[0] else now - ROLLOUT_HORIZON
@@ -330,7 +306,7 @@ def _look_number(
         sql.SQL(
             "select count(*) from {} where environment = %s and canary = %s"
             " and window_start = %s and not coalesce(is_synthetic, false)"
-        ).format(_relation(database, "ai_canary_decisions")),
+        ).format(database.relation("ai_canary_decisions")),
         (environment, canary, start),
     ).fetchone()
     return int(row[0]) + 1 if row else 1
@@ -349,7 +325,7 @@ def evaluate(
     """Decide, store the decision with its inputs, return it."""
     if canary == baseline:
         raise InputRejected("the canary and the baseline must be different providers")
-    actor = actor or os.environ.get("AI_GATE_ACTOR") or getpass.getuser()
+    actor = actor or default_actor()
     with database.connect() as conn:
         try:
             guardrails, triggers = _configuration(conn, database, environment)
@@ -403,7 +379,7 @@ def evaluate(
                     " count(*) filter (where not is_synthetic) as production from {}"
                     " where created_at >= %(start)s and created_at < %(end)s"
                     " and (environment is null or environment = %(environment)s)"
-                ).format(_relation(database, "ai_routing_telemetry")),
+                ).format(database.relation("ai_routing_telemetry")),
                 {"start": start, "end": end, "environment": environment},
             )
             # Left out unless asked for; counted either way, so the output can say so.
@@ -430,7 +406,7 @@ def evaluate(
                         " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
                         " %s, %s, %s, %s, %s, %s)"
                         " returning decision_id"
-                    ).format(_relation(database, "ai_canary_decisions")),
+                    ).format(database.relation("ai_canary_decisions")),
                     (
                         actor,
                         environment,
@@ -492,7 +468,7 @@ def _check_quality_run(
 ) -> None:
     row = conn.execute(
         sql.SQL("select environment, is_synthetic from {} where run_id = %s").format(
-            _relation(database, "ai_eval_runs")
+            database.relation("ai_eval_runs")
         ),
         (run_id,),
     ).fetchone()
@@ -510,39 +486,6 @@ def _check_quality_run(
         )
 
 
-def rollback_changes(
-    configs: list[routing.ProviderConfig],
-    canary: str,
-    baseline: str,
-    reason: str,
-    actor: str,
-    via: str,
-) -> list[routing.FlagChange]:
-    """Flag changes that route nothing to the canary (moving the default off it first)."""
-    environment = configs[0].environment
-    changes = []
-    by_provider = {config.provider: config for config in configs}
-    if by_provider[canary].is_default:
-        changes.append(
-            routing.FlagChange(
-                baseline, environment, reason, actor, enabled=True, make_default=True, via=via
-            )
-        )
-        if by_provider[baseline].weight == 0:
-            changes.append(
-                routing.FlagChange(
-                    baseline,
-                    environment,
-                    reason,
-                    actor,
-                    weight=max(by_provider[canary].weight, 1),
-                    via=via,
-                )
-            )
-    changes.append(routing.FlagChange(canary, environment, reason, actor, enabled=False, via=via))
-    return changes
-
-
 def latest_decision(database: Database, environment: str, canary: str) -> dict | None:
     with database.connect() as conn:
         return (
@@ -551,7 +494,7 @@ def latest_decision(database: Database, environment: str, canary: str) -> dict |
                 sql.SQL(
                     "select decision_id, decision, decided_at, is_synthetic from {}"
                     " where environment = %s and canary = %s order by decision_id desc limit 1"
-                ).format(_relation(database, "ai_canary_decisions")),
+                ).format(database.relation("ai_canary_decisions")),
                 (environment, canary),
             )
             or None
@@ -562,209 +505,8 @@ def rollout_plan(database: Database, environment: str) -> list[int]:
     with database.connect() as conn:
         rows = conn.execute(
             sql.SQL("select canary_percent from {} where environment = %s order by step").format(
-                _relation(database, "ai_canary_rollout_plan")
+                database.relation("ai_canary_rollout_plan")
             ),
             (environment,),
         ).fetchall()
     return [int(row[0]) for row in rows]
-
-
-@dataclass(frozen=True)
-class StepResult:
-    decision_id: int
-    from_percent: float
-    to_percent: int
-    recorded: routing.RecordedChange
-
-
-def step(
-    database: Database, environment: str, canary: str, baseline: str, actor: str | None = None
-) -> StepResult:
-    """Move the canary to the plan's next share of traffic, only after a `go`."""
-    actor = actor or os.environ.get("AI_GATE_ACTOR") or getpass.getuser()
-    latest = latest_decision(database, environment, canary)
-    if latest is None or latest["decision"] != "go":
-        found = f"#{latest['decision_id']} is {latest['decision']!r}" if latest else "none"
-        raise InputRejected(
-            f"the latest canary decision for {canary} in {environment} ({found}) is not `go`: "
-            "run `ai-gate canary evaluate` and step only on go; nothing was written"
-        )
-    if latest["is_synthetic"]:
-        raise InputRejected(
-            f"canary decision #{latest['decision_id']} used synthetic rows (ai-gate simulate, "
-            "--include-synthetic): it cannot move real traffic; nothing was written"
-        )
-    configs = routing.effective_configuration(database, environment)
-    by_provider = {config.provider: config for config in configs}
-    if canary not in by_provider or baseline not in by_provider:
-        raise InputRejected(f"unknown provider in environment {environment!r}")
-    canary_config = by_provider[canary]
-    if not canary_config.enabled:
-        raise InputRejected(f"{canary} is disabled in {environment}; enable it before stepping")
-    if canary_config.last_changed_at and canary_config.last_changed_at > latest["decided_at"]:
-        raise InputRejected(
-            f"{canary}'s flags changed after decision #{latest['decision_id']}: evaluate again "
-            "before the next step; nothing was written"
-        )
-    current = routing.traffic_shares(configs)[(environment, canary)] * 100
-    plan = rollout_plan(database, environment)
-    following = [percent for percent in plan if percent > current + 1e-9]
-    if not following:
-        raise InputRejected(
-            f"{canary} already gets {current:.1f}% of {environment}: the plan "
-            f"({' -> '.join(map(str, plan))}) is complete"
-        )
-    target = following[0]
-    reason = f"canary step to {target}% of traffic after go decision #{latest['decision_id']}"
-    via = "ai-gate canary step"
-    recorded = routing.record_changes(
-        database,
-        [
-            routing.FlagChange(canary, environment, reason, actor, weight=target, via=via),
-            routing.FlagChange(baseline, environment, reason, actor, weight=100 - target, via=via),
-        ],
-    )
-    return StepResult(int(latest["decision_id"]), current, target, recorded)
-
-
-def _fmt(value: float | None, metric: str = "") -> str:
-    if value is None:
-        return "n/a"
-    if metric == "canary_share":
-        return f"{value:.4f}"
-    if any(word in metric for word in ("latency_ms", "rows", "samples", "latency")) and (
-        "ratio" not in metric
-    ):
-        return f"{value:,.0f}"
-    if metric.endswith("_pp") or "ratio" in metric:
-        return f"{value:.2f}"
-    return f"{value:.4f}"
-
-
-def _arm_metric(metric: str) -> str:
-    """A rule's per-arm values are the underlying metric (a rate, a latency, a count)."""
-    return (
-        metric.replace("_drop_pp", "")
-        .replace("p50_latency_ratio", "p50_latency_ms")
-        .replace("canary_share", "rows")
-    )
-
-
-def _rate(rate: Rate) -> str:
-    if rate.rate is None:
-        return "n/a (n=0)"
-    return f"{rate.rate:.4f} n={rate.trials:,}"
-
-
-def _evidence(rule: Rule) -> str:
-    """How the rule decided: the bound that shows a breach, the one that shows go, or
-    the e-value."""
-    parts = []
-    if "e_value" in rule.evidence and rule.evidence["e_value"] is not None:
-        parts.append(f"e={rule.evidence['e_value']:.3g}")
-    if rule.breach_bound is not None:
-        parts.append(f"breach bound {_fmt(rule.breach_bound, rule.metric)}")
-    if rule.go_bound is not None:
-        margin = f" (margin {_fmt(rule.go_margin, rule.metric)})" if rule.go_margin else ""
-        parts.append(f"go bound {_fmt(rule.go_bound, rule.metric)}{margin}")
-    if "binomial_p_value" in rule.evidence:
-        parts.append(f"p={rule.evidence['binomial_p_value']:.2g}")
-    return "; ".join(parts)
-
-
-def render_decision(decision: Decision) -> str:
-    from .render import table
-
-    span = f"{decision.window_start:%Y-%m-%d %H:%M} to {decision.window_end:%Y-%m-%d %H:%M} UTC"
-    window = (
-        f"quality from run {decision.eval_run_id}, telemetry {span}"
-        if (decision.eval_run_id)
-        else span
-    )
-    marker = " [SYNTHETIC]" if decision.is_synthetic else ""
-    lines = [
-        f"canary decision #{decision.decision_id}: {decision.decision.upper()}{marker} "
-        f"({decision.canary} vs {decision.baseline}, {decision.environment})",
-        f"window {window}; look {decision.look}; {decision.production_rows:,} production and "
-        f"{decision.synthetic_rows:,} synthetic telemetry rows used",
-        f"alpha {decision.alpha:g} over the rollout ({decision.method})"
-        if decision.alpha is not None
-        else decision.method,
-        "",
-    ]
-    rows = [
-        (
-            rule.name,
-            rule.kind,
-            _fmt(rule.observed, rule.metric),
-            rule.comparator,
-            _fmt(rule.threshold, rule.metric),
-            _fmt(rule.canary_value, _arm_metric(rule.metric)),
-            _fmt(rule.baseline_value, _arm_metric(rule.metric)),
-            rule.status.upper(),
-            _evidence(rule),
-        )
-        for rule in decision.rules
-    ]
-    lines.append(
-        table(
-            (
-                "rule",
-                "kind",
-                "observed",
-                "",
-                "threshold",
-                decision.canary,
-                decision.baseline,
-                "status",
-                "evidence",
-            ),
-            rows,
-        )
-    )
-    lines.append("")
-    arm_rows = []
-    for arm in decision.arms.values():
-        quantiles = " / ".join(
-            _fmt(arm.latency_quantiles[k], "latency") for k in ("p50", "p90", "p95", "p99")
-        )
-        arm_rows.append(
-            (
-                arm.provider,
-                f"{arm.served_rows:,}",
-                _rate(arm.fallback),
-                quantiles,
-                _rate(arm.schema_valid),
-                _rate(arm.safety),
-            )
-        )
-    lines.append(
-        table(
-            (
-                "arm",
-                "served",
-                "fallback rate",
-                "latency p50 / p90 / p95 / p99 ms",
-                "schema-valid rate",
-                "safety rate",
-            ),
-            arm_rows,
-        )
-    )
-    if decision.is_synthetic:
-        lines.append(
-            f"\nsynthetic: {decision.synthetic_rows:,} telemetry rows and "
-            f"{decision.synthetic_eval_samples:,} eval samples from `ai-gate simulate` "
-            "(--include-synthetic); this decision cannot step or roll back the canary"
-        )
-    elif decision.excluded_synthetic_rows:
-        lines.append(
-            f"\nnote: {decision.excluded_synthetic_rows:,} synthetic telemetry rows in the "
-            "window were left out (--include-synthetic counts them, for dry runs)"
-        )
-    if decision.decision == "inconclusive":
-        lines.append(
-            "\ninconclusive: the evidence shows neither a problem nor that every rule is "
-            "met; keep collecting and evaluate again (nothing to do)"
-        )
-    return "\n".join(lines) + "\n"

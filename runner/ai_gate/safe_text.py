@@ -1,22 +1,7 @@
-"""Plain-text tables for the terminal."""
+"""Text that came in from outside (audit reasons, actors, record fields) made safe to
+show: no character that can forge or hide terminal output."""
 
 from __future__ import annotations
-
-from collections.abc import Sequence
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = [
-        "  ".join(value.ljust(widths[i]) for i, value in enumerate(row)).rstrip() for row in cells
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
-
-
-def yes_no(value: bool) -> str:
-    return "yes" if value else "no"
 
 
 def is_unsafe_character(character: str) -> bool:

@@ -1,0 +1,351 @@
+"""Ingest: one read of a record file (validated, hashed) into a temporary staging
+table, then, in the same transaction, the run row and its samples.
+
+Staging first is what lets the run id be a hash of the content read once, finds every
+repeated sample_id (a rejected line's too) without reading the file again, and keeps
+a rejected file from writing anything: any problem rolls the transaction back.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO, TextIO
+
+import psycopg
+from psycopg import sql
+
+from ai_gate.actor import default_actor
+from ai_gate.database import Database
+from ai_gate.errors import InputRejected, RuntimeFailure
+from ai_gate.evals import baseline
+from ai_gate.evals.records import SAMPLE_COLUMNS, SAMPLE_COPY_TYPES, Problem, read_records
+from ai_gate.evals.thresholds import gate_policy, not_built
+from ai_gate.evals.verdicts import CONCURRENT_RUN_WAIT_SECONDS, fetch_run
+
+RUN_TYPES = ("offline", "canary", "scheduled")
+STDIN_LABEL = "<stdin>"
+STAGING_TABLE = "ai_gate_incoming_samples"
+# A rejected line in the staging table: its sample_id and line, the rest null.
+REJECTED_LINE_PADDING = (None,) * (len(SAMPLE_COLUMNS) - 2)
+MAX_REPORTED_PROBLEMS = 50
+PROGRESS_EVERY = 50_000
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    path: Path
+    environment: str = "prod"
+    run_type: str = "offline"
+    thresholds_file: Path | None = None
+    run_id: str | None = None
+    strict: bool = False
+    triggered_by: str | None = None
+    ci_job_id: str | None = None
+    git_sha: str | None = None
+    is_synthetic: bool = False
+    metadata: dict[str, object] = field(default_factory=dict)
+    # None: the environment's setting (ai_eval_thresholds.confidence), else point estimates
+    confidence: float | None = None
+    # a run id, or `latest-passed`: compare every rate metric with that run
+    baseline: str | None = None
+
+
+# --- run identity -------------------------------------------------------------------------
+
+
+def default_run_id(
+    source_sha256: str,
+    environment: str,
+    run_type: str,
+    thresholds: dict[str, float | None],
+    strict: bool,
+    policy: dict[str, object] | None = None,
+    baseline_run_id: str | None = None,
+) -> str:
+    """Same file and same verdict-affecting options -> same run id. (A point-estimate
+    run's identity has no policy in it, so its id is what it was before policies.)"""
+    fields: dict[str, object] = {
+        "source_sha256": source_sha256,
+        "environment": environment,
+        "run_type": run_type,
+        "thresholds": thresholds,
+        "strict": strict,
+    }
+    if policy is not None:
+        fields["gate_policy"] = policy
+    if baseline_run_id is not None:
+        fields["baseline_run_id"] = baseline_run_id
+    identity = json.dumps(fields, sort_keys=True)
+    return "eval-" + hashlib.sha256(identity.encode()).hexdigest()[:24]
+
+
+class _HashingReader:
+    """A binary stream that hashes every byte read through it: the stored hash is of
+    exactly the bytes that were validated and ingested, read once (a file appended to
+    while it is read, a pipe, standard input)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self.digest = hashlib.sha256()
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._raw.read(size)
+        self.digest.update(data)
+        return data
+
+    def __enter__(self) -> _HashingReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._raw.close()
+
+
+def source_label(path: Path) -> str:
+    return STDIN_LABEL if str(path) == "-" else str(path)
+
+
+def _open_source(path: Path) -> _HashingReader:
+    if str(path) == "-":
+        return _HashingReader(os.fdopen(os.dup(sys.stdin.fileno()), "rb"))
+    try:
+        return _HashingReader(path.open("rb"))
+    except OSError as exc:
+        raise InputRejected(f"{path}: cannot read: {exc.strerror or exc}") from exc
+
+
+def _check_same_run(
+    existing: dict[str, object],
+    run_id: str,
+    source_sha256: str,
+    options: RunOptions,
+    thresholds: dict[str, float | None],
+    baseline_id: str | None,
+) -> None:
+    differences = []
+    if existing["source_sha256"] != source_sha256:
+        differences.append("the file content")
+    if existing["environment"] != options.environment:
+        differences.append("the environment")
+    if existing["run_type"] != options.run_type:
+        differences.append("the run type")
+    stored = {k: (None if v is None else float(v)) for k, v in dict(existing["thresholds"]).items()}
+    if stored != thresholds:
+        differences.append("the thresholds")
+    if existing["strict"] != options.strict:
+        differences.append("the --strict setting")
+    if existing["is_synthetic"] != options.is_synthetic:
+        differences.append("the synthetic flag")
+    if existing.get("gate_policy") != gate_policy(options.confidence):
+        differences.append("the gate policy (--confidence)")
+    if baseline_id is not None and existing.get("baseline_run_id") != baseline_id:
+        differences.append("the baseline")
+    if differences:
+        raise InputRejected(
+            f"run id {run_id!r} already exists, and {', '.join(differences)} differ from "
+            "this run's; nothing was written (choose another --run-id, or omit it)"
+        )
+
+
+def ingest(
+    database: Database,
+    options: RunOptions,
+    thresholds: dict[str, float | None],
+    progress: TextIO | None,
+) -> tuple[str, dict[str, object] | None]:
+    """One transaction: stream the file once into a temporary table (validating and
+    hashing it), then the run row and its samples. Returns the run id and, when the
+    run was there already (same content and options), its row instead.
+
+    Staging first is what lets the run id be a hash of the content read once, finds
+    every repeated sample_id (a rejected line's too) without reading the file again,
+    and keeps a rejected file from writing anything."""
+    label = source_label(options.path)
+    columns = sql.SQL(", ").join(sql.Identifier(name) for name in SAMPLE_COLUMNS)
+    triggered_by = options.triggered_by or default_actor()
+    ci_job_id = options.ci_job_id or os.environ.get("GITHUB_RUN_ID") or os.environ.get("CI_JOB_ID")
+    git_sha = options.git_sha or os.environ.get("GITHUB_SHA") or os.environ.get("CI_COMMIT_SHA")
+    with database.connect() as conn:
+        try:
+            with conn.transaction():
+                # Bounded waits: an identical run being ingested by another process
+                # holds its run id until it commits.
+                conn.execute(f"set local lock_timeout = '{int(CONCURRENT_RUN_WAIT_SECONDS)}s'")
+                conn.execute(
+                    sql.SQL(
+                        "create temporary table {} on commit drop as select {} from {} with no data"
+                    ).format(
+                        sql.Identifier(STAGING_TABLE),
+                        columns,
+                        database.relation("ai_eval_samples"),
+                    )
+                )
+                with _open_source(options.path) as source:
+                    problems, problem_count = _stage(conn, columns, source, label, progress)
+                    source_sha256 = source.digest.hexdigest()
+                if problem_count:
+                    raise _rejection(label, *_with_duplicates(conn, problems, problem_count, label))
+                policy = gate_policy(options.confidence)
+                baseline_id = (
+                    None
+                    if options.baseline is None
+                    else baseline.resolve(conn, database, options.baseline, options.environment)
+                )
+                run_id = options.run_id or default_run_id(
+                    source_sha256,
+                    options.environment,
+                    options.run_type,
+                    thresholds,
+                    options.strict,
+                    policy,
+                    baseline_id,
+                )
+                existing = fetch_run(conn, database, run_id)
+                if existing is None:
+                    inserted = conn.execute(
+                        sql.SQL(
+                            "insert into {} (run_id, run_type, environment, triggered_by,"
+                            " ci_job_id, git_sha, thresholds, strict, is_synthetic, status,"
+                            " source_file, source_sha256, metadata, gate_policy, baseline_run_id)"
+                            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'running', %s, %s, %s,"
+                            " %s, %s)"
+                            " on conflict (run_id) do nothing returning run_id"
+                        ).format(database.relation("ai_eval_runs")),
+                        (
+                            run_id,
+                            options.run_type,
+                            options.environment,
+                            triggered_by,
+                            ci_job_id,
+                            git_sha,
+                            json.dumps(thresholds),
+                            options.strict,
+                            options.is_synthetic,
+                            "stdin" if label == STDIN_LABEL else options.path.name,
+                            source_sha256,
+                            json.dumps(options.metadata),
+                            None if policy is None else json.dumps(policy),
+                            baseline_id,
+                        ),
+                    ).fetchone()
+                    if inserted is None:  # a concurrent process committed it first
+                        existing = fetch_run(conn, database, run_id)
+                if existing is not None:
+                    _check_same_run(
+                        existing, run_id, source_sha256, options, thresholds, baseline_id
+                    )
+                    return run_id, existing
+                try:
+                    with conn.transaction():  # a savepoint: a duplicate is reported, below
+                        conn.execute(
+                            sql.SQL(
+                                # key order: each key lands beside the previous one
+                                "insert into {} (run_id, {}) select %s, {} from {}"
+                                " order by sample_id"
+                            ).format(
+                                database.relation("ai_eval_samples"),
+                                columns,
+                                columns,
+                                sql.Identifier(STAGING_TABLE),
+                            ),
+                            (run_id,),
+                        )
+                except psycopg.errors.UniqueViolation:
+                    raise _rejection(label, *_with_duplicates(conn, [], 0, label)) from None
+        except psycopg.errors.LockNotAvailable as exc:
+            raise RuntimeFailure(
+                f"another process is ingesting the same run; gave up waiting after "
+                f"{CONCURRENT_RUN_WAIT_SECONDS:g} s (nothing was written)"
+            ) from exc
+        except psycopg.errors.UndefinedTable as exc:
+            raise not_built(database, exc) from exc
+    return run_id, None
+
+
+def _stage(
+    conn: psycopg.Connection,
+    columns: sql.Composable,
+    source: _HashingReader,
+    label: str,
+    progress: TextIO | None,
+) -> tuple[list[Problem], int]:
+    """COPY every valid record into the staging table; a rejected line with a usable
+    sample_id goes in too, with schema_valid null (never null in a record), so
+    duplicates count it. Returns the first problems and how many there were."""
+    problems: list[Problem] = []
+    problem_count = 0
+    show_progress = progress is not None and progress.isatty()
+    records = 0
+    last_problem_line = None
+    copy_statement = sql.SQL("copy {} ({}) from stdin (format binary)").format(
+        sql.Identifier(STAGING_TABLE), columns
+    )
+    with _rare_collections(), conn.cursor() as cur, cur.copy(copy_statement) as copy:
+        copy.set_types(list(SAMPLE_COPY_TYPES))
+        for item in read_records(source, label):  # type: ignore[arg-type]
+            if isinstance(item, Problem):
+                problem_count += 1
+                if len(problems) < MAX_REPORTED_PROBLEMS:
+                    problems.append(item)
+                if item.sample_id is not None and item.line != last_problem_line:
+                    copy.write_row((item.sample_id, item.line, *REJECTED_LINE_PADDING))
+                    last_problem_line = item.line
+                continue
+            copy.write_row(item)
+            records += 1
+            if show_progress and records % PROGRESS_EVERY == 0:
+                assert progress is not None
+                progress.write(f"\ringested {records:,} records")
+                progress.flush()
+    if show_progress and records >= PROGRESS_EVERY:
+        assert progress is not None
+        progress.write(f"\ringested {records:,} records\n")
+    return problems, problem_count
+
+
+def _with_duplicates(
+    conn: psycopg.Connection, problems: list[Problem], count: int, label: str
+) -> tuple[list[Problem], int]:
+    """The problems plus every repeated sample_id in the staging table, in line order."""
+    rows = conn.execute(
+        sql.SQL(
+            "select sample_id, line_number, first_line from ("
+            " select sample_id, line_number,"
+            " min(line_number) over (partition by sample_id) as first_line"
+            " from {}) as lines where line_number > first_line order by line_number"
+        ).format(sql.Identifier(STAGING_TABLE))
+    ).fetchall()
+    duplicates = [
+        Problem(label, line, "sample_id", f"duplicate {sample_id!r} (first on line {first})")
+        for sample_id, line, first in rows[:MAX_REPORTED_PROBLEMS]
+    ]
+    merged = sorted(problems + duplicates, key=lambda problem: problem.line or 0)
+    return merged[:MAX_REPORTED_PROBLEMS], count + len(rows)
+
+
+@contextmanager
+def _rare_collections() -> Iterator[None]:
+    """The ingest loop makes about ten objects per record and no cycles; at the
+    default threshold the cyclic collector runs every 700 of them, re-walking a
+    chunk's live records each time (about a tenth of the client's time)."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _rejection(label: str, problems: list[Problem], count: int) -> InputRejected:
+    lines = [problem.render() for problem in problems]
+    if count > len(problems):
+        lines.append(f"... and {count - len(problems)} more problems")
+    noun = "problem" if count == 1 else "problems"
+    return InputRejected(f"{label}: rejected, {count} {noun}; nothing was written", lines)

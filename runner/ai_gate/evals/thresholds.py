@@ -1,0 +1,146 @@
+"""Gate thresholds: the seeded ones of an environment, a run's overrides file, and the
+gate policy (point estimate, or one-sided bounds at a confidence)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import psycopg
+import yaml
+from psycopg import sql
+
+from ai_gate.database import Database
+from ai_gate.errors import InputRejected, NotBuilt
+from ai_gate.stats import z_one_sided
+
+METRICS = (
+    "schema_valid_rate",
+    "patch_apply_success",
+    "edit_after_generate_rate",
+    "publish_conversion_proxy",
+    "safety_html_tailwind_compliance",
+    "fallback_rate",
+    "p95_latency_ms",
+)
+
+RATE_METRICS = METRICS[:-1]
+LATENCY_GATE = "p95_latency_ms_max"
+
+
+def not_built(database: Database, exc: psycopg.Error) -> NotBuilt:
+    return NotBuilt(
+        f"the eval tables do not exist in schema {database.schema} on {database.describe()}: "
+        f"run `ai-gate build` first ({getattr(exc.diag, 'message_primary', exc)})"
+    )
+
+
+def gate_names(conn: psycopg.Connection, database: Database) -> list[str]:
+    try:
+        rows = conn.execute(
+            sql.SQL("select gate from {} order by gate").format(
+                database.relation("ai_eval_gate_definitions")
+            )
+        ).fetchall()
+    except psycopg.errors.UndefinedTable as exc:
+        raise not_built(database, exc) from exc
+    return [row[0] for row in rows]
+
+
+def gate_policy(confidence: float | None) -> dict[str, object] | None:
+    """The stored gate policy for a confidence (None: point estimates)."""
+    if confidence is None:
+        return None
+    if not 0.5 < confidence < 1:
+        raise InputRejected(f"confidence must be between 0.5 and 1, got {confidence}")
+    return {"policy": "confidence", "confidence": confidence, "z": z_one_sided(1 - confidence)}
+
+
+def environment_confidence(
+    conn: psycopg.Connection, database: Database, environment: str
+) -> float | None:
+    rows = conn.execute(
+        sql.SQL(
+            "select distinct confidence from {} where environment = %s and confidence is not null"
+        ).format(database.relation("ai_eval_thresholds")),
+        (environment,),
+    ).fetchall()
+    if len(rows) > 1:
+        raise InputRejected(
+            f"ai_eval_thresholds gives environment {environment!r} more than one confidence "
+            f"({', '.join(str(row[0]) for row in rows)}); give one value on every row"
+        )
+    return float(rows[0][0]) if rows else None
+
+
+def environment_thresholds(
+    conn: psycopg.Connection, database: Database, environment: str
+) -> dict[str, float | None]:
+    rows = conn.execute(
+        sql.SQL("select gate, threshold from {} where environment = %s").format(
+            database.relation("ai_eval_thresholds")
+        ),
+        (environment,),
+    ).fetchall()
+    if not rows:
+        known = conn.execute(
+            sql.SQL("select distinct environment from {} order by 1").format(
+                database.relation("ai_eval_thresholds")
+            )
+        ).fetchall()
+        raise InputRejected(
+            f"no gate thresholds for environment {environment!r} "
+            f"(known: {', '.join(row[0] for row in known) or 'none'})"
+        )
+    return {gate: None if value is None else float(value) for gate, value in rows}
+
+
+def load_threshold_overrides(path: Path, known_gates: list[str]) -> dict[str, float | None]:
+    """Read a thresholds YAML file: a mapping of gate name to a number or null."""
+    label = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputRejected(f"{label}: cannot read: {exc}") from exc
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{label}:{mark.line + 1}" if mark else label
+        raise InputRejected(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
+    if root is None:
+        raise InputRejected(f"{label}: empty; expected a mapping of gate name to threshold")
+    if not isinstance(root, yaml.MappingNode):
+        raise InputRejected(
+            f"{label}:{root.start_mark.line + 1}: expected a mapping of gate name to threshold"
+        )
+    problems: list[str] = []
+    overrides: dict[str, float | None] = {}
+    for key_node, value_node in root.value:
+        line = key_node.start_mark.line + 1
+        gate = key_node.value
+        if not isinstance(key_node, yaml.ScalarNode) or gate not in known_gates:
+            problems.append(
+                f"{label}:{line}: {gate}: unknown gate (known: {', '.join(known_gates)})"
+            )
+            continue
+        if gate in overrides:
+            problems.append(f"{label}:{line}: {gate}: given twice")
+            continue
+        if not isinstance(value_node, yaml.ScalarNode):
+            problems.append(f"{label}:{line}: {gate}: must be a number or null")
+            continue
+        value = yaml.safe_load(yaml.serialize(value_node))
+        if value is None:
+            overrides[gate] = None
+        elif isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(f"{label}:{line}: {gate}: must be a number or null, got {value!r}")
+        elif not math.isfinite(value) or value < 0:
+            problems.append(f"{label}:{line}: {gate}: must be a finite number >= 0, got {value}")
+        elif gate != LATENCY_GATE and value > 1:
+            problems.append(f"{label}:{line}: {gate}: a rate threshold must be <= 1, got {value}")
+        else:
+            overrides[gate] = float(value)
+    if problems:
+        raise InputRejected(f"{label}: thresholds rejected", problems)
+    return overrides

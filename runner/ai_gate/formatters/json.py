@@ -1,0 +1,63 @@
+"""Every JSON document ai-gate prints (`--json`) or writes (`--report-json`): one
+function per output, each returning the text with a final newline."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from ai_gate.routing import flags as routing
+
+if TYPE_CHECKING:
+    from ai_gate.evals.verdicts import EvalReport
+    from ai_gate.rollout.canary import Decision
+    from ai_gate.rollout.drill import DrillEvidence
+    from ai_gate.telemetry.latency import LatencyRow
+
+
+def _dumps(payload: object, **options: object) -> str:
+    return json.dumps(payload, indent=2, default=str, **options) + "\n"  # type: ignore[arg-type]
+
+
+def eval_report(report: EvalReport) -> str:
+    return _dumps(report.as_json())
+
+
+def configs(configs: Sequence[routing.ProviderConfig]) -> str:
+    shares = routing.traffic_shares(configs)
+    payload = [
+        {
+            **{k: v for k, v in vars(config).items() if k != "last_changed_at"},
+            "last_changed_at": config.last_changed_at.isoformat()
+            if config.last_changed_at
+            else None,
+            "traffic_share": round(shares[(config.environment, config.provider)], 6),
+        }
+        for config in configs
+    ]
+    return _dumps(payload, sort_keys=True)
+
+
+def history(entries: Sequence[routing.HistoryEntry]) -> str:
+    return _dumps([entry.as_json() for entry in entries])
+
+
+def decision(decision: Decision) -> str:
+    return _dumps(decision.as_json())
+
+
+def drill(evidence: DrillEvidence) -> str:
+    return _dumps(evidence.as_json())
+
+
+def latency(start: datetime, end: datetime, exact: bool, rows: Sequence[LatencyRow]) -> str:
+    return _dumps(
+        {
+            "since": start.isoformat(),
+            "until": end.isoformat(),
+            "exact": exact,
+            "rows": [row.as_json() for row in rows],
+        }
+    )

@@ -1,0 +1,62 @@
+"""JUnit XML: the verdict of an eval run for CI test reports (`--junit`): one test
+case per gate and per baseline comparison."""
+
+from __future__ import annotations
+
+from xml.etree import ElementTree
+
+from ai_gate.evals.verdicts import EvalReport
+from ai_gate.formatters.text import baseline_rows, gate_explanation
+
+
+def eval_report(report: EvalReport) -> str:
+    failures = sum(
+        1
+        for gate in report.gates
+        if gate.status == "failed" or (gate.status == "skipped" and report.strict)
+    )
+    skipped = sum(
+        1
+        for gate in report.gates
+        if (gate.status == "skipped" and not report.strict) or gate.status == "inconclusive"
+    )
+    suite = ElementTree.Element(
+        "testsuite",
+        name=f"ai-gate eval gates ({report.environment})",
+        tests=str(len(report.gates)),
+        failures=str(failures),
+        errors="0",
+        skipped=str(skipped),
+    )
+    properties = ElementTree.SubElement(suite, "properties")
+    for name, value in (
+        ("run_id", report.run_id),
+        ("status", report.status),
+        ("sample_count", str(report.sample_count)),
+    ):
+        ElementTree.SubElement(properties, "property", name=name, value=value)
+    for gate in report.gates:
+        case = ElementTree.SubElement(suite, "testcase", classname="ai_gate.gates", name=gate.gate)
+        explanation = gate_explanation(gate, report.strict)
+        if gate.status == "failed" or (gate.status == "skipped" and report.strict):
+            ElementTree.SubElement(case, "failure", message=explanation, type=gate.status)
+        elif gate.status == "skipped":
+            ElementTree.SubElement(case, "skipped", message=explanation)
+        elif gate.status == "inconclusive":  # JUnit has no such outcome: not a pass
+            ElementTree.SubElement(case, "skipped", message=f"inconclusive: {explanation}")
+    for row in baseline_rows(report):
+        case = ElementTree.SubElement(
+            suite, "testcase", classname="ai_gate.baseline", name=f"{row[0]} vs baseline"
+        )
+        if row[7] == "REGRESSED":
+            ElementTree.SubElement(
+                case,
+                "failure",
+                message=f"regressed {row[3]} (tolerance {row[4]}, p {row[6]}); flipped: {row[8]}",
+                type="regressed",
+            )
+    baseline_failures = sum(1 for row in baseline_rows(report) if row[7] == "REGRESSED")
+    suite.set("tests", str(len(report.gates) + len(baseline_rows(report))))
+    suite.set("failures", str(failures + baseline_failures))
+    ElementTree.indent(suite)
+    return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"

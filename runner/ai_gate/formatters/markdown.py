@@ -1,0 +1,58 @@
+"""Markdown: the verdict of an eval run as a GitHub step summary (`--report-md`)."""
+
+from __future__ import annotations
+
+from ai_gate.evals.thresholds import METRICS
+from ai_gate.evals.verdicts import EvalReport
+from ai_gate.formatters.text import (
+    BASELINE_HEADERS,
+    baseline_rows,
+    bounds,
+    number,
+    policy_text,
+    verdict,
+)
+
+
+def eval_report(report: EvalReport) -> str:
+    icon = {"passed": "✅", "failed": "❌", "skipped": "⚪", "inconclusive": "❔"}
+    lines = [
+        f"## Eval gate: {verdict(report)} {icon.get(report.status, '⚠️')}",
+        "",
+        f"Run `{report.run_id}` · environment `{report.environment}` · {report.run_type} · "
+        f"{report.sample_count:,} samples{' · strict' if report.strict else ''} · "
+        f"source `{report.source_file}`",
+        "",
+        policy_text(report),
+        "",
+        "| gate | observed | bounds | | threshold | n | status |",
+        "|---|---:|---|:-:|---:|---:|---|",
+    ]
+    for gate in report.gates:
+        lines.append(
+            f"| `{gate.gate}` | {number(gate.observed, gate.metric)} | {bounds(gate)} | "
+            f"{gate.comparator} | {number(gate.threshold, gate.metric)} | "
+            f"{report.metric_counts.get(gate.metric, 0)} | {icon[gate.status]} {gate.status} |"
+        )
+    off = sorted(gate for gate, value in report.thresholds.items() if value is None)
+    if off:
+        lines += ["", "Switched off: " + ", ".join(f"`{gate}`" for gate in off)]
+    lines += ["", "| metric | value | n | 95% Wilson interval |", "|---|---:|---:|---|"]
+    for metric in METRICS:
+        low, high = report.intervals.get(metric, (None, None))
+        interval = f"[{number(low)}, {number(high)}]" if low is not None else ""
+        lines.append(
+            f"| `{metric}` | {number(report.metrics.get(metric), metric)} | "
+            f"{report.metric_counts.get(metric, 0)} | {interval} |"
+        )
+    if report.baseline:
+        lines += [
+            "",
+            f"Against baseline run `{report.baseline['baseline_run_id']}` "
+            f"(alpha {report.baseline['alpha']}):",
+            "",
+            "| " + " | ".join(BASELINE_HEADERS) + " |",
+            "|" + "---|" * len(BASELINE_HEADERS),
+        ]
+        lines += ["| " + " | ".join(row) + " |" for row in baseline_rows(report)]
+    return "\n".join(lines) + "\n"

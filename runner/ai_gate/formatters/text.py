@@ -1,0 +1,480 @@
+"""Everything ai-gate prints on the terminal, as text: one function per output, each
+taking what the library returned. Handlers print; nothing here reads the database.
+
+Text that came in from outside (audit reasons, actors) goes through `printable`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from ai_gate.evals.thresholds import METRICS
+from ai_gate.routing import flags as routing
+from ai_gate.safe_text import printable
+
+if TYPE_CHECKING:
+    from ai_gate.daily import DailyOutcome
+    from ai_gate.evals.verdicts import EvalReport, GateResult
+    from ai_gate.rollout.actions import StepResult
+    from ai_gate.rollout.canary import Decision
+    from ai_gate.rollout.drill import DrillEvidence
+    from ai_gate.rollout.rules import Rate, Rule
+    from ai_gate.telemetry.latency import LatencyRow
+    from ai_gate.telemetry.simulate import SimulationResult
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = [
+        "  ".join(value.ljust(widths[i]) for i, value in enumerate(row)).rstrip() for row in cells
+    ]
+    lines.insert(1, "  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def yes_no(value: bool) -> str:
+    return "yes" if value else "no"
+
+
+def number(value: float | None, metric: str = "") -> str:
+    if value is None:
+        return "n/a"
+    if metric.startswith("p95") or abs(value) >= 10:
+        return f"{value:,.1f}"
+    return f"{value:.4f}"
+
+
+def verdict(report: EvalReport) -> str:
+    return report.status.upper()
+
+
+def bounds(gate: GateResult) -> str:
+    """The confidence policy's bounds, `[low, high]`; empty under the point policy."""
+    if gate.lower_bound is None and gate.upper_bound is None:
+        return ""
+    return f"[{number(gate.lower_bound, gate.metric)}, {number(gate.upper_bound, gate.metric)}]"
+
+
+def policy_text(report: EvalReport) -> str:
+    policy = report.gate_policy or {}
+    if policy.get("policy") == "confidence":
+        return f"gates judged on one-sided bounds at confidence {policy['confidence']}"
+    return "gates judged on the point estimate"
+
+
+def gate_explanation(gate: GateResult, strict: bool) -> str:
+    if gate.status == "skipped":
+        return "no data" + (" (fails under --strict)" if strict else "")
+    observed = number(gate.observed, gate.metric)
+    shown = f" (bounds {bounds(gate)})" if bounds(gate) else ""
+    return (
+        f"observed {observed}{shown}, needs {gate.comparator} {number(gate.threshold, gate.metric)}"
+    )
+
+
+def text_report(report: EvalReport) -> str:
+    header = (
+        f"ai-gate eval run {report.run_id}: {verdict(report)}\n"
+        f"environment {report.environment}, {report.run_type}, {report.sample_count:,} samples"
+        f"{', strict' if report.strict else ''}, source {report.source_file}"
+        f"{' (already recorded; verdict re-reported)' if report.reused else ''}"
+    )
+    confidence = bool(report.gate_policy)
+    gate_rows = [
+        (
+            gate.gate,
+            number(gate.observed, gate.metric),
+            *((bounds(gate),) if confidence else ()),
+            gate.comparator,
+            number(gate.threshold, gate.metric),
+            report.metric_counts.get(gate.metric, 0),
+            gate.status.upper(),
+        )
+        for gate in report.gates
+    ]
+    headers = (
+        "gate",
+        "observed",
+        *(("bounds",) if confidence else ()),
+        "",
+        "threshold",
+        "n",
+        "status",
+    )
+    parts = [header, "", table(headers, gate_rows)]
+    if confidence:
+        parts.append(policy_text(report))
+    off = sorted(gate for gate, value in report.thresholds.items() if value is None)
+    if off:
+        parts.append(f"switched off: {', '.join(off)}")
+    metric_rows = []
+    for metric in METRICS:
+        low, high = report.intervals.get(metric, (None, None))
+        interval = f"[{number(low)}, {number(high)}]" if low is not None else ""
+        metric_rows.append(
+            (
+                metric,
+                number(report.metrics.get(metric), metric),
+                report.metric_counts.get(metric, 0),
+                interval,
+            )
+        )
+    parts += ["", table(("metric", "value", "n", "95% Wilson interval"), metric_rows)]
+    if report.baseline:
+        parts += [
+            "",
+            f"against baseline run {report.baseline['baseline_run_id']} "
+            f"(alpha {report.baseline['alpha']}):",
+            table(BASELINE_HEADERS, baseline_rows(report)),
+        ]
+    if report.status == "aborted":
+        parts.append(f"\nrun aborted: {report.metadata.get('error', 'unknown error')}")
+    return "\n".join(parts) + "\n"
+
+
+def baseline_rows(report: EvalReport) -> list[tuple[str, ...]]:
+    comparison = report.baseline or {}
+    rows = []
+    for metric in comparison.get("metrics", []):  # type: ignore[union-attr]
+        p_value = metric["adjusted_p_value"]
+        rows.append(
+            (
+                metric["metric"],
+                number(metric["baseline_value"]),
+                number(metric["candidate_value"]),
+                "n/a" if metric["delta_pp"] is None else f"{metric['delta_pp']:+.2f} pp",
+                f"{metric['tolerance_pp']:g} pp",
+                metric["method"] + (f" ({metric['pairs']} pairs)" if metric["pairs"] else ""),
+                "n/a" if p_value is None else f"{p_value:.3g}",
+                "REGRESSED" if metric["regressed"] else "ok",
+                ", ".join(metric["flipped_case_ids"]),
+            )
+        )
+    return rows
+
+
+BASELINE_HEADERS = (
+    "metric",
+    "baseline",
+    "candidate",
+    "regression",
+    "tolerance",
+    "method",
+    "p (Holm)",
+    "verdict",
+    "flipped pass -> fail",
+)
+
+
+def _fmt(value: float | None, metric: str = "") -> str:
+    if value is None:
+        return "n/a"
+    if metric == "canary_share":
+        return f"{value:.4f}"
+    if any(word in metric for word in ("latency_ms", "rows", "samples", "latency")) and (
+        "ratio" not in metric
+    ):
+        return f"{value:,.0f}"
+    if metric.endswith("_pp") or "ratio" in metric:
+        return f"{value:.2f}"
+    return f"{value:.4f}"
+
+
+def _arm_metric(metric: str) -> str:
+    """A rule's per-arm values are the underlying metric (a rate, a latency, a count)."""
+    return (
+        metric.replace("_drop_pp", "")
+        .replace("p50_latency_ratio", "p50_latency_ms")
+        .replace("canary_share", "rows")
+    )
+
+
+def _rate(rate: Rate) -> str:
+    if rate.rate is None:
+        return "n/a (n=0)"
+    return f"{rate.rate:.4f} n={rate.trials:,}"
+
+
+def _evidence(rule: Rule) -> str:
+    """How the rule decided: the bound that shows a breach, the one that shows go, or
+    the e-value."""
+    parts = []
+    if "e_value" in rule.evidence and rule.evidence["e_value"] is not None:
+        parts.append(f"e={rule.evidence['e_value']:.3g}")
+    if rule.breach_bound is not None:
+        parts.append(f"breach bound {_fmt(rule.breach_bound, rule.metric)}")
+    if rule.go_bound is not None:
+        margin = f" (margin {_fmt(rule.go_margin, rule.metric)})" if rule.go_margin else ""
+        parts.append(f"go bound {_fmt(rule.go_bound, rule.metric)}{margin}")
+    if "binomial_p_value" in rule.evidence:
+        parts.append(f"p={rule.evidence['binomial_p_value']:.2g}")
+    return "; ".join(parts)
+
+
+def decision_text(decision: Decision) -> str:
+    span = f"{decision.window_start:%Y-%m-%d %H:%M} to {decision.window_end:%Y-%m-%d %H:%M} UTC"
+    window = (
+        f"quality from run {decision.eval_run_id}, telemetry {span}"
+        if (decision.eval_run_id)
+        else span
+    )
+    marker = " [SYNTHETIC]" if decision.is_synthetic else ""
+    lines = [
+        f"canary decision #{decision.decision_id}: {decision.decision.upper()}{marker} "
+        f"({decision.canary} vs {decision.baseline}, {decision.environment})",
+        f"window {window}; look {decision.look}; {decision.production_rows:,} production and "
+        f"{decision.synthetic_rows:,} synthetic telemetry rows used",
+        f"alpha {decision.alpha:g} over the rollout ({decision.method})"
+        if decision.alpha is not None
+        else decision.method,
+        "",
+    ]
+    rows = [
+        (
+            rule.name,
+            rule.kind,
+            _fmt(rule.observed, rule.metric),
+            rule.comparator,
+            _fmt(rule.threshold, rule.metric),
+            _fmt(rule.canary_value, _arm_metric(rule.metric)),
+            _fmt(rule.baseline_value, _arm_metric(rule.metric)),
+            rule.status.upper(),
+            _evidence(rule),
+        )
+        for rule in decision.rules
+    ]
+    lines.append(
+        table(
+            (
+                "rule",
+                "kind",
+                "observed",
+                "",
+                "threshold",
+                decision.canary,
+                decision.baseline,
+                "status",
+                "evidence",
+            ),
+            rows,
+        )
+    )
+    lines.append("")
+    arm_rows = []
+    for arm in decision.arms.values():
+        quantiles = " / ".join(
+            _fmt(arm.latency_quantiles[k], "latency") for k in ("p50", "p90", "p95", "p99")
+        )
+        arm_rows.append(
+            (
+                arm.provider,
+                f"{arm.served_rows:,}",
+                _rate(arm.fallback),
+                quantiles,
+                _rate(arm.schema_valid),
+                _rate(arm.safety),
+            )
+        )
+    lines.append(
+        table(
+            (
+                "arm",
+                "served",
+                "fallback rate",
+                "latency p50 / p90 / p95 / p99 ms",
+                "schema-valid rate",
+                "safety rate",
+            ),
+            arm_rows,
+        )
+    )
+    if decision.is_synthetic:
+        lines.append(
+            f"\nsynthetic: {decision.synthetic_rows:,} telemetry rows and "
+            f"{decision.synthetic_eval_samples:,} eval samples from `ai-gate simulate` "
+            "(--include-synthetic); this decision cannot step or roll back the canary"
+        )
+    elif decision.excluded_synthetic_rows:
+        lines.append(
+            f"\nnote: {decision.excluded_synthetic_rows:,} synthetic telemetry rows in the "
+            "window were left out (--include-synthetic counts them, for dry runs)"
+        )
+    if decision.decision == "inconclusive":
+        lines.append(
+            "\ninconclusive: the evidence shows neither a problem nor that every rule is "
+            "met; keep collecting and evaluate again (nothing to do)"
+        )
+    return "\n".join(lines) + "\n"
+
+
+# --- build, routing flags ----------------------------------------------------------------
+
+
+def build_summary(counts: dict[str, int]) -> str:
+    summary = ", ".join(f"{count} {status}" for status, count in sorted(counts.items()))
+    return f"ai-gate build: ok ({summary})\n"
+
+
+def configs(configs: Sequence[routing.ProviderConfig]) -> str:
+    shares = routing.traffic_shares(configs)
+    rows = [
+        (
+            config.environment,
+            config.provider,
+            yes_no(config.enabled),
+            yes_no(config.is_default),
+            config.weight,
+            f"{shares[(config.environment, config.provider)]:.1%}",
+            config.timeout_ms,
+            config.max_retries,
+            config.model,
+            printable(
+                f"#{config.last_change_id} {config.last_changed_by}: {config.last_change_reason}"
+            )
+            if config.last_change_id
+            else "seed default",
+        )
+        for config in configs
+    ]
+    headers = (
+        "environment",
+        "provider",
+        "enabled",
+        "default",
+        "weight",
+        "traffic",
+        "timeout_ms",
+        "retries",
+        "model",
+        "source",
+    )
+    return table(headers, rows) + "\n"
+
+
+def recorded_change(environment: str, provider: str, recorded: routing.RecordedChange) -> str:
+    if not recorded.recorded:
+        return f"ai-gate flags set: {environment}/{provider} already as asked; nothing recorded\n"
+    lines = []
+    for before, after in recorded.rows:
+        differences = routing.describe_differences(
+            before.overridable_values(), after.overridable_values()
+        )
+        lines.append(
+            f"recorded {after.environment}/{after.provider}: {', '.join(differences)} "
+            f"(change set {recorded.change_set_id})"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def history(entries: Sequence[routing.HistoryEntry]) -> str:
+    if not entries:
+        return "no flag changes recorded\n"
+    rows = [
+        (
+            entry.change_id,
+            entry.changed_at.isoformat(timespec="seconds"),
+            entry.environment,
+            entry.provider,
+            ", ".join(entry.differences()) or "(no value changed)",
+            printable(f"{entry.changed_by} via {entry.changed_via}"),
+            printable(entry.reason),
+        )
+        for entry in entries
+    ]
+    headers = ("id", "changed_at", "environment", "provider", "change", "by", "reason")
+    return table(headers, rows) + "\n"
+
+
+# --- canary, drills, simulation ------------------------------------------------------------
+
+
+def rollback_applied(decision: Decision, recorded: routing.RecordedChange | None) -> str:
+    if recorded is None:
+        return f"--apply: decision is {decision.decision}; nothing to apply\n"
+    return f"--apply: rollback recorded (change set {recorded.change_set_id})\n"
+
+
+def step(result: StepResult, environment: str, canary: str) -> str:
+    return (
+        f"canary step: {canary} {result.from_percent:.1f}% -> {result.to_percent}% of "
+        f"{environment} traffic (after go decision #{result.decision_id}; change set "
+        f"{result.recorded.change_set_id})\n"
+    )
+
+
+def simulation(result: SimulationResult) -> str:
+    return (
+        f"simulated {result.scenario}: {result.telemetry_rows:,} synthetic telemetry rows "
+        f"({result.canary_rows:,} to the canary), eval run {result.eval_run_id} with "
+        f"{result.eval_samples:,} synthetic samples\n"
+    )
+
+
+def drill(evidence: DrillEvidence) -> str:
+    lines = [
+        f"rollback drill {evidence.drill_id} in {evidence.environment}: "
+        f"{'SUCCEEDED' if evidence.succeeded else 'FAILED'}",
+        table(
+            ("at", "step", "ok", "detail"),
+            [(s["at"], s["step"], yes_no(bool(s["ok"])), s["detail"]) for s in evidence.steps],
+        ),
+    ]
+    for label, state in (
+        ("before", evidence.before_state),
+        ("during", evidence.during_state),
+        ("after", evidence.after_state),
+    ):
+        lines.append(f"{label}: {json.dumps(state, sort_keys=True)}")
+    if evidence.error:
+        lines.append(f"error: {evidence.error}")
+    return "\n".join(lines) + "\n"
+
+
+# --- latency, daily --------------------------------------------------------------------------
+
+
+def latency(start: datetime, end: datetime, exact: bool, rows: Sequence[LatencyRow]) -> str:
+    def ms(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:,.1f}"
+
+    method = "exact percentile_cont" if exact else "histogram rollups + raw tail"
+    body = table(
+        ("provider", "requests", "p50_ms", "p95_ms", "p99_ms"),
+        [
+            (
+                row.selected_provider or "(all)",
+                f"{row.requests:,}",
+                ms(row.p50_ms),
+                ms(row.p95_ms),
+                ms(row.p99_ms),
+            )
+            for row in rows
+        ],
+    )
+    return f"latency {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC ({method})\n{body}\n"
+
+
+def daily(outcome: DailyOutcome) -> str:
+    parts = [text_report(report) + "\n" for report in outcome.runs]
+    if outcome.decision is not None:
+        parts.append(decision_text(outcome.decision))
+    elif outcome.canary_skipped:
+        parts.append(f"canary evaluation skipped: {outcome.canary_skipped}\n")
+    parts.append("\n")
+    parts.append(
+        table(
+            ("file", "outcome", "run"),
+            [(f.file, f.outcome.upper(), f.run_id or f.message or "") for f in outcome.files],
+        )
+        + "\n"
+    )
+    if outcome.decision is not None:
+        parts.append(
+            f"canary: {outcome.decision.decision.upper()} (#{outcome.decision.decision_id})\n"
+        )
+    parts.append(f"ai-gate daily: exit {outcome.exit_code}\n")
+    return "".join(parts)

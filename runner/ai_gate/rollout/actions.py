@@ -1,0 +1,126 @@
+"""What the canary's decisions make happen: a rollback (route nothing to the canary)
+and a step to the rollout plan's next share, each recorded as audited flag changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ai_gate.actor import default_actor
+from ai_gate.database import Database
+from ai_gate.errors import InputRejected
+from ai_gate.rollout.canary import Decision, latest_decision, rollout_plan
+from ai_gate.routing import flags as routing
+
+
+def rollback_changes(
+    configs: list[routing.ProviderConfig],
+    canary: str,
+    baseline: str,
+    reason: str,
+    actor: str,
+    via: str,
+) -> list[routing.FlagChange]:
+    """Flag changes that route nothing to the canary (moving the default off it first)."""
+    environment = configs[0].environment
+    changes = []
+    by_provider = {config.provider: config for config in configs}
+    if by_provider[canary].is_default:
+        changes.append(
+            routing.FlagChange(
+                baseline, environment, reason, actor, enabled=True, make_default=True, via=via
+            )
+        )
+        if by_provider[baseline].weight == 0:
+            changes.append(
+                routing.FlagChange(
+                    baseline,
+                    environment,
+                    reason,
+                    actor,
+                    weight=max(by_provider[canary].weight, 1),
+                    via=via,
+                )
+            )
+    changes.append(routing.FlagChange(canary, environment, reason, actor, enabled=False, via=via))
+    return changes
+
+
+def apply_rollback(
+    database: Database, decision: Decision, actor: str | None = None
+) -> routing.RecordedChange | None:
+    """Record the rollback a `rollback` decision calls for (`canary evaluate --apply`);
+    None when the decision is something else."""
+    if decision.decision != "rollback":
+        return None
+    breached = [r.name for r in decision.rules if r.kind == "rollback" and r.status == "breached"]
+    reason = f"canary rollback: decision #{decision.decision_id} ({', '.join(breached)})"
+    configs = routing.effective_configuration(database, decision.environment)
+    return routing.record_changes(
+        database,
+        rollback_changes(
+            configs,
+            decision.canary,
+            decision.baseline,
+            reason,
+            actor or default_actor(),
+            "ai-gate canary evaluate --apply",
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class StepResult:
+    decision_id: int
+    from_percent: float
+    to_percent: int
+    recorded: routing.RecordedChange
+
+
+def step(
+    database: Database, environment: str, canary: str, baseline: str, actor: str | None = None
+) -> StepResult:
+    """Move the canary to the plan's next share of traffic, only after a `go`."""
+    actor = actor or default_actor()
+    latest = latest_decision(database, environment, canary)
+    if latest is None or latest["decision"] != "go":
+        found = f"#{latest['decision_id']} is {latest['decision']!r}" if latest else "none"
+        raise InputRejected(
+            f"the latest canary decision for {canary} in {environment} ({found}) is not `go`: "
+            "run `ai-gate canary evaluate` and step only on go; nothing was written"
+        )
+    if latest["is_synthetic"]:
+        raise InputRejected(
+            f"canary decision #{latest['decision_id']} used synthetic rows (ai-gate simulate, "
+            "--include-synthetic): it cannot move real traffic; nothing was written"
+        )
+    configs = routing.effective_configuration(database, environment)
+    by_provider = {config.provider: config for config in configs}
+    if canary not in by_provider or baseline not in by_provider:
+        raise InputRejected(f"unknown provider in environment {environment!r}")
+    canary_config = by_provider[canary]
+    if not canary_config.enabled:
+        raise InputRejected(f"{canary} is disabled in {environment}; enable it before stepping")
+    if canary_config.last_changed_at and canary_config.last_changed_at > latest["decided_at"]:
+        raise InputRejected(
+            f"{canary}'s flags changed after decision #{latest['decision_id']}: evaluate again "
+            "before the next step; nothing was written"
+        )
+    current = routing.traffic_shares(configs)[(environment, canary)] * 100
+    plan = rollout_plan(database, environment)
+    following = [percent for percent in plan if percent > current + 1e-9]
+    if not following:
+        raise InputRejected(
+            f"{canary} already gets {current:.1f}% of {environment}: the plan "
+            f"({' -> '.join(map(str, plan))}) is complete"
+        )
+    target = following[0]
+    reason = f"canary step to {target}% of traffic after go decision #{latest['decision_id']}"
+    via = "ai-gate canary step"
+    recorded = routing.record_changes(
+        database,
+        [
+            routing.FlagChange(canary, environment, reason, actor, weight=target, via=via),
+            routing.FlagChange(baseline, environment, reason, actor, weight=100 - target, via=via),
+        ],
+    )
+    return StepResult(int(latest["decision_id"]), current, target, recorded)
