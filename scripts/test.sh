@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs ai-gate, lints (ruff, sqlfluff) and runs the whole test suite against a real
+# Installs ai-gate, lints (ruff, sqlfluff, dbt-bouncer) and runs the whole test suite against a real
 # PostgreSQL: the server DATABASE_URL / PG* name, else an embedded PostgreSQL 18.
 # AI_GATE_SKIP_LINT=1 skips the lint step (CI lints once, then tests a second server).
 set -euo pipefail
@@ -22,6 +22,8 @@ if [ "${AI_GATE_SKIP_LINT:-0}" != "1" ]; then
   lint_data_dir="$(mktemp -d)"
   trap 'AI_GATE_DATA_DIR="$lint_data_dir" .venv/bin/ai-gate db stop >/dev/null 2>&1 || true; rm -rf "$lint_data_dir"' EXIT
   AI_GATE_DATA_DIR="$lint_data_dir" .venv/bin/ai-gate exec -- .venv/bin/sqlfluff lint models macros tests
+  echo "== dbt conventions (dbt-bouncer on a build of the same throwaway database)"
+  AI_GATE_DATA_DIR="$lint_data_dir" bash scripts/check_dbt_conventions.sh
 fi
 
 echo "== pytest"

@@ -28,10 +28,13 @@ def _return(value: object) -> None:
 
 
 def render_macro(
-    name: str, macro_files: Sequence[str], dbt_vars: dict[str, object] | None = None
+    name: str,
+    macro_files: Sequence[str],
+    dbt_vars: dict[str, object] | None = None,
+    args: Sequence[object] = (),
 ) -> object:
     """Call macro `name` (in one of `macro_files`, paths under the project's macros/)
-    and return what it returns."""
+    with `args` and return what it returns (its rendered text, unless it returns)."""
     environment = jinja2.Environment(extensions=["jinja2.ext.do"], undefined=jinja2.StrictUndefined)
     environment.globals["var"] = lambda var_name: project_var(var_name, dbt_vars)
     environment.globals["return"] = _return
@@ -46,7 +49,7 @@ def render_macro(
         stem = Path(relative).stem
         module = environment.from_string((macros / relative).read_text(encoding="utf-8")).module
         loaded[stem] = getattr(module, stem)
-    return environment.globals[name]()
+    return environment.globals[name](*args)
 
 
 def _returning(name: str, loaded: dict[str, Callable[..., object]]) -> Callable[..., object]:

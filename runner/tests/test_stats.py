@@ -7,10 +7,12 @@ import math
 import random
 
 import pytest
+from conftest import ClonedDatabase
 from scipy import stats as scipy_stats
 from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from ai_gate import stats
+from ai_gate.dbt_macros import render_macro
 
 Z95 = 1.959963984540054
 
@@ -139,3 +141,29 @@ def test_quantile_bounds_cover_the_median() -> None:
     assert misses / 400 <= 0.05
     assert stats.value_at_fraction(list(range(1, 100)), 0.001, "lower") is None
     assert stats.value_at_fraction(list(range(1, 100)), 0.995, "upper") is None
+
+
+def test_the_sql_wilson_bound_is_the_python_one(built_db: ClonedDatabase) -> None:
+    """The gate view's Wilson bounds (macro wilson_interval_bound) and the canary's
+    (stats.wilson_interval) are two implementations of one formula, in two languages:
+    on a grid of counts and critical values, including 0, 1 and n = 1, they agree."""
+    rng = random.Random(11)
+    cases = [(0, 1), (1, 1), (0, 40), (40, 40), (1, 2), (3, 7)]
+    cases += [(k, n) for n in (5, 50, 400, 20_000) for k in sorted(rng.sample(range(n + 1), 4))]
+    zs = (1.959963984540054, stats.z_one_sided(0.05), 3.4)
+    bounds = {
+        side: render_macro(
+            "wilson_interval_bound", ["wilson_interval_bound.sql"], args=("k", "n", side, "z")
+        )
+        for side in ("lower", "upper")
+    }
+    values = ", ".join(f"({k}, {n}, {z!r}::double precision)" for k, n in cases for z in zs)
+    rows = built_db.execute(
+        f"select k, n, z, {bounds['lower']}, {bounds['upper']}"
+        f" from (values {values}) as grid (k, n, z) order by k, n, z"
+    )
+    assert len(rows) == len(cases) * len(zs)
+    for k, n, z, low, high in rows:
+        want_low, want_high = stats.wilson_interval(k, n, z)
+        assert low == pytest.approx(want_low, abs=1e-12), (k, n, z)
+        assert high == pytest.approx(want_high, abs=1e-12), (k, n, z)
