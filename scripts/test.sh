@@ -31,13 +31,13 @@ echo "== pytest"
 # the same server and machine, measured in this run (the suite must stay within 20 of
 # them).
 build_seconds="$(.venv/bin/python scripts/time_build.py)"
-# On every core (at most four workers: each builds its own template database), one
-# module per worker (module fixtures are built once); the ten slowest tests, so the
-# feedback loop's cost stays visible.
+# On every core (at most four workers: each builds its own template database); tests
+# that share a module fixture are one xdist_group, so it is built once; the ten
+# slowest tests, so the feedback loop's cost stays visible.
 started="$(date +%s)"
 status=0
 .venv/bin/python -m pytest runner/tests --numprocesses=auto --maxprocesses=4 \
-  --dist=loadscope --durations=10 "$@" || status=$?
+  --dist=loadgroup --durations=10 "$@" || status=$?
 awk -v suite="$(( $(date +%s) - started ))" -v build="$build_seconds" 'BEGIN {
   printf "== suite: %d s = %.1f times one ai-gate build (%.1f s), measured in this run\n",
     suite, suite / build, build }'

@@ -27,6 +27,20 @@ def product_table_exists(database: Database, product_schema: str) -> bool:
         return bool(row and row[0])
 
 
+def is_built(database: Database) -> bool:
+    """Whether the eval tables a build creates exist in the schema (a first check, not
+    a proof that the build is current)."""
+    with database.connect() as conn:
+        row = conn.execute(
+            "select to_regclass(%s) is not null and to_regclass(%s) is not null",
+            (
+                f'"{database.schema}".ai_eval_runs',
+                f'"{database.schema}".ai_eval_samples',
+            ),
+        ).fetchone()
+        return bool(row and row[0])
+
+
 def create_phase1_table(database: Database, product_schema: str) -> None:
     text = resources.files("ai_gate").joinpath("sql/phase1_ai_training_examples.sql").read_text()
     statement = sql.SQL(text).format(schema=sql.Identifier(product_schema))

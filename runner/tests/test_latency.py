@@ -67,6 +67,7 @@ def rolled_up(server: Server, template: str) -> Iterator[ClonedDatabase]:
         yield db
 
 
+@pytest.mark.xdist_group("rolled_up")
 @pytest.mark.parametrize("window", WINDOWS)
 def test_histogram_path_is_within_one_percent(rolled_up: ClonedDatabase, window: str) -> None:
     for got, want in compare(rolled_up, window, "ai_latency_percentiles"):
@@ -75,6 +76,7 @@ def test_histogram_path_is_within_one_percent(rolled_up: ClonedDatabase, window:
             assert got[index] == pytest.approx(want[index], rel=0.01), (window, got, want)
 
 
+@pytest.mark.xdist_group("rolled_up")
 @pytest.mark.parametrize("window", WINDOWS)
 def test_exact_path_equals_percentile_cont(rolled_up: ClonedDatabase, window: str) -> None:
     for got, want in compare(rolled_up, window, "ai_latency_percentiles_exact"):
