@@ -158,18 +158,10 @@ def test_the_published_schema_matches_the_validator() -> None:
     assert schema["additionalProperties"] is False
 
 
-def unwrap(row: tuple) -> tuple:
-    from psycopg.types.json import Jsonb
-
-    return tuple(value.obj if isinstance(value, Jsonb) else value for value in row)
-
-
-def test_fast_path_and_slow_path_agree_on_valid_lines(tmp_path: Path) -> None:
-    """The fast path (msgspec) must give the row the precise path gives, and must
-    hand anything it is not sure about to the precise path."""
+def test_every_spelling_of_a_valid_record_is_read_as_it_is(tmp_path: Path) -> None:
+    """Separators, escapes, nested metadata, optional fields absent or null: each line
+    is a record whose values are the line's."""
     import random
-
-    from ai_gate.evals.records import _fast_record, validate_object
 
     rng = random.Random(5)
     variants = []
@@ -185,116 +177,105 @@ def test_fast_path_and_slow_path_agree_on_valid_lines(tmp_path: Path) -> None:
         if rng.random() < 0.7:
             record["latency_ms"] = rng.choice([0, 17, 1234.5, None])
         if rng.random() < 0.3:
-            record["created_at"] = rng.choice(["2026-11-25T10:00:00Z", "2026-11-25 10:00:00+02:00"])
-        if rng.random() < 0.3:
             record["metadata"] = rng.choice([{}, {"a": {"b": [1, {"c": 2}]}}, {"q": 'x":y'}])
         if rng.random() < 0.2:
             record["case_id"] = 'tab\there, quote " and \u00e9'
         separators = rng.choice([(",", ":"), (", ", ": "), (",", " : ")])
-        variants.append(json.dumps(record, separators=separators).encode())
-    fast_hits = 0
-    for raw in variants:
-        obj = json.loads(raw)
-        slow, problems = validate_object(obj, "f", 1)
-        assert problems == [] and slow is not None
-        fast = _fast_record(raw, 1)
-        if fast is not None:
-            fast_hits += 1
-            assert unwrap(fast.row()) == unwrap(slow.row()), raw
-    assert fast_hits > 100  # the fast path is taken for ordinary lines
+        variants.append((record, json.dumps(record, separators=separators)))
+    records, problems = scan(tmp_path, "\n".join(text for _, text in variants).encode())
+    assert problems == []
+    assert len(records) == 300
+    for (record, _), read in zip(variants, records, strict=True):
+        values = read.values
+        for name, value in record.items():
+            got = values[name]
+            got = got.obj if name == "metadata" and got is not None else got
+            assert got == value, (name, value, got)
 
 
 @pytest.mark.parametrize(
-    "raw",
+    ("raw", "problem"),
     [
-        b'{"sample_id":"a","schema_valid":true,"safety_html_tailwind_compliant":true,'
-        b'"metadata":{"k":1,"k":2}}',
-        b'{"sample_id":"a","schema_valid":true,"safety_html_tailwind_compliant":true,'
-        b'"case_id":"x","case_id" :"y"}',
-        b'{"sample_id":"a","schema_valid":true,"safety_html_tailwind_compliant":true,'
-        b'"case_id":"a\\u0000"}',
+        (
+            b'{"sample_id":"a","schema_valid":true,"safety_html_tailwind_compliant":true,'
+            b'"metadata":{"k":1,"k":2}}',
+            "records.jsonl:1: k: duplicate key in one object",
+        ),
+        (
+            b'{"sample_id":"a","schema_valid":true,"safety_html_tailwind_compliant":true,'
+            b'"case_id":"x","case_id" :"y"}',
+            "records.jsonl:1: case_id: duplicate key in one object",
+        ),
+        (
+            b'{"sample_id":"a","schema_valid":true,"safety_html_tailwind_compliant":true,'
+            b'"case_id":"x","case_id"\r:"y"}',
+            "records.jsonl:1: case_id: duplicate key in one object",
+        ),
     ],
 )
-def test_fast_path_never_accepts_what_the_contract_rejects(raw: bytes) -> None:
-    from ai_gate.evals.records import _fast_record
-
-    assert _fast_record(raw, 1) is None
+def test_a_duplicate_key_is_refused_however_it_is_spelled(
+    tmp_path: Path, raw: bytes, problem: str
+) -> None:
+    assert scan(tmp_path, raw + b"\n") == ([], [problem])
 
 
 @pytest.mark.parametrize(
-    "overrides",
+    ("overrides", "reason"),
     [
-        {"sample_id": "x" * 512},
-        {"sample_id": "x" * 513},
-        {"sample_id": "\u00e9" * 512},
-        {"sample_id": "\u00e9" * 513},
-        {"sample_id": ""},
-        {"sample_id": " \t"},
-        {"sample_id": "\u2003"},
-        {"latency_ms": 0},
-        {"latency_ms": -0.0},
-        {"latency_ms": -1e-300},
-        {"latency_ms": 1e308},
-        {"latency_ms": 10**308},
-        {"latency_ms": 10**309},
-        {"latency_ms": True},
-        {"schema_valid": 1},
+        ({"sample_id": "x" * 512}, None),
+        ({"sample_id": "x" * 513}, "sample_id: longer than 512 characters"),
+        ({"sample_id": "\u00e9" * 512}, None),
+        ({"sample_id": "\u00e9" * 513}, "sample_id: longer than 512 characters"),
+        ({"sample_id": ""}, "sample_id: must not be empty"),
+        ({"sample_id": " \t"}, "sample_id: must not be empty"),
+        ({"sample_id": "\u2003"}, "sample_id: must not be empty"),
+        ({"latency_ms": 0}, None),
+        ({"latency_ms": -0.0}, None),
+        ({"latency_ms": -1e-300}, "latency_ms: must be >= 0, got -1e-300"),
+        ({"latency_ms": 1e308}, None),
+        ({"latency_ms": 10**308}, None),
+        ({"latency_ms": 10**309}, "latency_ms: must be finite"),
+        ({"latency_ms": True}, "latency_ms: must be a number or null, got boolean"),
+        ({"schema_valid": 1}, "schema_valid: must be true or false, got number"),
     ],
 )
-def test_fast_path_bounds_agree_with_the_precise_path(overrides: dict[str, object]) -> None:
-    """At the bounds msgspec checks for the fast path (sample id length, latency sign
-    and range, booleans), a line is accepted by the fast path only if the precise path
-    accepts it, with the same row."""
-    from ai_gate.evals.records import _fast_chunk, _fast_record, validate_object
-
-    text = line(**overrides)
-    slow, _problems = validate_object(json.loads(text), "f", 1)
-    for fast in (
-        _fast_record(text.encode(), 1),
-        (_fast_chunk(text.encode() + b"\n", 1) or [None])[0],
-    ):
-        if slow is None:
-            assert fast is None
-        elif fast is not None:
-            assert unwrap(fast.row()) == unwrap(slow.row())
-
-
-def test_fast_path_rejects_a_duplicate_key_hidden_by_a_carriage_return() -> None:
-    from ai_gate.evals.records import _fast_chunk, _fast_record
-
-    raw = (
-        b'{"sample_id":"a","schema_valid":true,"safety_html_tailwind_compliant":true,'
-        b'"case_id":"x","case_id"\r:"y"}'
-    )
-    assert _fast_record(raw, 1) is None
-    assert _fast_chunk(raw + b"\n", 1) is None
+def test_the_bounds_of_the_contract(
+    tmp_path: Path, overrides: dict[str, object], reason: str | None
+) -> None:
+    records, problems = scan(tmp_path, line(**overrides).encode())
+    if reason is None:
+        assert problems == [] and len(records) == 1
+    else:
+        assert (records, problems) == ([], [f"records.jsonl:1: {reason}"])
 
 
 @pytest.mark.parametrize(
     "bad_created_at", [None, "2026-11-25T10:00:03", "2026-11-25T10:00:03+0000x", 7]
 )
-def test_a_chunk_with_one_bad_timestamp_goes_to_the_precise_path(bad_created_at: object) -> None:
-    """The fast path parses a timestamp only when it differs from the previous line's:
-    a line that repeats a good one reuses it, any other is parsed (and judged) anew."""
-    from ai_gate.evals.records import _fast_chunk, validate_object
+def test_timestamps_are_read_line_by_line(tmp_path: Path, bad_created_at: object) -> None:
+    """Repeated and distinct timestamps among good lines are each read as written; a
+    bad one is reported on its own line and the others are still records."""
+    from datetime import datetime
 
     stamps = ["2026-11-25T10:00:00+00:00"] * 3 + [
         "2026-11-25T10:00:01Z",
         "2026-11-25T10:00:02+02:00",
     ]
     good = [line(sample_id=f"s{i}", created_at=stamp) for i, stamp in enumerate(stamps)]
-    chunk = "\n".join(good).encode() + b"\n"
-    records = _fast_chunk(chunk, 1)
-    assert records is not None
-    for number, (text, record) in enumerate(zip(good, records, strict=True), start=1):
-        slow, problems = validate_object(json.loads(text), "f", number)
-        assert problems == [] and slow is not None
-        assert unwrap(record.row()) == unwrap(slow.row())
-    if bad_created_at is not None:
-        bad = line(sample_id="bad", created_at=bad_created_at)
-        assert validate_object(json.loads(bad), "f", 1)[0] is None
-        chunk = "\n".join([*good[:2], bad, good[2]]).encode() + b"\n"
-        assert _fast_chunk(chunk, 1) is None
+    lines = (
+        good if bad_created_at is None else [*good[:2], line(created_at=bad_created_at), *good[2:]]
+    )
+    records, problems = scan(tmp_path, "\n".join(lines).encode())
+    assert [r.values["created_at"] for r in records] == [datetime.fromisoformat(s) for s in stamps]
+    assert len(problems) == (0 if bad_created_at is None else 1)
+    if problems:
+        assert problems[0].startswith("records.jsonl:3: created_at: ")
+
+
+def unwrap(row: tuple) -> tuple:
+    from psycopg.types.json import Jsonb
+
+    return tuple(value.obj if isinstance(value, Jsonb) else value for value in row)
 
 
 def mixed_file() -> bytes:
@@ -360,18 +341,6 @@ def test_chunking_never_changes_what_is_read(
                 else ("problem", item.render())
             )
     monkeypatch.setattr(records_module, "CHUNK_BYTES", chunk_bytes)
-    fast_chunks = []
-    fast_chunk = records_module._fast_chunk
-
-    def counting_fast_chunk(chunk: bytes, first_line: int) -> list[Record] | None:
-        result = fast_chunk(chunk, first_line)
-        if result:
-            fast_chunks.append(len(result))
-        return result
-
-    monkeypatch.setattr(records_module, "_fast_chunk", counting_fast_chunk)
     assert read() == line_by_line
-    if chunk_bytes == 1000:
-        assert len(fast_chunks) > 10  # whole chunks did take the chunk path
     assert sum(1 for item in line_by_line if item[0] == "record") > 300
     assert sum(1 for item in line_by_line if item[0] == "problem") >= 10

@@ -14,9 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import BinaryIO
 
-import msgspec
 from psycopg.types.json import Jsonb
 
 REQUIRED_BOOLEANS = ("schema_valid", "safety_html_tailwind_compliant")
@@ -95,7 +94,6 @@ MAX_METADATA_DEPTH = 32
 # Unpaired UTF-16 surrogates: JSON's \ud800 escapes decode to them, and no UTF-8 text
 # (so no PostgreSQL text) can hold one.
 _SURROGATE = re.compile("[\ud800-\udfff]")
-_ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 @dataclass(frozen=True)
@@ -150,50 +148,6 @@ def _row_from_values(line_number: int, values: dict[str, object]) -> tuple[objec
     )
 
 
-class _FastRecord(msgspec.Struct, forbid_unknown_fields=True, kw_only=True, gc=False):
-    """The contract as a typed struct, fields in SAMPLE_COLUMNS order (without
-    line_number): msgspec checks types and bounds strictly, in C (a number that overflows
-    a float is rejected, not made infinite). UNSET marks an absent field, so the keys
-    present can be counted (see _fast_rows). Not tracked by the cyclic collector: a
-    decoded record holds no cycles."""
-
-    sample_id: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SAMPLE_ID_LENGTH)]
-    case_id: str | msgspec.UnsetType | None = msgspec.UNSET
-    schema_valid: bool
-    safety_html_tailwind_compliant: bool
-    patch_apply_success: bool | msgspec.UnsetType | None = msgspec.UNSET
-    edit_after_generate: bool | msgspec.UnsetType | None = msgspec.UNSET
-    publish_conversion: bool | msgspec.UnsetType | None = msgspec.UNSET
-    fallback_used: bool | msgspec.UnsetType | None = msgspec.UNSET
-    latency_ms: Annotated[float, msgspec.Meta(ge=0)] | msgspec.UnsetType | None = msgspec.UNSET
-    requested_provider: str | msgspec.UnsetType | None = msgspec.UNSET
-    selected_provider: str | msgspec.UnsetType | None = msgspec.UNSET
-    route_strategy: str | msgspec.UnsetType | None = msgspec.UNSET
-    prompt_template_version: str | msgspec.UnsetType | None = msgspec.UNSET
-    created_at: str | msgspec.UnsetType | None = msgspec.UNSET
-    metadata: dict | msgspec.UnsetType | None = msgspec.UNSET
-
-
-_FAST_DECODER = msgspec.json.Decoder(_FastRecord)
-_FIELD_COUNT = len(_FastRecord.__struct_fields__)
-assert _FastRecord.__struct_fields__ == tuple(c for c in SAMPLE_COLUMNS if c != "line_number")
-
-
-class _TooDeep(ValueError):
-    pass
-
-
-def _count_keys(value: object, depth: int = 1) -> int:
-    """Keys in `value` and everything inside it; _TooDeep past MAX_METADATA_DEPTH."""
-    if depth > MAX_METADATA_DEPTH:
-        raise _TooDeep()
-    if isinstance(value, dict):
-        return len(value) + sum(_count_keys(v, depth + 1) for v in value.values())
-    if isinstance(value, list):
-        return sum(_count_keys(v, depth + 1) for v in value)
-    return 0
-
-
 def _depth(value: object) -> int:
     """Nesting depth of a decoded JSON value (a scalar is 0), without recursion."""
     deepest = 0
@@ -207,152 +161,6 @@ def _depth(value: object) -> int:
                 children = item.values() if isinstance(item, dict) else item
                 stack.extend((child, level) for child in children)
     return deepest
-
-
-def _fast_rows(lines: list[bytes], first_line: int) -> tuple[list[Record], int] | None:
-    """The records of lines that each decode as exactly the contract, and the number of
-    keys decoded (metadata's nested keys included); None means "not sure" about some
-    line. The caller rules out _has_suspects and compares the key count with the `":`
-    count. One loop over the lines, without a call per line of our own: at hundreds of
-    thousands of lines a second, every Python-level step counts."""
-    decode = _FAST_DECODER.decode
-    as_tuple = msgspec.structs.astuple
-    unset = msgspec.UNSET
-    records: list[Record] = []
-    append = records.append
-    from_iso_format = datetime.fromisoformat
-    previous_created_at_text, previous_created_at = None, None
-    keys = 0
-    line_number = first_line
-    try:
-        for raw in lines:
-            values = as_tuple(decode(raw))
-            (
-                sample_id,
-                case_id,
-                schema_valid,
-                safety_html_tailwind_compliant,
-                patch_apply_success,
-                edit_after_generate,
-                publish_conversion,
-                fallback_used,
-                latency_ms,
-                requested_provider,
-                selected_provider,
-                route_strategy,
-                prompt_template_version,
-                created_at,
-                metadata,
-            ) = values
-            if sample_id.isspace():
-                return None
-            absent = values.count(unset)
-            keys += _FIELD_COUNT - absent
-            if absent:
-                case_id = None if case_id is unset else case_id
-                patch_apply_success = None if patch_apply_success is unset else patch_apply_success
-                edit_after_generate = None if edit_after_generate is unset else edit_after_generate
-                publish_conversion = None if publish_conversion is unset else publish_conversion
-                fallback_used = None if fallback_used is unset else fallback_used
-                latency_ms = None if latency_ms is unset else latency_ms
-                requested_provider = None if requested_provider is unset else requested_provider
-                selected_provider = None if selected_provider is unset else selected_provider
-                route_strategy = None if route_strategy is unset else route_strategy
-                prompt_template_version = (
-                    None if prompt_template_version is unset else prompt_template_version
-                )
-                created_at = None if created_at is unset else created_at
-                metadata = None if metadata is unset else metadata
-            if created_at is not None:
-                # records of one batch often share a timestamp: parse each new one once
-                if created_at != previous_created_at_text:
-                    try:
-                        parsed = from_iso_format(created_at)
-                    except ValueError:
-                        return None
-                    if parsed.tzinfo is None:
-                        return None
-                    previous_created_at_text, previous_created_at = created_at, parsed
-                created_at = previous_created_at
-            if latency_ms is not None:
-                latency_ms += 0.0  # -0.0 is stored as 0
-            if metadata is not None:
-                if metadata:
-                    keys += _count_keys(metadata)
-                    if _non_finite(metadata):
-                        return None
-                metadata = Jsonb(metadata)
-            append(
-                Record(
-                    (
-                        sample_id,
-                        line_number,
-                        case_id,
-                        schema_valid,
-                        safety_html_tailwind_compliant,
-                        patch_apply_success,
-                        edit_after_generate,
-                        publish_conversion,
-                        fallback_used,
-                        latency_ms,
-                        requested_provider,
-                        selected_provider,
-                        route_strategy,
-                        prompt_template_version,
-                        created_at,
-                        metadata,
-                    )
-                )
-            )
-            line_number += 1
-    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError):
-        return None
-    except _TooDeep:
-        return None
-    return records, keys
-
-
-def _fast_record(raw: bytes, line_number: int) -> Record | None:
-    """The common case, fast: a line that is exactly the contract. None means "not
-    sure": the line then takes the precise slow path, which reports problems. A line
-    (without its line end) is a chunk of one line."""
-    records = _fast_chunk(raw, line_number)
-    return records[0] if records else None
-
-
-def _has_suspects(data: bytes) -> bool:
-    """Bytes that send a line (or a chunk of lines) to the precise path: a raw NUL or
-    an escaped one (PostgreSQL text cannot hold it), and whitespace after a quote,
-    which could hide a duplicate key from the `":` count (`"k" :`). A one-byte search
-    is a memchr, many times cheaper than a two-byte one on JSON (where quotes are
-    everywhere), so each two-byte search runs only if its rarer byte occurs at all."""
-    if b"\x00" in data:
-        return True
-    if b"\\" in data and (b"\\u0000" in data or _ESCAPED_SURROGATE.search(data)):
-        return True
-    return any(byte in data and b'"' + byte in data for byte in (b" ", b"\t", b"\r"))
-
-
-def _fast_chunk(chunk: bytes, first_line: int) -> list[Record] | None:
-    """Every line of a chunk of whole lines by the fast path, or None if any line is not
-    sure. The byte scans run once on the chunk.
-
-    msgspec keeps the last of duplicate keys, so duplicates are ruled out by counting:
-    every key in the text is followed by `":`, so when the count of `":` equals the
-    number of keys decoded, no key was repeated (whitespace between a key and its colon
-    is a suspect that sends the chunk to the slow path; `":` inside a string makes the
-    counts differ, which does too). The chunk's count equals the sum of the keys
-    decoded only if it does on every line (a line's count is never below its keys).
-    """
-    if _has_suspects(chunk):
-        return None
-    lines = chunk.split(b"\n")
-    if chunk.endswith(b"\n"):
-        lines.pop()  # what follows the last line end is not a line
-    decoded = _fast_rows(lines, first_line)
-    if decoded is None or chunk.count(b'":') != decoded[1]:
-        return None
-    return decoded[0]
 
 
 class _DuplicateKey(ValueError):
@@ -530,8 +338,8 @@ def read_records(source: Path | BinaryIO, label: str | None = None) -> Iterator[
     a binary stream such as standard input or a pipe) once; memory stays bounded (one
     chunk of CHUNK_BYTES, and a line of at most MAX_LINE_BYTES).
 
-    A chunk of whole lines that is all ordinary lines takes _fast_chunk; any other
-    chunk is read line by line (fast path, else the precise path that reports).
+    One parser (ADR 0005): every line is decoded by `json` (duplicate keys, NaN and
+    Infinity refused) and checked against the contract, every problem reported.
     """
     file = label or str(source)
     if isinstance(source, Path):
@@ -591,34 +399,23 @@ def read_records(source: Path | BinaryIO, label: str | None = None) -> Iterator[
                     break
             else:
                 break
-            fast = _fast_chunk(chunk, line_number)
-            if fast is not None:
-                records += len(fast)
-                yield from fast
-                line_number += len(fast)
-                continue
             lines = chunk.split(b"\n")
             if chunk.endswith(b"\n"):
                 lines.pop()  # what follows the last line end is not a line
             for raw in lines:
-                record = _fast_record(raw, line_number)
-                if record is not None:
-                    records += 1
-                    yield record
-                else:
-                    for item in _parse_line(raw, file, line_number):
-                        if isinstance(item, Record):
-                            records += 1
-                        else:
-                            problems += 1
-                        yield item
+                for item in _parse_line(raw, file, line_number):
+                    if isinstance(item, Record):
+                        records += 1
+                    else:
+                        problems += 1
+                    yield item
                 line_number += 1
     if records == 0 and problems == 0:
         yield Problem(file, None, None, "no records (the file is empty or has only blank lines)")
 
 
 def _parse_line(raw: bytes, file: str, line_number: int) -> Iterator[Record | Problem]:
-    """The precise slow path: every problem of the line, or the record."""
+    """Every problem of the line, or its record."""
     if b"\x00" in raw:
         yield Problem(file, line_number, None, "contains a NUL byte")
         return
