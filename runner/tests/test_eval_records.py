@@ -211,9 +211,14 @@ def test_every_spelling_of_a_valid_record_is_read_as_it_is(tmp_path: Path) -> No
             b'"case_id":"x","case_id"\r:"y"}',
             "records.jsonl:1: case_id: duplicate key in one object",
         ),
+        (
+            b'{"sample_id":"a","schema_valid":true,"safety_html_tailwind_compliant":true,'
+            b'"case_id":"a\\u0000"}',
+            "records.jsonl:1: case_id: contains a NUL character",
+        ),
     ],
 )
-def test_a_duplicate_key_is_refused_however_it_is_spelled(
+def test_a_duplicate_key_or_nul_is_refused_however_it_is_spelled(
     tmp_path: Path, raw: bytes, problem: str
 ) -> None:
     assert scan(tmp_path, raw + b"\n") == ([], [problem])
