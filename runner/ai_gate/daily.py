@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -33,7 +34,7 @@ from ai_gate.errors import (
 )
 from ai_gate.evals.ingest import RunOptions
 from ai_gate.evals.runs import run_evaluation
-from ai_gate.evals.verdicts import EvalReport
+from ai_gate.evals.verdicts import EvalReport, recent_gate_history
 from ai_gate.files import write_atomically
 from ai_gate.formatters import json as json_format
 from ai_gate.formatters import junit, markdown
@@ -41,6 +42,9 @@ from ai_gate.rollout import canary
 from ai_gate.routing import flags as routing
 
 OUTCOME_FILE = "daily-outcome.json"
+HTML_REPORT_FILE = "report.html"
+# The HTML report's window (the last month of gates, latency, canary and audit).
+HTML_REPORT_WINDOW = timedelta(days=30)
 
 # Two 32-bit keys: 'aigt' and 'dly!' — ai-gate's daily job, whatever the schema.
 LOCK_KEYS = (0x61696774, 0x646C7921)
@@ -214,7 +218,12 @@ def daily(
                 stem = f"{path.stem}.{report.run_id}"
                 for suffix, render in (
                     (".json", json_format.eval_report),
-                    (".md", markdown.eval_report),
+                    (
+                        ".md",
+                        lambda r: markdown.eval_report(
+                            r, recent_gate_history(database, environment)
+                        ),
+                    ),
                     (".xml", junit.eval_report),
                 ):
                     write_atomically(report_dir / f"{stem}{suffix}", render(report))
@@ -228,6 +237,12 @@ def daily(
                 outcome.canary_skipped = str(exc)
     if report_dir is not None:
         write_atomically(report_dir / OUTCOME_FILE, json.dumps(outcome.as_json(), indent=2) + "\n")
+        # matplotlib is loaded only when a report is written
+        from ai_gate import report
+        from ai_gate.formatters import html
+
+        data = report.read_report(database, environment, HTML_REPORT_WINDOW, canary_provider)
+        write_atomically(report_dir / HTML_REPORT_FILE, html.report(data))
     return outcome
 
 

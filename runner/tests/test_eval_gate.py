@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import random
+import subprocess
+import sys
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -12,6 +14,7 @@ from conftest import ClonedDatabase
 from eval_oracle import RATE_FIELDS, expected_metrics
 
 REPO = Path(__file__).resolve().parents[2]
+EXAMPLES = REPO / "examples" / "evals"
 PASSING = REPO / "examples" / "evals" / "passing.jsonl"
 FAILING = REPO / "examples" / "evals" / "failing.jsonl"
 METRICS = [*RATE_FIELDS, "p95_latency_ms"]
@@ -400,3 +403,43 @@ def test_the_gate_view_summarises_a_run_once(built_db: ClonedDatabase, tmp_path:
         "select count(*) from ai_eval_gate_results where run_id = %s", (run_id,)
     )
     assert gates[0][0] == 7
+
+
+def test_the_checklist_entry_point_is_ai_gate_run(built_db: ClonedDatabase) -> None:
+    """scripts/evals/run_offline_eval.py, the path the checklist names: exit 0 on a pass,
+    2 on a fail, the same report as `ai-gate run`."""
+    script = [sys.executable, str(REPO / "scripts" / "evals" / "run_offline_eval.py")]
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*script, *args], env=built_db.env, capture_output=True, text=True, check=False
+        )
+
+    passed = run(str(EXAMPLES / "passing.jsonl"))
+    assert passed.returncode == 0, passed.stderr
+    failed = run(str(EXAMPLES / "failing.jsonl"))
+    assert failed.returncode == 2, failed.stderr
+    assert built_db.cli("check", "--latest").stdout == failed.stdout
+    usage = run("--help")
+    assert usage.returncode == 0 and "--confidence" in usage.stdout
+
+
+def test_the_markdown_report_ends_with_the_trend_of_the_last_runs(
+    built_db: ClonedDatabase, tmp_path: Path
+) -> None:
+    report = tmp_path / "r.md"
+    assert built_db.cli("run", str(PASSING), "--run-id", "first").returncode == 0
+    result = built_db.cli("run", str(FAILING), "--run-id", "second", "--report-md", str(report))
+    assert result.returncode == 2
+    trend = report.read_text().split("Trend: ")[1].splitlines()
+    assert trend[0] == "the last 2 runs of the environment (oldest first)"
+    header, rows = trend[2], trend[4:]
+    gates = [cell.strip(" `") for cell in header.strip("|").split("|")[1:]]
+    assert gates == sorted(gates) and "schema_valid_rate_min" in gates
+    assert [row.split("|")[1].strip() for row in rows] == ["`first`", "`second`"]
+    statuses = dict(
+        built_db.execute("select gate, status from ai_eval_gate_results where run_id = 'second'")
+    )
+    cells = dict(zip(gates, rows[1].strip("|").split("|")[1:], strict=True))
+    for gate, status in statuses.items():
+        assert cells[gate].strip().startswith("❌" if status == "failed" else "✅"), (gate, cells)

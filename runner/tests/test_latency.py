@@ -4,6 +4,7 @@ fresh rows included without a refresh, late rows taken in by the next refresh.""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 
 import pytest
@@ -215,3 +216,13 @@ def test_api_roles_cannot_call_the_latency_functions(built_db: ClonedDatabase) -
             (role,),
         )
         assert allowed == [(False,)]
+
+
+def test_an_empty_window_says_so(built_db: ClonedDatabase) -> None:
+    result = built_db.cli("latency", "--since", "1h")
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(
+        r"latency \d{4}-\d\d-\d\d \d\d:\d\d to \d{4}-\d\d-\d\d \d\d:\d\d UTC: "
+        r"no generations with a latency in this window\n",
+        result.stdout,
+    ), result.stdout

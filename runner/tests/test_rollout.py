@@ -330,6 +330,10 @@ def test_daily_writes_reports_and_exits_with_the_gate(
     assert len(list(tmp_path.glob("passing.*.json"))) == 1
     assert len(list(tmp_path.glob("passing.*.xml"))) == 1
     assert "canary decision" in result.stdout
+    page = (tmp_path / "report.html").read_text()
+    for section in ("header", "gates", "latency", "canary", "audit"):
+        assert f'id="{section}"' in page
+    assert outcome["files"][0]["run_id"] in page
 
 
 def test_daily_refuses_the_transaction_pooler() -> None:

@@ -136,11 +136,17 @@ def cmd_flags_history(args: argparse.Namespace) -> int:
 # --- eval runs -------------------------------------------------------------------------------
 
 
-def emit_report(report: verdicts.EvalReport, args: argparse.Namespace) -> int:
-    """Write every requested rendering of the stored verdict; the exit code follows it."""
+def emit_report(report: verdicts.EvalReport, args: argparse.Namespace, database: Database) -> int:
+    """Write every requested rendering of the stored verdict; the exit code follows it.
+    The Markdown one ends with the trend of the environment's last runs."""
+
+    def markdown_with_trend(report: verdicts.EvalReport) -> str:
+        trend = verdicts.recent_gate_history(database, report.environment)
+        return markdown.eval_report(report, trend)
+
     for path, render in (
         (args.report_json, json_format.eval_report),
-        (args.report_md, markdown.eval_report),
+        (args.report_md, markdown_with_trend),
         (args.junit, junit.eval_report),
     ):
         if path is not None:
@@ -168,7 +174,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         baseline=args.baseline,
     )
     report = runs.run_evaluation(database, options, progress=sys.stderr)
-    return emit_report(report, args)
+    return emit_report(report, args, database)
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -177,7 +183,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     report = verdicts.load_report(database, run_id)
     if report.status == "running":
         sys.stderr.write(f"ai-gate: run {run_id} has not finished (status running)\n")
-    return emit_report(report, args)
+    return emit_report(report, args, database)
 
 
 # --- canary, simulation, drills ----------------------------------------------------------
@@ -250,6 +256,20 @@ def cmd_latency(args: argparse.Namespace) -> int:
     start, end, rows = latency.percentiles(database, args.since, exact=args.exact)
     render = json_format.latency if args.json else text.latency
     sys.stdout.write(render(start, end, args.exact, rows))
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from ai_gate import report  # matplotlib: loaded only for the report
+    from ai_gate.formatters import html
+
+    database = connect_announced()
+    data = report.read_report(database, args.env, args.since, canary=args.canary)
+    try:
+        write_atomically(args.html, html.report(data))
+    except OSError as exc:
+        raise RuntimeFailure(f"cannot write report {args.html}: {exc}") from exc
+    print(f"ai-gate report: wrote {args.html} ({args.env}, last {args.since.days} days)")
     return EXIT_OK
 
 

@@ -57,6 +57,7 @@ EXIT_CODES_BY_COMMAND: dict[str, tuple[int, ...]] = {
     "rollback": _REJECTS,
     "daily": (*_GATES[:-1], EXIT_INCONCLUSIVE, EXIT_USAGE),
     "latency": _COMMON,
+    "report": _REJECTS,
     "bench": _COMMON,
     "exec": _COMMON,
     "db": (EXIT_USAGE,),
@@ -500,8 +501,8 @@ def build_parser() -> Parser:
         "--report-dir",
         type=Path,
         metavar="DIR",
-        help="write each run's JSON, Markdown and JUnit reports, and daily-outcome.json, "
-        "here (created if missing)",
+        help="write each run's JSON, Markdown and JUnit reports, daily-outcome.json and "
+        "the HTML report of the last 30 days (report.html) here (created if missing)",
     )
     p.add_argument(
         "--lock-timeout",
@@ -512,6 +513,31 @@ def build_parser() -> Parser:
     )
     p.add_argument("--canary", default="custom", metavar="PROVIDER")
     p.add_argument("--baseline", default="openai", metavar="PROVIDER")
+
+    p = add(
+        "report",
+        c.cmd_report,
+        "Write one self-contained HTML file (no network access when opened) of an "
+        "environment over a window: gate history, daily latency, canary decisions and "
+        "traffic share, flag changes and drills.",
+    )
+    p.add_argument(
+        "--html", type=report_path, required=True, metavar="PATH", help="the HTML file to write"
+    )
+    p.add_argument("--env", default="prod", metavar="ENV", help="environment (default prod)")
+    p.add_argument(
+        "--since",
+        type=duration_argument,
+        default=parse_duration("30d"),
+        metavar="DURATION",
+        help="window length ending now, e.g. 7d, 90d (default 30d)",
+    )
+    p.add_argument(
+        "--canary",
+        default="custom",
+        metavar="PROVIDER",
+        help="the canary provider (default custom)",
+    )
 
     p = add(
         "latency",

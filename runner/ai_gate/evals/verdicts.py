@@ -289,3 +289,33 @@ def load_report(database: Database, run_id: str) -> EvalReport:
         gate_policy=run.get("gate_policy"),
         baseline=(verdict or {}).get("baseline"),
     )
+
+
+def recent_gate_history(
+    database: Database, environment: str, runs: int = 10
+) -> list[tuple[str, dict[str, tuple[float | None, str]]]]:
+    """The last `runs` judged, real runs of the environment, oldest first: each run id
+    with every gate's (observed, status). Run by run: the gate view aggregates samples
+    per run, and a filter on one run id is pushed into that aggregate."""
+    with database.connect() as conn:
+        run_ids = [
+            row[0]
+            for row in conn.execute(
+                sql.SQL(
+                    "select run_id from {} where environment = %s and not is_synthetic"
+                    " and status in ('passed', 'failed', 'inconclusive')"
+                    " order by started_at desc, run_id desc limit %s"
+                ).format(database.relation("ai_eval_runs")),
+                (environment, runs),
+            ).fetchall()
+        ]
+        history = []
+        for run_id in reversed(run_ids):
+            gates = conn.execute(
+                sql.SQL("select gate, observed, status from {} where run_id = %s").format(
+                    database.relation("ai_eval_gate_results")
+                ),
+                (run_id,),
+            ).fetchall()
+            history.append((run_id, {gate: (observed, status) for gate, observed, status in gates}))
+    return history

@@ -14,7 +14,10 @@ from ai_gate.formatters.text import (
 )
 
 
-def eval_report(report: EvalReport) -> str:
+def eval_report(
+    report: EvalReport,
+    trend: list[tuple[str, dict[str, tuple[float | None, str]]]] | None = None,
+) -> str:
     icon = {"passed": "✅", "failed": "❌", "skipped": "⚪", "inconclusive": "❔"}
     lines = [
         f"## Eval gate: {verdict(report)} {icon.get(report.status, '⚠️')}",
@@ -55,4 +58,27 @@ def eval_report(report: EvalReport) -> str:
             "|" + "---|" * len(BASELINE_HEADERS),
         ]
         lines += ["| " + " | ".join(row) + " |" for row in baseline_rows(report)]
+    if trend:
+        lines += _trend(trend, icon)
     return "\n".join(lines) + "\n"
+
+
+def _trend(
+    trend: list[tuple[str, dict[str, tuple[float | None, str]]]], icon: dict[str, str]
+) -> list[str]:
+    """The last runs of the environment, oldest first: each gate's value and outcome."""
+    gates = sorted({gate for _, results in trend for gate in results})
+    lines = [
+        "",
+        f"Trend: the last {len(trend)} runs of the environment (oldest first)",
+        "",
+        "| run | " + " | ".join(f"`{gate}`" for gate in gates) + " |",
+        "|---|" + "---:|" * len(gates),
+    ]
+    for run_id, results in trend:
+        cells = []
+        for gate in gates:
+            observed, status = results.get(gate, (None, ""))
+            cells.append(f"{icon.get(status, '')} {number(observed, gate)}".strip())
+        lines.append(f"| `{run_id}` | " + " | ".join(cells) + " |")
+    return lines

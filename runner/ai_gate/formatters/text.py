@@ -442,6 +442,9 @@ def latency(start: datetime, end: datetime, exact: bool, rows: Sequence[LatencyR
         return "n/a" if value is None else f"{value:,.1f}"
 
     method = "exact percentile_cont" if exact else "histogram rollups + raw tail"
+    span = f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"
+    if not any(row.requests for row in rows):
+        return f"latency {span}: no generations with a latency in this window\n"
     body = table(
         ("provider", "requests", "p50_ms", "p95_ms", "p99_ms"),
         [
@@ -455,7 +458,7 @@ def latency(start: datetime, end: datetime, exact: bool, rows: Sequence[LatencyR
             for row in rows
         ],
     )
-    return f"latency {start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC ({method})\n{body}\n"
+    return f"latency {span} ({method})\n{body}\n"
 
 
 def daily(outcome: DailyOutcome) -> str:

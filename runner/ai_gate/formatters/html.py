@@ -1,0 +1,327 @@
+"""The HTML report: one self-contained file (inline CSS, charts as inline SVG drawn by
+matplotlib; no script, font or image is fetched when it is opened), readable offline
+and attachable to a CI run or an incident ticket. docs/report.md says why matplotlib.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from collections import defaultdict
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import matplotlib
+
+matplotlib.use("svg")  # no display, no GUI toolkit: SVG text only
+
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+
+from ai_gate.safe_text import printable
+
+if TYPE_CHECKING:
+    from ai_gate.report import ReportData
+
+# glyphs as paths, fixed ids and no date: the same data gives the same file
+matplotlib.rcParams.update(
+    {
+        "svg.fonttype": "path",
+        "svg.hashsalt": "ai-gate",
+        "svg.id": None,
+        "font.size": 8,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+    }
+)
+DECISION_COLOURS = {
+    "go": "#2e7d32",
+    "hold": "#ef6c00",
+    "rollback": "#c62828",
+    "inconclusive": "#757575",
+}
+STYLE = """
+body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto;
+  max-width: 1100px; color: #1b1b1b; padding: 0 1rem; }
+h1 { font-size: 1.5rem; margin-bottom: .2rem; } h2 { margin-top: 2.2rem; border-bottom:
+  1px solid #ddd; padding-bottom: .2rem; } h3 { font-size: 1rem; margin: 1rem 0 .3rem; }
+.meta { color: #555; } .empty { color: #666; font-style: italic; }
+table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: 13px; }
+th, td { border-bottom: 1px solid #e3e3e3; padding: .25rem .6rem; text-align: left;
+  vertical-align: top; } th { background: #f6f6f6; }
+.charts { display: flex; flex-wrap: wrap; gap: 1rem; }
+.chart svg { max-width: 100%; height: auto; }
+.passed, .go, .ok { color: #2e7d32; font-weight: 600; }
+.failed, .rollback, .breached { color: #c62828; font-weight: 600; }
+.hold, .inconclusive, .undecided { color: #ef6c00; font-weight: 600; }
+"""
+
+
+def _svg(figure: plt.Figure) -> str:
+    buffer = io.StringIO()
+    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(figure)
+    text = buffer.getvalue()
+    text = text[text.index("<svg") :]
+    # the RDF metadata block says only "made with matplotlib"
+    start, end = text.find("<metadata>"), text.find("</metadata>")
+    if start >= 0 and end > start:
+        text = text[:start] + text[end + len("</metadata>") :]
+    return text
+
+
+def _e(value: object) -> str:
+    return html.escape(printable("" if value is None else str(value)))
+
+
+def _number(value: object, digits: int = 4) -> str:
+    if value is None:
+        return "n/a"
+    number = float(value)  # type: ignore[arg-type]
+    return f"{number:,.1f}" if abs(number) >= 10 else f"{number:.{digits}f}"
+
+
+def _table(headers: list[str], rows: list[list[str]], raw: bool = False) -> str:
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{cell if raw else _e(cell)}</td>" for cell in row) + "</tr>"
+        for row in rows
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _status(value: object) -> str:
+    text = _e(value)
+    return f'<span class="{text}">{text.upper()}</span>'
+
+
+def _time_axis(axes: plt.Axes) -> None:
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def _gate_chart(gate: str, rows: list[dict[str, object]]) -> str:
+    figure, axes = plt.subplots(figsize=(3.4, 2.1))
+    times = [row["started_at"] for row in rows]
+    observed = [row["observed"] for row in rows]
+    for row in rows:
+        if row["low"] is not None and row["high"] is not None:
+            axes.vlines(row["started_at"], row["low"], row["high"], color="#90a4ae", lw=2)
+    axes.plot(times, observed, color="#37474f", lw=1, marker="o", ms=3, label="observed")
+    failed = [row for row in rows if row["status"] == "failed"]
+    if failed:
+        axes.scatter(
+            [row["started_at"] for row in failed],
+            [row["observed"] for row in failed],
+            color="#c62828",
+            marker="x",
+            s=40,
+            zorder=3,
+            label="failed",
+        )
+    threshold = rows[-1]["threshold"]
+    if threshold is not None:
+        axes.axhline(float(threshold), color="#c62828", ls="--", lw=1, label="threshold")
+    axes.set_title(gate, fontsize=9)
+    _time_axis(axes)
+    axes.legend(fontsize=6, frameon=False, loc="best")
+    return _svg(figure)
+
+
+def _gates_section(data: ReportData) -> str:
+    if not data.gates:
+        return (
+            f'<p class="empty">No evaluation runs in {data.environment} in the last '
+            f"{(data.until - data.since).days} days (synthetic runs are left out).</p>"
+        )
+    by_gate: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for row in data.gates:
+        by_gate[str(row["gate"])].append(row)
+    charts = "".join(
+        f'<div class="chart" data-chart="gate:{_e(gate)}">{_gate_chart(gate, rows)}</div>'
+        for gate, rows in sorted(by_gate.items())
+    )
+    latest_run = data.gates[-1]["run_id"]
+    latest = [row for row in data.gates if row["run_id"] == latest_run]
+    table = _table(
+        ["gate", "observed", "bounds", "", "threshold", "status"],
+        [
+            [
+                _e(row["gate"]),
+                _number(row["observed"]),
+                f"[{_number(row['low'])}, {_number(row['high'])}]"
+                if row["low"] is not None
+                else "",
+                _e(row["comparator"]),
+                _number(row["threshold"]),
+                _status(row["status"]),
+            ]
+            for row in latest
+        ],
+        raw=True,
+    )
+    runs = len({row["run_id"] for row in data.gates})
+    return (
+        f"<p>{runs} runs. Each chart: the observed value per run, its interval (the gate's "
+        "bounds under the confidence policy, else the 95% Wilson interval), the threshold "
+        "(dashed) and failed runs (×).</p>"
+        f'<div class="charts">{charts}</div>'
+        f"<h3>Latest run: {_e(latest_run)} ({_status(latest[0]['status'])})</h3>{table}"
+    )
+
+
+def _latency_section(data: ReportData) -> str:
+    if not data.latency:
+        return (
+            f'<p class="empty">No latency telemetry in the last '
+            f"{(data.until - data.since).days} days.</p>"
+        )
+    by_provider: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for row in data.latency:
+        by_provider[str(row["provider"])].append(row)
+    figure, axes = plt.subplots(
+        1, len(by_provider), figsize=(5 * len(by_provider), 2.6), squeeze=False, sharey=True
+    )
+    for axis, (provider, rows) in zip(axes[0], sorted(by_provider.items()), strict=True):
+        days = [row["day"] for row in rows]
+        for key, colour in (("p50_ms", "#90a4ae"), ("p95_ms", "#37474f"), ("p99_ms", "#6a1b9a")):
+            axis.plot(
+                days,
+                [row[key] for row in rows],
+                marker="o",
+                ms=2.5,
+                lw=1,
+                color=colour,
+                label=key.replace("_ms", ""),
+            )
+        if data.max_p95_latency_ms is not None:
+            axis.axhline(
+                data.max_p95_latency_ms, color="#c62828", ls="--", lw=1, label="max p95 (guardrail)"
+            )
+        axis.set_title(provider, fontsize=9)
+        axis.set_ylabel("ms")
+        _time_axis(axis)
+        axis.legend(fontsize=6, frameon=False)
+    return (
+        "<p>p50, p95 and p99 per provider per UTC day, from the latency rollups "
+        "(ai_latency_percentiles), with the environment's p95 guardrail.</p>"
+        f'<div class="chart" data-chart="latency">{_svg(figure)}</div>'
+    )
+
+
+def _canary_section(data: ReportData) -> str:
+    parts = []
+    if data.traffic_share:
+        figure, axes = plt.subplots(figsize=(10, 2.3))
+        times = [point[0] for point in data.traffic_share]
+        shares = [point[1] * 100 for point in data.traffic_share]
+        axes.step(
+            times, shares, where="post", color="#37474f", lw=1.5, label=f"{data.canary} share"
+        )
+        for decision in data.decisions:
+            axes.scatter(
+                decision["decided_at"],
+                0,
+                color=DECISION_COLOURS.get(str(decision["decision"]), "#000"),
+                marker="v",
+                s=45,
+                zorder=3,
+                clip_on=False,
+            )
+        for name, colour in DECISION_COLOURS.items():
+            axes.scatter([], [], color=colour, marker="v", label=name)
+        axes.set_ylabel("% of traffic")
+        axes.set_ylim(bottom=-2)
+        _time_axis(axes)
+        axes.legend(fontsize=6, frameon=False, ncol=5, loc="upper left")
+        parts.append(
+            f"<p>The {_e(data.canary)} canary's share of {_e(data.environment)} traffic over "
+            "time (from the flag change log) and each canary decision (▼).</p>"
+            f'<div class="chart" data-chart="canary">{_svg(figure)}</div>'
+        )
+    if not data.decisions:
+        parts.append(
+            f'<p class="empty">No canary decisions in {_e(data.environment)} in the window.</p>'
+        )
+    else:
+        parts.append(
+            _table(
+                ["#", "decided at", "decision", "deciding rule", "sample ratio", "synthetic"],
+                [
+                    [
+                        _e(d["decision_id"]),
+                        _e(f"{d['decided_at']:%Y-%m-%d %H:%M}"),
+                        _status(d["decision"]),
+                        _e(d["deciding"] or "—"),
+                        (_status(d["srm"]) if d["srm"] else "—")
+                        + (f" ({_number(d['srm_observed'])})" if d["srm_observed"] else ""),
+                        "yes" if d["is_synthetic"] else "no",
+                    ]
+                    for d in data.decisions
+                ],
+                raw=True,
+            )
+        )
+    return "".join(parts)
+
+
+def _audit_section(data: ReportData) -> str:
+    if data.changes:
+        changes = _table(
+            ["when", "who", "provider", "change", "reason"],
+            [
+                [
+                    f"{entry.changed_at:%Y-%m-%d %H:%M}",
+                    f"{entry.changed_by} via {entry.changed_via}",
+                    entry.provider,
+                    ", ".join(entry.differences()) or "(no value changed)",
+                    entry.reason,
+                ]
+                for entry in data.changes
+            ],
+        )
+    else:
+        changes = f'<p class="empty">No flag changes in {_e(data.environment)} in the window.</p>'
+    if data.drills:
+        drills = _table(
+            ["started", "by", "outcome", "error"],
+            [
+                [
+                    _e(f"{d['started_at']:%Y-%m-%d %H:%M}"),
+                    _e(d["run_by"]),
+                    _status("passed" if d["succeeded"] else "failed"),
+                    _e(d["error"] or ""),
+                ]
+                for d in data.drills
+            ],
+            raw=True,
+        )
+    else:
+        drills = f'<p class="empty">No rollback drills in {_e(data.environment)} in the window.</p>'
+    return f"<h3>Flag changes</h3>{changes}<h3>Rollback drills</h3>{drills}"
+
+
+def report(data: ReportData) -> str:
+    def when(value: datetime) -> str:
+        return f"{value:%Y-%m-%d %H:%M} UTC"
+
+    sections = [
+        ("gates", "Gate history", _gates_section(data)),
+        ("latency", "Latency", _latency_section(data)),
+        ("canary", "Canary", _canary_section(data)),
+        ("audit", "Audit", _audit_section(data)),
+    ]
+    body = "".join(
+        f'<section id="{key}"><h2>{title}</h2>{content}</section>'
+        for key, title, content in sections
+    )
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>ai-gate report: {_e(data.environment)}</title><style>{STYLE}</style></head>
+<body><header id="header"><h1>ai-gate report: {_e(data.environment)}</h1>
+<p class="meta">{_e(when(data.since))} to {_e(when(data.until))} · database {_e(data.database)}
+ · generated {_e(when(data.generated_at))} · ai-gate {_e(data.version)}</p></header>
+{body}</body></html>
+"""

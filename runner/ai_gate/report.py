@@ -1,0 +1,204 @@
+"""What the HTML report shows, read from the database for one environment and window:
+gate history (real runs only), daily latency percentiles from the rollups, canary
+decisions and the canary's share of traffic over time, flag changes and drills.
+
+Reads only small tables and the rollups (the latency functions, one call per day),
+never the raw telemetry table; formatters/html.py draws it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from psycopg.rows import dict_row
+
+from ai_gate import __version__
+from ai_gate.database import Database
+from ai_gate.errors import InputRejected
+from ai_gate.evals.thresholds import RATE_METRICS
+from ai_gate.routing import flags as routing
+
+
+@dataclass
+class ReportData:
+    database: str
+    environment: str
+    since: datetime
+    until: datetime
+    generated_at: datetime
+    version: str
+    canary: str
+    # per run and gate: run_id, started_at, status, gate, metric, comparator, threshold,
+    # observed, low, high (the gate's bounds, else the summary's 95% Wilson interval)
+    gates: list[dict[str, object]] = field(default_factory=list)
+    # per day and provider: day, provider, requests, p50_ms, p95_ms, p99_ms
+    latency: list[dict[str, object]] = field(default_factory=list)
+    max_p95_latency_ms: float | None = None
+    decisions: list[dict[str, object]] = field(default_factory=list)
+    # (changed_at, canary share of traffic), starting with the share at `since`
+    traffic_share: list[tuple[datetime, float]] = field(default_factory=list)
+    changes: list[routing.HistoryEntry] = field(default_factory=list)
+    drills: list[dict[str, object]] = field(default_factory=list)
+
+
+# Run by run: the views aggregate samples per run, and a filter on the run id is
+# pushed into that aggregate, where a join over many runs would aggregate them all.
+RUNS_SQL = """
+select run_id, started_at, status from {runs}
+where environment = %(environment)s and not is_synthetic and started_at >= %(since)s
+    and status in ('passed', 'failed', 'inconclusive')
+order by started_at, run_id
+"""
+RUN_GATES_SQL = """
+select gate, metric, comparator, threshold, observed, lower_bound, upper_bound
+from {gates} where run_id = %(run_id)s order by gate
+"""
+RUN_SUMMARY_SQL = (
+    "select to_jsonb(summary) as summary from {summary} as summary where run_id = %(run_id)s"
+)
+
+
+def read_report(
+    database: Database, environment: str, since: timedelta, canary: str = "custom"
+) -> ReportData:
+    current = routing.effective_configuration(database)
+    known = sorted({config.environment for config in current})
+    if environment not in known:
+        raise InputRejected(
+            f"unknown environment {environment!r} (known: {', '.join(known) or 'none'})"
+        )
+    until = datetime.now(UTC)
+    data = ReportData(
+        database=database.describe(),
+        environment=environment,
+        since=until - since,
+        until=until,
+        generated_at=until,
+        version=__version__,
+        canary=canary,
+    )
+    params = {"environment": environment, "since": data.since, "until": until}
+    with database.connect() as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(RUNS_SQL.format(runs=database.relation("ai_eval_runs").as_string(conn)), params)
+        for run in cur.fetchall():
+            cur.execute(
+                RUN_SUMMARY_SQL.format(
+                    summary=database.relation("ai_eval_run_summary_v1").as_string(conn)
+                ),
+                run,
+            )
+            found = cur.fetchone()
+            summary = found["summary"] if found else {}
+            cur.execute(
+                RUN_GATES_SQL.format(
+                    gates=database.relation("ai_eval_gate_results").as_string(conn)
+                ),
+                run,
+            )
+            for row in cur.fetchall():
+                low, high = row.pop("lower_bound"), row.pop("upper_bound")
+                if low is None and high is None and row["metric"] in RATE_METRICS:
+                    low = summary.get(f"{row['metric']}_ci_low")
+                    high = summary.get(f"{row['metric']}_ci_high")
+                data.gates.append({**run, **row, "low": low, "high": high})
+        cur.execute(
+            "select max_p95_latency_ms from {} where environment = %(environment)s".format(
+                database.relation("ai_canary_guardrails").as_string(conn)
+            ),
+            params,
+        )
+        guardrail = cur.fetchone()
+        data.max_p95_latency_ms = float(guardrail["max_p95_latency_ms"]) if guardrail else None
+        # one call of the rollup-backed function per UTC day of the window
+        day = data.since.replace(hour=0, minute=0, second=0, microsecond=0)
+        while day < until:
+            cur.execute(
+                "select * from {}(%s, %s) where selected_provider is not null".format(
+                    database.relation("ai_latency_percentiles").as_string(conn)
+                ),
+                (max(day, data.since), min(day + timedelta(days=1), until)),
+            )
+            for row in cur.fetchall():
+                data.latency.append(
+                    {
+                        "day": day,
+                        "provider": row["selected_provider"],
+                        "requests": row["requests"],
+                        "p50_ms": row["p50_ms"],
+                        "p95_ms": row["p95_ms"],
+                        "p99_ms": row["p99_ms"],
+                    }
+                )
+            day += timedelta(days=1)
+        cur.execute(
+            "select decision_id, decided_at, decision, is_synthetic, rules, canary"
+            " from {} where environment = %(environment)s and decided_at >= %(since)s"
+            " order by decision_id".format(
+                database.relation("ai_canary_decisions").as_string(conn)
+            ),
+            params,
+        )
+        for row in cur.fetchall():
+            rules = row.pop("rules") or []
+            deciding = [r["name"] for r in rules if r.get("status") == "breached"]
+            srm = next((r for r in rules if r.get("kind") == "srm"), None)
+            data.decisions.append(
+                {
+                    **row,
+                    "deciding": ", ".join(deciding),
+                    "srm": srm.get("status") if srm else None,
+                    "srm_observed": srm.get("observed") if srm else None,
+                }
+            )
+        cur.execute(
+            "select started_at, finished_at, succeeded, run_by, error from {}"
+            " where environment = %(environment)s and started_at >= %(since)s"
+            " order by started_at".format(database.relation("ai_rollback_drills").as_string(conn)),
+            params,
+        )
+        data.drills = cur.fetchall()
+    history = list(reversed(routing.change_history(database, environment, limit=100_000)))
+    data.changes = [entry for entry in reversed(history) if entry.changed_at >= data.since]
+    data.traffic_share = _canary_share(
+        [c for c in current if c.environment == environment], history, canary, data.since, until
+    )
+    return data
+
+
+def _canary_share(
+    current: list[routing.ProviderConfig],
+    history: list[routing.HistoryEntry],
+    canary: str,
+    since: datetime,
+    until: datetime,
+) -> list[tuple[datetime, float]]:
+    """The canary's share of the environment's traffic over the window, as a step line:
+    the flags now, walked back over the change log (oldest first in `history`) to
+    before its first change, then forward, one point per change."""
+    state = {c.provider: {"enabled": c.enabled, "weight": c.weight} for c in current}
+    for entry in reversed(history):
+        if entry.provider in state and entry.before:
+            state[entry.provider] = {
+                "enabled": bool(entry.before.get("enabled")),
+                "weight": int(entry.before.get("weight") or 0),
+            }
+
+    def share() -> float:
+        total = sum(v["weight"] for v in state.values() if v["enabled"])
+        mine = state.get(canary, {"enabled": False, "weight": 0})
+        return mine["weight"] / total if mine["enabled"] and total else 0.0
+
+    points = [(since, share())]
+    for entry in history:
+        if entry.provider in state:
+            state[entry.provider] = {
+                "enabled": bool(entry.after["enabled"]),
+                "weight": int(entry.after["weight"]),
+            }
+        if entry.changed_at < since:
+            points = [(since, share())]
+        else:
+            points.append((entry.changed_at, share()))
+    points.append((until, points[-1][1]))
+    return points
