@@ -12,8 +12,6 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-import jinja2
-
 from ai_gate.dbt_project import project_dir
 from ai_gate.project_config import project_var
 
@@ -35,6 +33,7 @@ def render_macro(
 ) -> object:
     """Call macro `name` (in one of `macro_files`, paths under the project's macros/)
     with `args` and return what it returns (its rendered text, unless it returns)."""
+    import jinja2  # only `migrate --print` needs it: not loaded by every command
     environment = jinja2.Environment(extensions=["jinja2.ext.do"], undefined=jinja2.StrictUndefined)
     environment.globals["var"] = lambda var_name: project_var(var_name, dbt_vars)
     environment.globals["return"] = _return
