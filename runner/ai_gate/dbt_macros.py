@@ -34,6 +34,7 @@ def render_macro(
     """Call macro `name` (in one of `macro_files`, paths under the project's macros/)
     with `args` and return what it returns (its rendered text, unless it returns)."""
     import jinja2  # only `migrate --print` needs it: not loaded by every command
+
     environment = jinja2.Environment(extensions=["jinja2.ext.do"], undefined=jinja2.StrictUndefined)
     environment.globals["var"] = lambda var_name: project_var(var_name, dbt_vars)
     environment.globals["return"] = _return

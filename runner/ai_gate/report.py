@@ -15,7 +15,6 @@ from psycopg.rows import dict_row
 
 from ai_gate import __version__
 from ai_gate.database import Database
-from ai_gate.errors import InputRejected
 from ai_gate.evals.thresholds import RATE_METRICS
 from ai_gate.routing import flags as routing
 
@@ -65,9 +64,7 @@ def read_report(
     current = routing.effective_configuration(database)
     known = sorted({config.environment for config in current})
     if environment not in known:
-        raise InputRejected(
-            f"unknown environment {environment!r} (known: {', '.join(known) or 'none'})"
-        )
+        raise routing.unknown_environment(environment, known)
     until = datetime.now(UTC)
     data = ReportData(
         database=database.describe(),

@@ -128,3 +128,26 @@ def test_migrate_print_needs_no_database_and_prints_the_operation_sql() -> None:
     assert result.stdout == MIGRATION_SCRIPT
     other = run_cli(["migrate", "--print", "--vars", "{product_schema: product}"], env)
     assert other.stdout == MIGRATION_SCRIPT.replace("public.", "product.")
+
+
+def test_every_option_says_what_it_is_and_its_default() -> None:
+    """Each option of every command has a description, and one with a default names it."""
+    import argparse
+
+    from ai_gate.cli import build_parser
+
+    missing = []
+
+    def walk(parser: argparse.ArgumentParser, name: str) -> None:
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub_name, sub in action.choices.items():
+                    walk(sub, f"{name} {sub_name}")
+            elif action.option_strings and action.dest not in ("help", "version"):
+                text = action.help or ""
+                shown = action.default in (None, False) or "default" in text or "skips" in text
+                if not text or not shown:
+                    missing.append(f"{name} {'/'.join(action.option_strings)}")
+
+    walk(build_parser(), "ai-gate")
+    assert missing == []

@@ -267,7 +267,7 @@ def test_bad_thresholds_files_are_rejected(
 def test_unknown_environment_is_rejected(built_db: ClonedDatabase) -> None:
     result = built_db.cli("run", str(PASSING), "--env", "moon")
     assert result.returncode == 3
-    assert "no gate thresholds for environment 'moon'" in result.stderr
+    assert "unknown environment 'moon' (known: prod, staging)" in result.stderr
 
 
 def test_reports_agree_with_each_other_and_with_the_view(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -204,10 +205,35 @@ def test_full_refresh_keeps_the_change_log(built_db: ClonedDatabase) -> None:
 def test_flags_for_an_unknown_environment_is_rejected(built_db: ClonedDatabase) -> None:
     result = built_db.cli("flags", "--env", "nowhere")
     assert result.returncode == 3
-    assert "no routing configuration for environment 'nowhere'" in result.stderr
+    assert "unknown environment 'nowhere' (known: prod, staging)" in result.stderr
 
 
 def test_flags_before_a_build_says_to_build(empty_db: ClonedDatabase) -> None:
     result = empty_db.cli("flags")
     assert result.returncode == 1
     assert "run `ai-gate build` first" in result.stderr
+
+
+def test_every_command_refuses_an_unknown_environment_alike(
+    built_db: ClonedDatabase, tmp_path: Path
+) -> None:
+    records = Path(__file__).resolve().parents[2] / "examples" / "evals" / "passing.jsonl"
+    commands = [
+        ["flags", "--env"],
+        ["flags", "set", "custom", "--enable", "--reason", "r", "--env"],
+        ["run", str(records), "--env"],
+        ["check", "--latest", "--env"],
+        ["canary", "evaluate", "--env"],
+        ["canary", "step", "--env"],
+        ["simulate", "--scenario", "healthy", "--rows", "100", "--seed", "1", "--env"],
+        ["drill", "rollback", "--env"],
+        ["daily", "--records", str(records), "--env"],
+        ["report", "--html", str(tmp_path / "r.html"), "--env"],
+    ]
+    for command in commands:
+        result = built_db.cli(*command, "produ")
+        assert result.returncode == 3, (command, result.stderr)
+        assert result.stderr.splitlines()[-1] == (
+            "ai-gate: unknown environment 'produ' (known: prod, staging)"
+        ), command
+    assert built_db.execute("select count(*) from ai_eval_runs") == [(0,)]

@@ -18,7 +18,6 @@ from ai_gate.errors import (
     EXIT_INCONCLUSIVE,
     EXIT_OK,
     EXIT_RUNTIME_FAILURE,
-    InputRejected,
     RuntimeFailure,
     UsageError,
 )
@@ -93,7 +92,9 @@ def cmd_flags_show(args: argparse.Namespace) -> int:
     database = connect_announced()
     configs = routing.effective_configuration(database, args.show_env)
     if not configs and args.show_env:
-        raise InputRejected(f"no routing configuration for environment {args.show_env!r}")
+        raise routing.unknown_environment(
+            args.show_env, {c.environment for c in routing.effective_configuration(database)}
+        )
     sys.stdout.write(json_format.configs(configs) if args.json else text.configs(configs))
     return EXIT_OK
 
@@ -160,6 +161,7 @@ def emit_report(report: verdicts.EvalReport, args: argparse.Namespace, database:
 
 def cmd_run(args: argparse.Namespace) -> int:
     database = connect_announced()
+    routing.require_known_environment(database, args.env)
     options = ingest.RunOptions(
         path=Path(args.file),
         environment=args.env,
@@ -179,6 +181,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     database = connect_announced()
+    if args.env is not None:
+        routing.require_known_environment(database, args.env)
     run_id = args.run_id or verdicts.latest_run_id(database, args.env)
     report = verdicts.load_report(database, run_id)
     if report.status == "running":
@@ -200,6 +204,7 @@ def cmd_canary_evaluate(args: argparse.Namespace) -> int:
             "(a decision on synthetic rows never moves real traffic)"
         )
     database = connect_announced()
+    routing.require_known_environment(database, args.env)
     decision = canary.evaluate(
         database,
         args.env,
@@ -222,6 +227,7 @@ def cmd_canary_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_canary_step(args: argparse.Namespace) -> int:
     database = connect_announced()
+    routing.require_known_environment(database, args.env)
     result = actions.step(database, args.env, args.canary, args.baseline, args.actor)
     sys.stdout.write(text.step(result, args.env, args.canary))
     show_configs(database, args.env)
@@ -230,6 +236,7 @@ def cmd_canary_step(args: argparse.Namespace) -> int:
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     database = connect_announced()
+    routing.require_known_environment(database, args.env)
     result = simulate.simulate(
         database, args.scenario, args.rows, args.seed, args.env, args.canary, args.baseline
     )
@@ -243,6 +250,7 @@ def cmd_drill_missing_subcommand(args: argparse.Namespace) -> int:
 
 def cmd_drill_rollback(args: argparse.Namespace) -> int:
     database = connect_announced()
+    routing.require_known_environment(database, args.env)
     evidence = drill.rollback_drill(database, args.env, args.canary, args.baseline, args.actor)
     sys.stdout.write(json_format.drill(evidence) if args.json else text.drill(evidence))
     return EXIT_OK if evidence.succeeded else EXIT_RUNTIME_FAILURE
@@ -277,6 +285,7 @@ def cmd_daily(args: argparse.Namespace) -> int:
     if args.report_dir is not None and args.report_dir.exists() and not args.report_dir.is_dir():
         raise UsageError(f"ai-gate daily: --report-dir {args.report_dir} is not a directory")
     database = connect_announced()
+    routing.require_known_environment(database, args.env)
     outcome = daily.daily(
         database,
         args.env,

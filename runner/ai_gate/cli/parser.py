@@ -268,10 +268,18 @@ def build_parser() -> Parser:
         flag_commands,
     )
     p.add_argument("provider")
-    p.add_argument("--env", required=True, metavar="ENV")
+    p.add_argument("--env", required=True, metavar="ENV", help="environment (required)")
     toggle = p.add_mutually_exclusive_group()
-    toggle.add_argument("--enable", dest="enable", action="store_const", const=True)
-    toggle.add_argument("--disable", dest="enable", action="store_const", const=False)
+    toggle.add_argument(
+        "--enable", dest="enable", action="store_const", const=True, help="enable the provider"
+    )
+    toggle.add_argument(
+        "--disable",
+        dest="enable",
+        action="store_const",
+        const=False,
+        help="disable the provider (refused if that breaks a routing invariant)",
+    )
     p.add_argument("--weight", type=integer, metavar="N", help="routing weight (0 to 2147483647)")
     p.add_argument(
         "--default",
@@ -332,7 +340,12 @@ def build_parser() -> Parser:
         "file", help="JSONL eval records (docs/eval-record.schema.json); - reads standard input"
     )
     p.add_argument("--env", default="prod", metavar="ENV", help="environment (default prod)")
-    p.add_argument("--run-type", default="offline", choices=RUN_TYPES)
+    p.add_argument(
+        "--run-type",
+        default="offline",
+        choices=RUN_TYPES,
+        help="what kind of run this is (default offline)",
+    )
     p.add_argument(
         "--thresholds",
         metavar="FILE.yml",
@@ -381,7 +394,9 @@ def build_parser() -> Parser:
         "outputs and exit codes as `run`.",
     )
     which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--run-id", type=run_id_argument, metavar="ID")
+    which.add_argument(
+        "--run-id", type=run_id_argument, metavar="ID", help="the run to report again"
+    )
     which.add_argument("--latest", action="store_true", help="the most recently started run")
     p.add_argument("--env", metavar="ENV", help="with --latest: only this environment")
     add_report_options(p)
@@ -396,9 +411,25 @@ def build_parser() -> Parser:
     )
 
     def add_arms(sub: argparse.ArgumentParser, env_default: str | None = "prod") -> None:
-        sub.add_argument("--env", default=env_default, required=env_default is None, metavar="ENV")
-        sub.add_argument("--canary", default="custom", metavar="PROVIDER")
-        sub.add_argument("--baseline", default="openai", metavar="PROVIDER")
+        sub.add_argument(
+            "--env",
+            default=env_default,
+            required=env_default is None,
+            metavar="ENV",
+            help="environment" + (f" (default {env_default})" if env_default else " (required)"),
+        )
+        sub.add_argument(
+            "--canary",
+            default="custom",
+            metavar="PROVIDER",
+            help="canary provider (default custom)",
+        )
+        sub.add_argument(
+            "--baseline",
+            default="openai",
+            metavar="PROVIDER",
+            help="baseline provider (default openai)",
+        )
         sub.add_argument("--actor", help="who (default AI_GATE_ACTOR, else the OS user)")
 
     p = add(
@@ -451,7 +482,12 @@ def build_parser() -> Parser:
         "Write deterministic synthetic canary telemetry and eval samples (marked "
         "synthetic) within the hour before now, for dry runs and demos.",
     )
-    p.add_argument("--scenario", required=True, choices=sorted(SCENARIOS))
+    p.add_argument(
+        "--scenario",
+        required=True,
+        choices=sorted(SCENARIOS),
+        help="the canary's behaviour to simulate (required)",
+    )
     p.add_argument(
         "--rows",
         type=bounded_integer(1, 10_000_000),
@@ -490,7 +526,7 @@ def build_parser() -> Parser:
         "canary, write reports. Exit 2 whenever a gate failed or the canary must hold or "
         "roll back, even if another file was rejected.",
     )
-    p.add_argument("--env", default="prod", metavar="ENV")
+    p.add_argument("--env", default="prod", metavar="ENV", help="environment (default prod)")
     p.add_argument(
         "--records",
         required=True,
@@ -511,8 +547,15 @@ def build_parser() -> Parser:
         metavar="SECONDS",
         help="how long to wait for a concurrent daily run (default 600)",
     )
-    p.add_argument("--canary", default="custom", metavar="PROVIDER")
-    p.add_argument("--baseline", default="openai", metavar="PROVIDER")
+    p.add_argument(
+        "--canary", default="custom", metavar="PROVIDER", help="canary provider (default custom)"
+    )
+    p.add_argument(
+        "--baseline",
+        default="openai",
+        metavar="PROVIDER",
+        help="baseline provider (default openai)",
+    )
 
     p = add(
         "report",

@@ -12,6 +12,7 @@ from psycopg import sql
 
 from ai_gate.database import Database
 from ai_gate.errors import InputRejected, NotBuilt
+from ai_gate.routing.flags import unknown_environment
 from ai_gate.stats import z_one_sided
 
 METRICS = (
@@ -88,10 +89,7 @@ def environment_thresholds(
                 database.relation("ai_eval_thresholds")
             )
         ).fetchall()
-        raise InputRejected(
-            f"no gate thresholds for environment {environment!r} "
-            f"(known: {', '.join(row[0] for row in known) or 'none'})"
-        )
+        raise unknown_environment(environment, [row[0] for row in known])
     return {gate: None if value is None else float(value) for gate, value in rows}
 
 

@@ -82,6 +82,21 @@ class RecordedChange:
         return bool(self.rows)
 
 
+def unknown_environment(environment: str, known: Sequence[str]) -> InputRejected:
+    """The one refusal of an environment nobody configured, whichever command meets it."""
+    return InputRejected(
+        f"unknown environment {environment!r} (known: {', '.join(sorted(known)) or 'none'})"
+    )
+
+
+def require_known_environment(database: Database, environment: str) -> None:
+    """The environments are those the routing defaults seed configures."""
+    with database.connect() as conn:
+        known = sorted({row.environment for row in read_effective(conn, database)})
+    if environment not in known:
+        raise unknown_environment(environment, known)
+
+
 def check_audit_text(option: str, text: str) -> None:
     """Reason and actor are printed by `flags history` and read in incidents: not
     blank, at most MAX_AUDIT_TEXT characters, no control characters."""
@@ -213,9 +228,7 @@ def record_changes(database: Database, changes: Sequence[FlagChange]) -> Recorde
         current = read_effective(conn, database, environment)
         if not current:
             known = sorted({row.environment for row in read_effective(conn, database)})
-            raise InputRejected(
-                f"unknown environment {environment!r} (known: {', '.join(known) or 'none'})"
-            )
+            raise unknown_environment(environment, known)
         providers = [row.provider for row in current]
         proposed = list(current)
         for change in changes:
