@@ -165,7 +165,6 @@ def daily(
     lock_timeout: float = 600.0,
     canary_provider: str = "custom",
     baseline_provider: str = "openai",
-    skip_build: bool = False,
 ) -> DailyOutcome:
     refuse_transaction_pooler(database)
     files = record_files(records)
@@ -176,8 +175,9 @@ def daily(
             raise RuntimeFailure(f"cannot create --report-dir {report_dir}: {exc}") from exc
     outcome = DailyOutcome()
     with daily_lock(database, lock_timeout, log):
-        if not skip_build:
-            build.build(database, log)
+        build.build(database, log)
+        # after the build: a first daily run on a new database builds what this reads
+        routing.require_known_environment(database, environment)
         for path in files:
             try:
                 report = run_evaluation(

@@ -31,7 +31,7 @@ CHROMIUM_ARGS = [
 def seed(db: ClonedDatabase) -> None:
     """Runs passing and failing, ten days of product telemetry (rolled up), a canary
     rollout step, a rollback decision (synthetic, a dry run) and a drill."""
-    load_generations(db, rows=20_000, days=10)
+    load_generations(db, rows=5_000, days=10)
     refresh(db)
     for args in (
         ["run", str(PASSING), "--run-id", "release-1"],

@@ -285,7 +285,6 @@ def cmd_daily(args: argparse.Namespace) -> int:
     if args.report_dir is not None and args.report_dir.exists() and not args.report_dir.is_dir():
         raise UsageError(f"ai-gate daily: --report-dir {args.report_dir} is not a directory")
     database = connect_announced()
-    routing.require_known_environment(database, args.env)
     outcome = daily.daily(
         database,
         args.env,
