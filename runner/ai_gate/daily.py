@@ -175,8 +175,11 @@ def daily(
             raise RuntimeFailure(f"cannot create --report-dir {report_dir}: {exc}") from exc
     outcome = DailyOutcome()
     with daily_lock(database, lock_timeout, log):
+        # A built database is checked before the build; a new one after it (the build
+        # creates what the check reads).
+        if build.is_built(database):
+            routing.require_known_environment(database, environment)
         build.build(database, log)
-        # after the build: a first daily run on a new database builds what this reads
         routing.require_known_environment(database, environment)
         for path in files:
             try:
