@@ -9,11 +9,13 @@ TEMPLATE), so tests never see each other's rows.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +26,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from ai_gate.cli import main
 from ai_gate.database import Database, resolve_database, start_embedded, stop_embedded
 
 SUPABASE_ROLES = ("anon", "authenticated", "service_role")
@@ -71,8 +74,34 @@ class CliResult:
     stderr: str
 
 
-def run_cli(args: list[str], env: dict[str, str], timeout: float = 300) -> CliResult:
-    """Run the installed `ai-gate` command as a user would."""
+def run_cli(args: list[str], env: dict[str, str]) -> CliResult:
+    """Run the `ai-gate` command in this process, as sqlite-utils' tests run theirs
+    (click's CliRunner): `main(args)` with `env` as the whole environment and stdout and
+    stderr captured. The same code as the installed command, without the half second
+    an interpreter start and the imports cost; run_cli_process is the real process."""
+    if threading.current_thread() is not threading.main_thread():
+        raise RuntimeError("run_cli swaps the process environment: use run_cli_process")
+    saved = dict(os.environ)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    os.environ.clear()
+    os.environ.update(env)
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                code = main(args)
+            except SystemExit as exc:  # argparse's --help and --version
+                if isinstance(exc.code, str):
+                    stderr.write(exc.code + "\n")
+                code = exc.code if isinstance(exc.code, int) else (1 if exc.code else 0)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+    return CliResult(code, stdout.getvalue(), stderr.getvalue())
+
+
+def run_cli_process(args: list[str], env: dict[str, str], timeout: float = 300) -> CliResult:
+    """Run the installed command in its own process: for what only a process shows
+    (signals, threads running commands at once, the embedded server it starts)."""
     completed = subprocess.run(
         [sys.executable, "-m", "ai_gate", *args],
         env=env,
@@ -177,16 +206,27 @@ class ClonedDatabase:
     def cli(self, *args: str) -> CliResult:
         return run_cli(list(args), self.env)
 
+    def cli_process(self, *args: str) -> CliResult:
+        return run_cli_process(list(args), self.env)
+
     def execute(self, statement: str, params: tuple | None = None) -> list[tuple]:
         with self.database.connect(autocommit=True) as conn:
             cursor = conn.execute(statement, params)
             return cursor.fetchall() if cursor.description else []
 
 
+# The one name of every test's own database in this worker (built_db, rolled_up_db):
+# dbt's partial parse is keyed on the profile, database name included, so a name that
+# stays the same lets each dbt invocation after the first skip parsing the project.
+TEST_DATABASE = f"ai_gate_t_{uuid.uuid4().hex[:10]}"
+
+
 @contextmanager
-def cloned_database(server: Server, template: str) -> Iterator[ClonedDatabase]:
+def cloned_database(
+    server: Server, template: str, name: str | None = None
+) -> Iterator[ClonedDatabase]:
     """A fresh database with the project built, cloned from the template."""
-    name = f"ai_gate_t_{uuid.uuid4().hex[:10]}"
+    name = name or f"ai_gate_c_{uuid.uuid4().hex[:10]}"
     server.create_database(name, template=template)
     try:
         env = {**clean_environ(), "DATABASE_URL": server.url(name)}
@@ -198,7 +238,7 @@ def cloned_database(server: Server, template: str) -> Iterator[ClonedDatabase]:
 @pytest.fixture
 def built_db(server: Server, template: str) -> Iterator[ClonedDatabase]:
     """A fresh database with the project built, cloned from the template."""
-    with cloned_database(server, template) as db:
+    with cloned_database(server, template, TEST_DATABASE) as db:
         yield db
 
 
@@ -221,6 +261,53 @@ def built_db_factory(server: Server, template: str) -> Iterator[Callable[[], Clo
             server.drop_database(name)
 
 
+def load_generations(db: ClonedDatabase, rows: int = 60_000, days: int = 12) -> None:
+    """Log-normal latencies, two providers about 90/10, spread over `days` (seeded)."""
+    with db.database.connect() as conn:
+        conn.execute("select setseed(0.42)")
+        conn.execute(
+            "insert into ai_training_examples (created_at, requested_provider,"
+            " selected_provider, latency_ms, fallback_used)"
+            " select now() - random() * make_interval(days => %s),"
+            " p, p, greatest(0, exp(8.4 + 0.55 * sqrt(-2 * ln(random()))"
+            " * cos(2 * pi() * random())))::int, false"
+            " from (select case when random() < 0.9 then 'openai' else 'custom' end as p"
+            " from generate_series(1, %s)) as providers",
+            (days, rows),
+        )
+
+
+def refresh(db: ClonedDatabase) -> None:
+    """The latency rollups' refresh, as the daily build does it."""
+    result = db.cli("build", "--select", "telemetry")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.fixture(scope="session")
+def rolled_up_template(server: Server, template: str) -> Iterator[str]:
+    """A template database: the project built, then 12 days of generations (60,000)
+    loaded and rolled up once; the tests that need rolled-up telemetry clone it (one
+    xdist group, "rolled_up", so one worker makes it)."""
+    name = f"ai_gate_rolled_{uuid.uuid4().hex[:10]}"
+    server.create_database(name, template=template)
+    try:
+        db = ClonedDatabase(
+            name, server.database(name), {**clean_environ(), "DATABASE_URL": server.url(name)}
+        )
+        load_generations(db)
+        refresh(db)
+        yield name
+    finally:
+        server.drop_database(name)
+
+
+@pytest.fixture
+def rolled_up_db(server: Server, rolled_up_template: str) -> Iterator[ClonedDatabase]:
+    """A fresh database with the project built and 12 days of telemetry rolled up."""
+    with cloned_database(server, rolled_up_template, TEST_DATABASE) as db:
+        yield db
+
+
 @pytest.fixture
 def empty_db(server: Server) -> Iterator[ClonedDatabase]:
     name = f"ai_gate_e_{uuid.uuid4().hex[:10]}"
@@ -230,6 +317,19 @@ def empty_db(server: Server) -> Iterator[ClonedDatabase]:
         yield ClonedDatabase(name, server.database(name), env)
     finally:
         server.drop_database(name)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Tests that share a fixture built once per worker are one xdist_group; if the
+    grouping silently stopped (pytest-dev/pytest-xdist#1386), each worker would build
+    it again. pytest-xdist marks a grouped test's node id with "@group"."""
+    grouped = getattr(item.config.option, "loadgroup", False)
+    if grouped and item.get_closest_marker("xdist_group") and "@" not in item.nodeid:
+        pytest.fail(
+            "--dist=loadgroup did not group this test: this pytest and pytest-xdist do not "
+            "work together (pytest-dev/pytest-xdist#1386); install from constraints.txt",
+            pytrace=False,
+        )
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from conftest import ClonedDatabase, Server, cloned_database
+from conftest import ClonedDatabase, Server, cloned_database, refresh
 
 WINDOWS = [
     "interval '7 days 3 hours 17 minutes'",
@@ -27,27 +27,6 @@ EXACT = (
 )
 
 
-def load_generations(db: ClonedDatabase, rows: int = 60_000, days: int = 12) -> None:
-    """Log-normal latencies, two providers about 90/10, spread over `days` (seeded)."""
-    with db.database.connect() as conn:
-        conn.execute("select setseed(0.42)")
-        conn.execute(
-            "insert into ai_training_examples (created_at, requested_provider,"
-            " selected_provider, latency_ms, fallback_used)"
-            " select now() - random() * make_interval(days => %s),"
-            " p, p, greatest(0, exp(8.4 + 0.55 * sqrt(-2 * ln(random()))"
-            " * cos(2 * pi() * random())))::int, false"
-            " from (select case when random() < 0.9 then 'openai' else 'custom' end as p"
-            " from generate_series(1, %s)) as providers",
-            (days, rows),
-        )
-
-
-def refresh(db: ClonedDatabase) -> None:
-    result = db.cli("build", "--select", "telemetry")
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
 def compare(db: ClonedDatabase, window: str, function: str) -> list[tuple]:
     with db.database.connect() as conn:
         end = conn.execute("select now()").fetchone()[0]
@@ -60,11 +39,9 @@ def compare(db: ClonedDatabase, window: str, function: str) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-def rolled_up(server: Server, template: str) -> Iterator[ClonedDatabase]:
-    """12 days of generations, rolled up once; the window tests only read it."""
-    with cloned_database(server, template) as db:
-        load_generations(db)
-        refresh(db)
+def rolled_up(server: Server, rolled_up_template: str) -> Iterator[ClonedDatabase]:
+    """12 days of generations, rolled up; the window tests only read it."""
+    with cloned_database(server, rolled_up_template) as db:
         yield db
 
 
@@ -86,45 +63,49 @@ def test_exact_path_equals_percentile_cont(rolled_up: ClonedDatabase, window: st
             assert got[index] == pytest.approx(want[index], rel=1e-9, abs=1e-9)
 
 
-def test_rows_newer_than_the_refresh_are_included(built_db: ClonedDatabase) -> None:
-    load_generations(built_db, rows=20_000, days=3)
-    refresh(built_db)
+@pytest.mark.xdist_group("rolled_up")
+def test_rows_newer_than_the_refresh_are_included(rolled_up_db: ClonedDatabase) -> None:
     # Arrive after the refresh, in the current hour: read from the raw tail.
-    built_db.execute(
+    rolled_up_db.execute(
         "insert into ai_training_examples (created_at, selected_provider, latency_ms)"
         " select now() - interval '1 second', 'custom', 900000 from generate_series(1, 500)"
     )
     for function in ("ai_latency_percentiles", "ai_latency_percentiles_exact"):
-        for got, want in compare(built_db, "interval '2 days'", function):
+        for got, want in compare(rolled_up_db, "interval '2 days'", function):
             assert got[1] == want[1]
             assert got[4] == pytest.approx(want[4], rel=0.01)
 
 
-def test_late_rows_are_taken_in_by_the_next_refresh(built_db: ClonedDatabase) -> None:
-    load_generations(built_db, rows=20_000, days=3)
-    refresh(built_db)
+@pytest.mark.xdist_group("rolled_up")
+def test_late_rows_are_taken_in_by_the_next_refresh(rolled_up_db: ClonedDatabase) -> None:
     late = (
         "insert into ai_training_examples (created_at, selected_provider, latency_ms)"
         " select date_trunc('hour', now()) - interval '5 hours' + interval '10 minutes',"
         " 'custom', 700000 from generate_series(1, 300)"
     )
-    built_db.execute(late)
+    rolled_up_db.execute(late)
     # Until the next refresh the rolled-up hour does not show them (documented lag).
-    before = dict((row[0], row[1]) for row, _ in compare_loose(built_db, "interval '1 day'"))
-    refresh(built_db)
+    # One window start for both counts: a moving one would lose rows at its edge.
+    since = rolled_up_db.execute("select now() - interval '1 day'")[0][0]
+    before = dict(
+        rolled_up_db.execute(
+            "select selected_provider, requests from ai_latency_percentiles(%s)", (since,)
+        )
+    )
+    refresh(rolled_up_db)
     for function in ("ai_latency_percentiles", "ai_latency_percentiles_exact"):
-        for got, want in compare(built_db, "interval '1 day'", function):
+        for got, want in compare(rolled_up_db, "interval '1 day'", function):
             assert got[1] == want[1]
             assert got[4] == pytest.approx(want[4], rel=0.01)
     assert (
         before["custom"] + 300
-        == built_db.execute(
-            "select requests from ai_latency_percentiles(now() - interval '1 day')"
-            " where selected_provider = 'custom'"
+        == rolled_up_db.execute(
+            "select requests from ai_latency_percentiles(%s) where selected_provider = 'custom'",
+            (since,),
         )[0][0]
     )
     # Rolled-up counts equal raw counts for every rolled-up hour: nothing double-counted.
-    mismatched = built_db.execute(
+    mismatched = rolled_up_db.execute(
         "select h.hour_start from (select hour_start, selected_provider, sum(requests) n"
         " from ai_latency_hourly_histogram group by 1, 2) h"
         " join (select date_trunc('hour', created_at, 'UTC') hour_start, selected_provider,"
@@ -135,8 +116,8 @@ def test_late_rows_are_taken_in_by_the_next_refresh(built_db: ClonedDatabase) ->
     # ... and every rollup built on it agrees: the daily histogram per (day, provider),
     # the prefix sums per stored day (late rows in the same hour as the previous
     # refresh reach both through `refreshed_at`).
-    assert rollups_disagree_with_raw(built_db) == []
-    for got, want in compare(built_db, "interval '3 days'", "ai_latency_percentiles_exact"):
+    assert rollups_disagree_with_raw(rolled_up_db) == []
+    for got, want in compare(rolled_up_db, "interval '3 days'", "ai_latency_percentiles_exact"):
         assert got[1] == want[1]
         assert got[4] == pytest.approx(want[4], rel=1e-9, abs=1e-9)
 
@@ -159,19 +140,18 @@ def rollups_disagree_with_raw(db: ClonedDatabase) -> list[tuple]:
     return daily + cumulative
 
 
+@pytest.mark.xdist_group("rolled_up")
 def test_exact_path_stays_exact_when_only_the_hourly_rollup_is_refreshed(
-    built_db: ClonedDatabase,
+    rolled_up_db: ClonedDatabase,
 ) -> None:
-    load_generations(built_db, rows=20_000, days=4)
-    refresh(built_db)
     # Late rows on yesterday, a whole day in the daily rollups (a 72-hour lookback
     # reaches them at any time of day).
-    built_db.execute(
+    rolled_up_db.execute(
         "insert into ai_training_examples (created_at, selected_provider, latency_ms)"
         " select date_trunc('day', now(), 'UTC') - interval '14 hours' + interval '7 minutes',"
         " 'openai', 1000 + i from generate_series(1, 400) as i"
     )
-    result = built_db.cli(
+    result = rolled_up_db.cli(
         "build",
         "--select",
         "ai_latency_hourly_histogram",
@@ -182,30 +162,23 @@ def test_exact_path_stays_exact_when_only_the_hourly_rollup_is_refreshed(
     # The daily rollups now lag the hourly one; the exact path notices and counts
     # whole days from the hourly rows, so it stays exact.
     for window in ("interval '3 days'", "interval '4 days'"):
-        for got, want in compare(built_db, window, "ai_latency_percentiles_exact"):
+        for got, want in compare(rolled_up_db, window, "ai_latency_percentiles_exact"):
             assert got[1] == want[1]
             for index in (2, 3, 4):
                 assert got[index] == pytest.approx(want[index], rel=1e-9, abs=1e-9)
 
 
-def compare_loose(db: ClonedDatabase, window: str) -> list[tuple]:
-    with db.database.connect() as conn:
-        rows = conn.execute(f"select * from ai_latency_percentiles(now() - {window})").fetchall()
-    return [(row, None) for row in rows]
-
-
-def test_latency_command(built_db: ClonedDatabase) -> None:
-    load_generations(built_db, rows=5_000, days=2)
-    refresh(built_db)
-    text = built_db.cli("latency", "--since", "7d")
+@pytest.mark.xdist_group("rolled_up")
+def test_latency_command(rolled_up_db: ClonedDatabase) -> None:
+    text = rolled_up_db.cli("latency", "--since", "7d")
     assert text.returncode == 0, text.stderr
     assert "(all)" in text.stdout and "openai" in text.stdout
-    exact = built_db.cli("latency", "--since", "90d", "--exact", "--json")
+    exact = rolled_up_db.cli("latency", "--since", "90d", "--exact", "--json")
     payload = json.loads(exact.stdout)
     assert payload["exact"] is True
     overall = next(row for row in payload["rows"] if row["selected_provider"] is None)
-    assert overall["requests"] == 5_000
-    assert built_db.cli("latency", "--since", "soon").returncode == 64
+    assert overall["requests"] == 60_000
+    assert rolled_up_db.cli("latency", "--since", "soon").returncode == 64
 
 
 def test_api_roles_cannot_call_the_latency_functions(built_db: ClonedDatabase) -> None:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from conftest import ClonedDatabase
-from test_latency import load_generations, refresh
 
 REPO = Path(__file__).resolve().parents[2]
 PASSING = REPO / "examples" / "evals" / "passing.jsonl"
@@ -29,10 +28,8 @@ CHROMIUM_ARGS = [
 
 
 def seed(db: ClonedDatabase) -> None:
-    """Runs passing and failing, ten days of product telemetry (rolled up), a canary
-    rollout step, a rollback decision (synthetic, a dry run) and a drill."""
-    load_generations(db, rows=5_000, days=10)
-    refresh(db)
+    """On top of 12 days of rolled-up product telemetry: runs passing and failing, a
+    canary rollout step, a rollback decision (synthetic, a dry run) and a drill."""
     for args in (
         ["run", str(PASSING), "--run-id", "release-1"],
         ["run", str(FAILING), "--run-id", "release-2"],
@@ -69,12 +66,13 @@ def test_an_empty_window_says_why_each_section_is_empty(
     assert "No rollback drills in staging in the window" in text
 
 
+@pytest.mark.xdist_group("rolled_up")
 def test_the_report_opens_offline_with_every_section_drawn(
-    built_db: ClonedDatabase, tmp_path: Path
+    rolled_up_db: ClonedDatabase, tmp_path: Path
 ) -> None:
-    seed(built_db)
+    seed(rolled_up_db)
     page_path = tmp_path / "report.html"
-    result = built_db.cli("report", "--html", str(page_path), "--env", "prod", "--since", "30d")
+    result = rolled_up_db.cli("report", "--html", str(page_path), "--env", "prod", "--since", "30d")
     assert result.returncode == 0, result.stderr
     text = page_path.read_text()
     # nothing to fetch: no script, stylesheet link, or src/href to another place

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from conftest import ClonedDatabase, clean_environ, run_cli
+from conftest import ClonedDatabase, clean_environ, run_cli, run_cli_process
 
 REPO = Path(__file__).resolve().parents[2]
 PASSING = REPO / "examples" / "evals" / "passing.jsonl"
@@ -354,7 +354,8 @@ def test_concurrent_drill_and_flag_change_stay_consistent(built_db: ClonedDataba
 
     def run(args: list[str]) -> None:
         barrier.wait()
-        results.append(run_cli(args, built_db.env).returncode)
+        # threads need processes: run_cli swaps this process's environment
+        results.append(run_cli_process(args, built_db.env).returncode)
 
     threads = [
         threading.Thread(target=run, args=(["drill", "rollback", "--env", "staging"],)),

@@ -4,28 +4,29 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import ClonedDatabase, clean_environ, run_cli
+from conftest import ClonedDatabase, clean_environ, run_cli_process
 
 from ai_gate.database import stop_embedded
 
 
 def test_embedded_default_builds_and_keeps_a_flag_through_rebuilds(tmp_path: Path) -> None:
+    # Real processes: each starts or finds the embedded server as a user's command does.
     env = {**clean_environ(), "AI_GATE_DATA_DIR": str(tmp_path / "data")}
     try:
-        built = run_cli(["build"], env)
+        built = run_cli_process(["build"], env)
         assert built.returncode == 0, built.stdout + built.stderr
         assert "from embedded" in built.stderr
         assert "created a Phase-1-shaped public.ai_training_examples" in built.stderr
 
-        changed = run_cli(
+        changed = run_cli_process(
             ["flags", "set", "custom", "--env", "prod", "--disable", "--reason", "drill"], env
         )
         assert changed.returncode == 0, changed.stderr
         assert "enabled true->false" in changed.stdout
 
-        rebuilt = run_cli(["build", "--full-refresh"], env)
+        rebuilt = run_cli_process(["build", "--full-refresh"], env)
         assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
-        shown = run_cli(["flags", "--env", "prod", "--json"], env)
+        shown = run_cli_process(["flags", "--env", "prod", "--json"], env)
         assert shown.returncode == 0, shown.stderr
         import json
 

@@ -217,7 +217,8 @@ def simulate(
                 path=path,
                 environment=environment,
                 run_type="canary",
-                run_id=f"sim-{scenario_name}-{seed}-{int(now.timestamp())}",
+                # milliseconds: two simulations started in one second are two runs
+                run_id=f"sim-{scenario_name}-{seed}-{int(now.timestamp() * 1000)}",
                 triggered_by="ai-gate simulate",
                 is_synthetic=True,
                 metadata={"synthetic": True, "scenario": scenario_name, "seed": seed, "rows": rows},
