@@ -21,7 +21,7 @@ if [ "${AI_GATE_SKIP_LINT:-0}" != "1" ]; then
   # throwaway embedded one unless a server is configured.
   lint_data_dir="$(mktemp -d)"
   trap 'AI_GATE_DATA_DIR="$lint_data_dir" .venv/bin/ai-gate db stop >/dev/null 2>&1 || true; rm -rf "$lint_data_dir"' EXIT
-  AI_GATE_DATA_DIR="$lint_data_dir" .venv/bin/ai-gate exec -- .venv/bin/sqlfluff lint models macros tests
+  AI_GATE_DATA_DIR="$lint_data_dir" .venv/bin/ai-gate exec -- .venv/bin/sqlfluff lint models macros tests analyses
   echo "== dbt conventions (dbt-bouncer on a build of the same throwaway database)"
   AI_GATE_DATA_DIR="$lint_data_dir" bash scripts/check_dbt_conventions.sh
 fi

@@ -15,7 +15,7 @@ drop trigger if exists {{ this.identifier }}_run_exists on {{ samples }};
 drop function if exists {{ this.schema }}.{{ this.identifier }}_check_run_exists();
 
 {#- security definer: it reads ai_eval_runs with its owner's rights, whatever the
-    inserting role may read (row-level security on). -#}
+    inserting role may read (row-level security on). #}
 create or replace function {{ function_name }}()
 returns trigger
 language plpgsql

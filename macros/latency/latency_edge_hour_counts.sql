@@ -4,9 +4,12 @@
     and [days_to, hours_to), as (selected_provider, bucket, requests).
 -#}
 {% macro latency_edge_hour_counts(hourly) %}
-        select h.selected_provider, h.bucket, h.requests
-        from {{ hourly }} as h
+        select
+            edge_hours.selected_provider,
+            edge_hours.bucket,
+            edge_hours.requests
+        from {{ hourly }} as edge_hours
         where
-            (h.hour_start >= hours_from and h.hour_start < days_from)
-            or (h.hour_start >= days_to and h.hour_start < hours_to)
+            (edge_hours.hour_start >= hours_from and edge_hours.hour_start < days_from)
+            or (edge_hours.hour_start >= days_to and edge_hours.hour_start < hours_to)
 {%- endmacro %}

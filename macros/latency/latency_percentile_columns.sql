@@ -18,5 +18,5 @@
         {%- endfor %}
     from {{ relation }}
     group by grouping_key
-    order by grouping_key = 'all', 1
+    order by grouping_key = 'all', selected_provider
 {%- endmacro %}

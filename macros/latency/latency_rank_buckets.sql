@@ -12,7 +12,10 @@
 -#}
 {% macro latency_rank_buckets(relation) %}
     merged as (
-        select grp, bucket, sum(n)::bigint as n
+        select
+            grp,
+            bucket,
+            sum(n)::bigint as n
         from {{ relation }}
         group by grouping sets ((grp, bucket), (bucket))
     ),
@@ -42,7 +45,13 @@
             fractions.p * (totals.total - 1) as h,
             least(floor(fractions.p * (totals.total - 1)) + sides.side, totals.total - 1)::bigint
                 as rank
-        from (select distinct grouping_key, grp, total from cumulative) as totals
+        from (
+            select distinct
+                grouping_key,
+                grp,
+                total
+            from cumulative
+        ) as totals
         cross join (values (0.5::float8), (0.95::float8), (0.99::float8)) as fractions (p)
         cross join (values (0), (1)) as sides (side)
     ),

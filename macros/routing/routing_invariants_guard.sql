@@ -70,7 +70,7 @@ $ai_gate$;
 
 revoke all on function {{ function_name }}() from public;
 
-{#- Constraint triggers have no OR REPLACE. -#}
+{#- Constraint triggers have no OR REPLACE. #}
 drop trigger if exists {{ this.identifier }}_invariants on {{ this }};
 
 create constraint trigger {{ this.identifier }}_invariants

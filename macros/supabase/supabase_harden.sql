@@ -4,8 +4,9 @@
     runs with the caller's rights, and Supabase's default privileges grant new
     relations to the API roles. dbt's `grants` config never revokes, so this does.
 -#}
-{% macro supabase_harden(relation=this) %}
-    {%- set materialized = config.get('materialized') -%}
+{% macro supabase_harden(relation=this, materialized=none) %}
+    {#- materialized: the hooked node's (analyses/lint passes each kind) -#}
+    {%- set materialized = materialized or config.get('materialized') -%}
     {%- if materialized == 'view' -%}
         alter view {{ relation }} set (security_invoker = true);
     {%- else -%}
