@@ -8,7 +8,7 @@ never the raw telemetry table; formatters/html.py draws it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
 from psycopg.rows import dict_row
@@ -173,26 +173,27 @@ def _canary_share(
     """The canary's share of the environment's traffic over the window, as a step line:
     the flags now, walked back over the change log (oldest first in `history`) to
     before its first change, then forward, one point per change."""
-    state = {c.provider: {"enabled": c.enabled, "weight": c.weight} for c in current}
+    state = {c.provider: c for c in current}
     for entry in reversed(history):
         if entry.provider in state and entry.before:
-            state[entry.provider] = {
-                "enabled": bool(entry.before.get("enabled")),
-                "weight": int(entry.before.get("weight") or 0),
-            }
+            state[entry.provider] = replace(
+                state[entry.provider],
+                enabled=bool(entry.before.get("enabled")),
+                weight=int(entry.before.get("weight") or 0),
+            )
 
     def share() -> float:
-        total = sum(v["weight"] for v in state.values() if v["enabled"])
-        mine = state.get(canary, {"enabled": False, "weight": 0})
-        return mine["weight"] / total if mine["enabled"] and total else 0.0
+        shares = routing.traffic_shares(state.values())
+        return next((v for (_, provider), v in shares.items() if provider == canary), 0.0)
 
     points = [(since, share())]
     for entry in history:
         if entry.provider in state:
-            state[entry.provider] = {
-                "enabled": bool(entry.after["enabled"]),
-                "weight": int(entry.after["weight"]),
-            }
+            state[entry.provider] = replace(
+                state[entry.provider],
+                enabled=bool(entry.after["enabled"]),
+                weight=int(entry.after["weight"]),
+            )
         if entry.changed_at < since:
             points = [(since, share())]
         else:

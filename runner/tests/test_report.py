@@ -115,3 +115,19 @@ def test_the_report_opens_offline_with_every_section_drawn(
     assert decisions == 2
     assert changes >= 3  # the step, and the drill's rollback and restore
     assert (tmp_path / "report.png").stat().st_size > 50_000
+
+
+def test_the_traffic_share_line_replays_the_change_log(built_db: ClonedDatabase) -> None:
+    """The canary's share before the window's first change (1 of 99 + 1), then after
+    each: weight 5 of 104, disabled (0), enabled again at 5 of 104."""
+    from datetime import timedelta
+
+    from ai_gate.report import read_report
+
+    steps = (["--weight", "5"], ["--disable"], ["--enable"])
+    for step in steps:
+        changed = built_db.cli("flags", "set", "custom", "--env", "prod", *step, "--reason", "t")
+        assert changed.returncode == 0, changed.stderr
+    data = read_report(built_db.database, "prod", timedelta(days=1))
+    shares = [round(share, 6) for _, share in data.traffic_share]
+    assert shares == [0.01, round(5 / 104, 6), 0.0, round(5 / 104, 6), round(5 / 104, 6)]

@@ -180,6 +180,33 @@ def duration_argument(text: str) -> object:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def add_arms(
+    sub: argparse.ArgumentParser, env_default: str | None = "prod", *, actor: bool = True
+) -> None:
+    """--env, --canary and --baseline (and --actor): the arms a canary is judged on."""
+    sub.add_argument(
+        "--env",
+        default=env_default,
+        required=env_default is None,
+        metavar="ENV",
+        help="environment" + (f" (default {env_default})" if env_default else " (required)"),
+    )
+    sub.add_argument(
+        "--canary",
+        default="custom",
+        metavar="PROVIDER",
+        help="canary provider (default custom)",
+    )
+    sub.add_argument(
+        "--baseline",
+        default="openai",
+        metavar="PROVIDER",
+        help="baseline provider (default openai)",
+    )
+    if actor:
+        sub.add_argument("--actor", help="who (default AI_GATE_ACTOR, else the OS user)")
+
+
 def build_parser() -> Parser:
     formatter = argparse.RawDescriptionHelpFormatter
     parser = Parser(
@@ -410,28 +437,6 @@ def build_parser() -> Parser:
         dest="canary_command", metavar="SUBCOMMAND", parser_class=Parser
     )
 
-    def add_arms(sub: argparse.ArgumentParser, env_default: str | None = "prod") -> None:
-        sub.add_argument(
-            "--env",
-            default=env_default,
-            required=env_default is None,
-            metavar="ENV",
-            help="environment" + (f" (default {env_default})" if env_default else " (required)"),
-        )
-        sub.add_argument(
-            "--canary",
-            default="custom",
-            metavar="PROVIDER",
-            help="canary provider (default custom)",
-        )
-        sub.add_argument(
-            "--baseline",
-            default="openai",
-            metavar="PROVIDER",
-            help="baseline provider (default openai)",
-        )
-        sub.add_argument("--actor", help="who (default AI_GATE_ACTOR, else the OS user)")
-
     p = add(
         "evaluate",
         c.cmd_canary_evaluate,
@@ -526,7 +531,7 @@ def build_parser() -> Parser:
         "canary, write reports. Exit 2 whenever a gate failed or the canary must hold or "
         "roll back, even if another file was rejected.",
     )
-    p.add_argument("--env", default="prod", metavar="ENV", help="environment (default prod)")
+    add_arms(p, actor=False)
     p.add_argument(
         "--records",
         required=True,
@@ -546,15 +551,6 @@ def build_parser() -> Parser:
         default=600.0,
         metavar="SECONDS",
         help="how long to wait for a concurrent daily run (default 600)",
-    )
-    p.add_argument(
-        "--canary", default="custom", metavar="PROVIDER", help="canary provider (default custom)"
-    )
-    p.add_argument(
-        "--baseline",
-        default="openai",
-        metavar="PROVIDER",
-        help="baseline provider (default openai)",
     )
 
     p = add(
