@@ -12,6 +12,9 @@ REPO = Path(__file__).resolve().parents[2]
 LINTED = ("models", "tests", "analyses")
 JINJA_COMMENT = re.compile(r"\{#.*?#\}", re.DOTALL)
 JINJA_BLOCK = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+# a hook in a config() call is a string dbt renders at run time, never in the SQL
+# sqlfluff lints: "{{ append_only_guard() }}" is no rendering of that macro
+HOOK_STRING = re.compile(r"(['\"])\{\{.*?\}\}\1", re.DOTALL)
 DEFINITION = re.compile(r"\{%-?\s*(macro|test)\s+(\w+)\s*\(")
 # A dbt operation that executes statements cannot be rendered by a node without running
 # them; the SQL it runs comes from macros analyses/lint renders.
@@ -37,7 +40,7 @@ def macro_bodies(files: dict[str, str]) -> dict[str, str]:
 def calls(text: str, names: set[str]) -> set[str]:
     """The macros of `names` that Jinja expressions or statements in `text` call."""
     found = set()
-    for block in JINJA_BLOCK.findall(JINJA_COMMENT.sub("", text)):
+    for block in JINJA_BLOCK.findall(HOOK_STRING.sub("", JINJA_COMMENT.sub("", text))):
         found |= {name for name in names if re.search(rf"\b{name}\s*\(", block)}
     return found
 
@@ -78,7 +81,10 @@ def test_a_macro_no_linted_file_renders_is_found() -> None:
         }
     )
     assert set(macros) == {"used", "helper", "orphan", "test_unique_enough"}
-    linted = {"model.sql": "-- orphan() in SQL text is no call\nselect * from {{ used() }}"}
+    linted = {
+        "model.sql": '{{ config(post_hook=["{{ orphan() }}"]) }}\n'
+        "-- orphan() in SQL text is no call\nselect * from {{ used() }}"
+    }
     assert unrendered(macros, linted) == {"orphan", "test_unique_enough"}
 
 
