@@ -20,6 +20,8 @@
 {%- set daily = ref('ai_latency_daily_histogram').include(database=false) -%}
 {%- set cumulative = this.include(database=false) -%}
 
+{{ create_latency_window_bounds(schema) }}
+
 create or replace function {{ schema }}.ai_latency_histogram(
     since timestamptz, until timestamptz default now()
 )
@@ -31,7 +33,12 @@ set search_path = pg_catalog, pg_temp
 set jit = off
 as $ai_gate$
 declare
-{{ latency_window_bounds(hourly, cumulative) }}
+    hours_from timestamptz;
+    hours_to timestamptz;
+    days_from timestamptz;
+    days_to timestamptz;
+begin
+{{ select_latency_window_bounds(schema, hourly, cumulative) }}
     return query
     select parts.selected_provider, parts.bucket, sum(parts.requests)::bigint
     from (
@@ -85,7 +92,9 @@ as $ai_gate$
         select h.selected_provider as grp, h.bucket, h.requests as n
         from {{ schema }}.ai_latency_histogram(since, until) as h
     ),
-    {{ latency_rank_buckets('parts') }},
+    rank_buckets as (
+{{ latency_rank_buckets('parts') }}
+    ),
     valued as (
         select rank_buckets.*, {{ latency_histogram_value('rank_buckets.bucket') }} as value
         from rank_buckets
@@ -115,7 +124,12 @@ set jit = off
 as $ai_gate$
 declare
     daily_current boolean;
-{{ latency_window_bounds(hourly, daily) }}
+    hours_from timestamptz;
+    hours_to timestamptz;
+    days_from timestamptz;
+    days_to timestamptz;
+begin
+{{ select_latency_window_bounds(schema, hourly, daily) }}
     -- Whole days' counts must be the sums of the hourly rows whose values are read:
     -- true when the daily rollup was refreshed after the hourly one last wrote.
     -- Otherwise count those days from the hourly rows too (slower, still exact).
@@ -149,7 +163,9 @@ declare
         from edge_rows as e
         group by 1, 2
     ),
-    {{ latency_rank_buckets('parts') }},
+    rank_buckets as (
+{{ latency_rank_buckets('parts') }}
+    ),
     wanted_buckets as (
         select distinct rank_buckets.grouping_key, rank_buckets.grp, rank_buckets.bucket
         from rank_buckets
@@ -206,6 +222,7 @@ end
 $ai_gate$;
 
 {% for signature in [
+    'ai_latency_window_bounds(timestamptz, timestamptz, timestamptz, timestamptz)',
     'ai_latency_histogram(timestamptz, timestamptz)',
     'ai_latency_percentiles(timestamptz, timestamptz)',
     'ai_latency_percentiles_exact(timestamptz, timestamptz)',

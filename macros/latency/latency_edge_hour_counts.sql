@@ -1,5 +1,5 @@
 {#-
-    Inside the latency functions (after latency_window_bounds): the hourly rollup's
+    Inside the latency functions (after ai_latency_window_bounds): the hourly rollup's
     bucket counts for the whole hours around the whole days, [hours_from, days_from)
     and [days_to, hours_to), as (selected_provider, bucket, requests).
 -#}

@@ -1,5 +1,5 @@
 {#-
-    Inside the latency functions (after latency_window_bounds): the raw rows of the
+    Inside the latency functions (after ai_latency_window_bounds): the raw rows of the
     window's partial hours and of everything after the hourly rollup, [since,
     hours_from) and [hours_to, until), as (selected_provider, created_at, latency_ms).
 -#}

@@ -43,7 +43,7 @@ def test_every_plpgsql_function_passes_plpgsql_check(built_db: ClonedDatabase) -
         " join pg_language as l on p.prolang = l.oid"
         " where n.nspname = 'public' and l.lanname = 'plpgsql'"
     )[0][0]
-    assert functions >= 10  # eight guard triggers and the two latency functions
+    assert functions >= 11  # eight guard triggers and the three latency functions
     # The check can fail: a body that reads a column that does not exist is reported.
     built_db.execute(
         "create function public.ai_gate_lint_probe() returns bigint language plpgsql as"
