@@ -397,8 +397,10 @@ def test_the_gate_view_summarises_a_run_once(built_db: ClonedDatabase, tmp_path:
         return found
 
     scans = sample_scans(plan)
-    assert scans, plan
-    assert [scan["Actual Loops"] for scan in scans] == [1] * len(scans), scans
+    # each scan of the samples runs at most once (once per gate was 7); the planner may
+    # place a second scan on a side it never has to run (0 loops)
+    loops = [scan["Actual Loops"] for scan in scans]
+    assert 1 in loops and all(count <= 1 for count in loops), scans
     gates = built_db.execute(
         "select count(*) from ai_eval_gate_results where run_id = %s", (run_id,)
     )
