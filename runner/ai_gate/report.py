@@ -155,10 +155,14 @@ def read_report(
             params,
         )
         data.drills = cur.fetchall()
-    history = list(reversed(routing.change_history(database, environment, limit=100_000)))
-    data.changes = [entry for entry in reversed(history) if entry.changed_at >= data.since]
+    newest_first = routing.change_history(database, environment, limit=100_000)
+    data.changes = [entry for entry in newest_first if entry.changed_at >= data.since]
     data.traffic_share = _canary_share(
-        [c for c in current if c.environment == environment], history, canary, data.since, until
+        [c for c in current if c.environment == environment],
+        newest_first[::-1],
+        canary,
+        data.since,
+        until,
     )
     return data
 

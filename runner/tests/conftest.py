@@ -288,17 +288,10 @@ def rolled_up_template(server: Server, template: str) -> Iterator[str]:
     """A template database: the project built, then 12 days of generations (60,000)
     loaded and rolled up once; the tests that need rolled-up telemetry clone it (one
     xdist group, "rolled_up", so one worker makes it)."""
-    name = f"ai_gate_rolled_{uuid.uuid4().hex[:10]}"
-    server.create_database(name, template=template)
-    try:
-        db = ClonedDatabase(
-            name, server.database(name), {**clean_environ(), "DATABASE_URL": server.url(name)}
-        )
+    with cloned_database(server, template, f"ai_gate_rolled_{uuid.uuid4().hex[:10]}") as db:
         load_generations(db)
         refresh(db)
-        yield name
-    finally:
-        server.drop_database(name)
+        yield db.name
 
 
 @pytest.fixture

@@ -129,15 +129,21 @@ def _gate_chart(gate: str, rows: list[dict[str, object]]) -> str:
     return _svg(figure)
 
 
+def _grouped(rows: list[dict[str, object]], key: str) -> dict[str, list[dict[str, object]]]:
+    """`rows` by the value of `key`, each group in the rows' order."""
+    groups: dict[str, list[dict[str, object]]] = defaultdict(list)
+    for row in rows:
+        groups[str(row[key])].append(row)
+    return groups
+
+
 def _gates_section(data: ReportData) -> str:
     if not data.gates:
         return (
             f'<p class="empty">No evaluation runs in {data.environment} in the last '
             f"{(data.until - data.since).days} days (synthetic runs are left out).</p>"
         )
-    by_gate: dict[str, list[dict[str, object]]] = defaultdict(list)
-    for row in data.gates:
-        by_gate[str(row["gate"])].append(row)
+    by_gate = _grouped(data.gates, "gate")
     charts = "".join(
         f'<div class="chart" data-chart="gate:{_e(gate)}">{_gate_chart(gate, rows)}</div>'
         for gate, rows in sorted(by_gate.items())
@@ -177,9 +183,7 @@ def _latency_section(data: ReportData) -> str:
             f'<p class="empty">No latency telemetry in the last '
             f"{(data.until - data.since).days} days.</p>"
         )
-    by_provider: dict[str, list[dict[str, object]]] = defaultdict(list)
-    for row in data.latency:
-        by_provider[str(row["provider"])].append(row)
+    by_provider = _grouped(data.latency, "provider")
     figure, axes = plt.subplots(
         1, len(by_provider), figsize=(5 * len(by_provider), 2.6), squeeze=False, sharey=True
     )
