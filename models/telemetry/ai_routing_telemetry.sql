@@ -18,7 +18,7 @@ synthetic_generations as (
 product_telemetry as (
 
     select
-        cast(id as text) as generation_id,
+        generation_id,
         created_at,
         request_id,
         requested_provider,
