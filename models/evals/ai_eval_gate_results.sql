@@ -105,7 +105,9 @@ gate_inputs as (
         run_policies.z,
         latency_bounds.p95_latency_ms_low,
         latency_bounds.p95_latency_ms_high,
-        (thresholds.threshold #>> '{}')::numeric as threshold
+        (thresholds.threshold #>> '{}')::numeric as threshold,
+        coalesce((runs.gate_policy #>> array['min_samples', thresholds.gate])::bigint, 0)
+            as min_samples
     from summaries
     inner join runs
         on summaries.run_id = runs.run_id
@@ -188,7 +190,9 @@ bounded as (
         metric,
         comparator,
         threshold,
+        min_samples,
         observed,
+        observed_count,
         policy,
         case
             when policy <> 'confidence' then null
@@ -212,12 +216,15 @@ judged as (
         metric,
         comparator,
         threshold,
+        min_samples,
         observed,
+        observed_count,
         policy,
         lower_bound,
         upper_bound,
         case
             when observed is null then 'skipped'
+            when observed_count < min_samples then 'inconclusive'
             when policy = 'confidence' and comparator = '>='
                 then
                     case

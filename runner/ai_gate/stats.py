@@ -211,15 +211,23 @@ def holm(p_values: dict[str, float]) -> dict[str, float]:
     return adjusted
 
 
+# A window reaches back from now; a century holds any data ai-gate reads, and a longer
+# one is read as a century (`--since 999999999d`: everything, not an overflow).
+LONGEST_DURATION = timedelta(days=36_525)
+
+
 def parse_duration(text: str) -> timedelta:
-    """`90m`, `1h`, `2d`, `1h30m` -> timedelta."""
+    """`90m`, `1h`, `2d`, `1h30m` -> timedelta: positive, a century at most."""
     compact = text.replace(" ", "")
     parts = DURATION.findall(compact)
     if not parts or "".join(f"{n}{u}" for n, u in parts) != compact:
         raise ValueError(f"not a duration: {text!r} (use e.g. 30m, 1h, 2d)")
     delta = timedelta()
-    for number, unit in parts:
-        delta += timedelta(**{UNITS[unit]: int(number)})
+    try:
+        for number, unit in parts:
+            delta += timedelta(**{UNITS[unit]: int(number)})
+    except OverflowError:
+        delta = timedelta.max
     if delta <= timedelta():
         raise ValueError(f"duration must be positive: {text!r}")
-    return delta
+    return min(delta, LONGEST_DURATION)

@@ -96,6 +96,9 @@ def clean(db: ClonedDatabase) -> None:
     for row in CLEAN_GENERATIONS:
         insert_generation(db, **row)
     ingest_examples(db)
+    # synthetic telemetry as `ai-gate simulate` writes it, fallbacks of both arms in it
+    simulate = ["simulate", "--scenario", "fallback-storm", "--rows", "2000", "--seed", "5"]
+    assert db.cli(*simulate).returncode == 0
 
 
 # Each violation: how to plant it on a clean database, and what it makes fail (test
@@ -239,10 +242,11 @@ SUPABASE_VIOLATIONS: dict[str, tuple[str, dict[str, int]]] = {
 
 
 EVAL_VIOLATIONS: dict[str, tuple[str, dict[str, int]]] = {
+    # (no gate judged it: inconclusive, as its status says)
     "run-without-samples": (
         "insert into ai_eval_runs (run_id, run_type, environment, triggered_by, thresholds,"
         " strict, status, finished_at, source_file, source_sha256)"
-        " values ('empty-run', 'offline', 'prod', 'test', '{}', false, 'passed', now(),"
+        " values ('empty-run', 'offline', 'prod', 'test', '{}', false, 'inconclusive', now(),"
         " 'x.jsonl', repeat('0', 64))",
         {"every_eval_run_has_samples": 1},
     ),
@@ -277,6 +281,29 @@ EVAL_VIOLATIONS: dict[str, tuple[str, dict[str, int]]] = {
         " where environment = 'prod' and gate = 'fallback_rate_max'",
         {"eval_thresholds_are_not_negative": 1},
     ),
+    "zero-min-samples": (
+        "update ai_eval_thresholds set min_samples = 0"
+        " where environment = 'prod' and gate = 'p95_latency_ms_max'",
+        {"eval_min_samples_are_positive": 1},
+    ),
+    "no-min-samples": (
+        "update ai_eval_thresholds set min_samples = null"
+        " where environment = 'staging' and gate = 'schema_valid_rate_min'",
+        # (a null is no minimum >= 1 either)
+        {"not_null_ai_eval_thresholds_min_samples": 1, "eval_min_samples_are_positive": 1},
+    ),
+    "synthetic-fallback-unflagged": (
+        "insert into ai_synthetic_generations (scenario, seed, created_at, requested_provider,"
+        " selected_provider, fallback_provider, fallback_used, latency_ms)"
+        " values ('x', 1, now(), 'custom', 'openai', 'openai', false, 10)",
+        {"synthetic_fallback_executions_set_fallback_used": 1},
+    ),
+    "synthetic-flag-without-fallback": (
+        "insert into ai_synthetic_generations (scenario, seed, created_at, requested_provider,"
+        " selected_provider, fallback_used, latency_ms)"
+        " values ('x', 1, now(), 'openai', 'openai', true, 10)",
+        {"synthetic_fallback_used_names_a_fallback_provider": 1},
+    ),
     "gate-missing-from-environment": (
         "delete from ai_eval_thresholds"
         " where environment = 'staging' and gate = 'fallback_rate_max'",
@@ -296,8 +323,8 @@ def wrong_summary_view(db: ClonedDatabase) -> None:
 
 
 VIEW_VIOLATIONS: dict[str, Violation] = {
-    # both ingested runs have p95 > p50
-    "wrong-summary-view": (wrong_summary_view, {"assert_eval_summary_matches_samples": 2}),
+    # every ingested run has p95 > p50: both examples and the simulated run
+    "wrong-summary-view": (wrong_summary_view, {"assert_eval_summary_matches_samples": 3}),
 }
 
 # Which violations share a database: none of a group masks another's (two that break
@@ -320,6 +347,8 @@ PLANTED: dict[str, tuple[str, ...]] = {
         "finished-but-running",
         "stored-status-disagrees",
         "gate-missing-from-environment",
+        "zero-min-samples",
+        "synthetic-fallback-unflagged",
     ),
     "second": (
         "switch-not-flagged",
@@ -330,6 +359,8 @@ PLANTED: dict[str, tuple[str, ...]] = {
         "authenticated-grant",
         "unfinished-but-terminal",
         "negative-threshold",
+        "no-min-samples",
+        "synthetic-flag-without-fallback",
     ),
     "third": ("no-default", "wrong-summary-view"),
 }

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 import shlex
+import subprocess
 from pathlib import Path
 
+import pytest
+import yaml
 from conftest import ClonedDatabase
 
 from ai_gate_tools import seed_docs
@@ -125,3 +128,77 @@ def test_the_dry_run_document_is_up_to_date(server, template: str) -> None:
             server.drop_database(name)
     committed = (REPO / "docs" / "rollout" / "canary-dry-run.md").read_text()
     assert document == committed, "run: .venv/bin/python scripts/canary_dry_run.py"
+
+
+def exit_code_handling(tmp_path: Path, script: str, command: str, code: int) -> tuple[int, str]:
+    """Run a scheduler example's shell with `command` standing for an ai-gate that exits
+    `code` and a pager that records its message; its exit status and what it paged."""
+    stub = tmp_path / "ai-gate"
+    stub.write_text(f"#!/bin/sh\nexit {code}\n")
+    stub.chmod(0o755)
+    pager = tmp_path / "page-oncall"
+    paged = tmp_path / "paged"
+    pager.write_text(f'#!/bin/sh\necho "$1" >> {shlex.quote(str(paged))}\n')
+    pager.chmod(0o755)
+    env_file = tmp_path / "env"
+    env_file.write_text("")
+    shell = (
+        script.replace(command, str(stub))
+        .replace("/usr/local/bin/page-oncall", str(pager))
+        .replace("/etc/ai-gate/env", str(env_file))
+        .replace("/var/log/ai-gate/daily.log", str(tmp_path / "daily.log"))
+    )
+    completed = subprocess.run(
+        ["bash", "-c", shell],
+        env={"PATH": "/usr/bin:/bin", "GITHUB_OUTPUT": str(tmp_path / "output")},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return completed.returncode, (paged.read_text() if paged.exists() else "") + completed.stdout
+
+
+@pytest.mark.parametrize("code", [0, 1, 2, 3, 4])
+def test_the_scheduler_examples_page_on_failures_and_not_on_inconclusive(
+    tmp_path: Path, code: int
+) -> None:
+    # cron: the crontab line's command (after the five time fields and the user)
+    cron = next(
+        body for language, body in blocks(REPO / "docs/scheduling/cron.md") if language == "cron"
+    )
+    line = next(line for line in cron.splitlines() if not line.startswith("#"))
+    command = line.split(None, 6)[6]
+    assert command.count("/opt/ai-gate/.venv/bin/ai-gate daily") == 1
+    (tmp_path / "cron").mkdir()
+    (tmp_path / "actions").mkdir()
+    status, said = exit_code_handling(
+        tmp_path / "cron", command, "/opt/ai-gate/.venv/bin/ai-gate", code
+    )
+    assert status == 0
+    if code in (0, 4):
+        assert said == ""
+    else:
+        assert said == f"ai-gate daily exited {code}\n"
+    if code == 4:
+        assert "inconclusive" in (tmp_path / "cron" / "daily.log").read_text()
+
+    # GitHub Actions: the job fails (notifies) on 1, 2, 3; 4 is a warning annotation
+    workflow = yaml.safe_load((REPO / "docs/scheduling/ai-gate-daily.yml").read_text())
+    steps = workflow["jobs"]["daily"]["steps"]
+    daily_steps = [step for step in steps if "ai-gate daily" in step.get("run", "")]
+    assert len(daily_steps) == 1 and daily_steps[0].get("shell") == "bash"
+    assert "continue-on-error" not in daily_steps[0]
+    status, said = exit_code_handling(
+        tmp_path / "actions", daily_steps[0]["run"], "ai-gate/.venv/bin/ai-gate", code
+    )
+    assert (tmp_path / "actions" / "output").read_text().endswith(f"exit_code={code}\n")
+    if code == 0:
+        assert (status, said) == (0, "")
+    elif code == 4:
+        assert status == 0 and said.startswith("::warning ")
+    else:
+        assert status == code and said.startswith("::error ")
+    # the reports are kept and summarised whatever the exit code
+    for name in ("Step summary", "Keep the reports"):
+        step = next(step for step in steps if step.get("name") == name)
+        assert step["if"] == "always()"

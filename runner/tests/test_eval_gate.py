@@ -57,7 +57,7 @@ def test_summary_matches_the_python_oracle(
     path = write_jsonl(tmp_path / "varied.jsonl", varied_records(count, count))
     report_path = tmp_path / "report.json"
     result = built_db.cli("run", str(path), "--env", "staging", "--report-json", str(report_path))
-    assert result.returncode in (0, 2), result.stderr
+    assert result.returncode in (0, 2, 4), result.stderr
     report = json.loads(report_path.read_text())
     expected = expected_metrics(path)
     view = built_db.execute(
@@ -95,7 +95,8 @@ def test_p95_interpolates_between_samples(built_db: ClonedDatabase, tmp_path: Pa
     ]
     path = write_jsonl(tmp_path / "p95.jsonl", records)
     report_path = tmp_path / "r.json"
-    assert built_db.cli("run", str(path), "--report-json", str(report_path)).returncode in (0, 2)
+    # five samples: every gate with data is inconclusive (fewer than prod's 100)
+    assert built_db.cli("run", str(path), "--report-json", str(report_path)).returncode == 4
     # position 0.95 * 4 = 3.8: 400 + 0.8 * (1000 - 400)
     assert json.loads(report_path.read_text())["metrics"]["p95_latency_ms"] == pytest.approx(880)
 
@@ -124,7 +125,7 @@ def test_passing_example_exits_0_and_failing_example_exits_2(
     assert statuses == {"passing.jsonl": "passed", "failing.jsonl": "failed"}
 
 
-def records_without_routing_fields(count: int = 20) -> list[dict]:
+def records_without_routing_fields(count: int = 100) -> list[dict]:
     return [
         {
             "sample_id": f"old{i}",
@@ -301,6 +302,7 @@ def test_reports_agree_with_each_other_and_with_the_view(
             "comparator",
             "threshold",
             "observed",
+            "min_samples",
             "lower_bound",
             "upper_bound",
             "status",

@@ -4,6 +4,7 @@ console error), every section is there, and every chart has drawn data."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -27,15 +28,30 @@ CHROMIUM_ARGS = [
 ]
 
 
-def seed(db: ClonedDatabase) -> None:
-    """On top of 12 days of rolled-up product telemetry: runs passing and failing, a
-    canary rollout step, a rollback decision (synthetic, a dry run) and a drill."""
-    for args in (
-        ["run", str(PASSING), "--run-id", "release-1"],
-        ["run", str(FAILING), "--run-id", "release-2"],
-        ["run", str(PASSING), "--run-id", "release-3"],
+def without_fields(source: Path, target: Path, *fields: str) -> Path:
+    """`source`'s records without `fields`: their gates have no data in that run."""
+    with source.open() as lines, target.open("w") as out:
+        for line in lines:
+            record = json.loads(line)
+            for name in fields:
+                record.pop(name, None)
+            out.write(json.dumps(record) + "\n")
+    return target
+
+
+def seed(db: ClonedDatabase, folder: Path) -> None:
+    """On top of 12 days of rolled-up product telemetry: a passed run, a failed run
+    whose other gates passed, a passed run with skipped gates; a canary rollout step,
+    a rollback decision (synthetic, a dry run) and a drill."""
+    skipping = without_fields(
+        PASSING, folder / "skipping.jsonl", "publish_conversion", "edit_after_generate"
+    )
+    for args, code in (
+        (["run", str(PASSING), "--run-id", "release-1"], 0),
+        (["run", str(FAILING), "--run-id", "release-2"], 2),
+        (["run", str(skipping), "--run-id", "release-3"], 0),
     ):
-        assert db.cli(*args).returncode in (0, 2)
+        assert db.cli(*args).returncode == code
     flags = ["flags", "set", "custom", "--env", "prod", "--weight", "5"]
     assert db.cli(*flags, "--reason", "canary to 5%", "--actor", "alice").returncode == 0
     for scenario in ("healthy", "safety-regression"):
@@ -70,7 +86,7 @@ def test_an_empty_window_says_why_each_section_is_empty(
 def test_the_report_opens_offline_with_every_section_drawn(
     rolled_up_db: ClonedDatabase, tmp_path: Path
 ) -> None:
-    seed(rolled_up_db)
+    seed(rolled_up_db, tmp_path)
     page_path = tmp_path / "report.html"
     result = rolled_up_db.cli("report", "--html", str(page_path), "--env", "prod", "--since", "30d")
     assert result.returncode == 0, result.stderr
@@ -100,6 +116,14 @@ def test_the_report_opens_offline_with_every_section_drawn(
                 " n.getBoundingClientRect().height])",
             )
             decisions = page.locator("#canary tbody tr").count()
+            runs_table = page.eval_on_selector_all(
+                "[data-table=runs] tr",
+                "rows => rows.map(r => [...r.children].map(c => c.textContent))",
+            )
+            latest_table = page.eval_on_selector_all(
+                "[data-table=latest-run] tbody tr",
+                "rows => rows.map(r => [...r.children].map(c => c.textContent))",
+            )
             changes = page.locator("#audit table").first.locator("tbody tr").count()
             page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         finally:
@@ -113,6 +137,40 @@ def test_the_report_opens_offline_with_every_section_drawn(
     for name, paths, height in charts:
         assert paths > 20 and height > 100, (name, paths, height)
     assert decisions == 2
+    # Every gate cell of every run says what ai_eval_gate_results says: release-2
+    # failed with gates that passed, release-3 passed with gates that were skipped.
+    header, *body = runs_table
+    gates = header[3:]
+    shown = {row[0]: (row[2], dict(zip(gates, row[3:], strict=True))) for row in body}
+    stored = {
+        run_id: (status.upper(), {})
+        for run_id, status in rolled_up_db.execute(
+            "select run_id, status from ai_eval_runs where not is_synthetic"
+        )
+    }
+    for run_id, gate, status in rolled_up_db.execute(
+        "select run_id, gates.gate, gates.status from ai_eval_gate_results as gates"
+        " join ai_eval_runs using (run_id) where not is_synthetic"
+    ):
+        stored[run_id][1][gate] = status.upper()
+    assert shown == stored
+    assert shown["release-2"][0] == "FAILED" and "PASSED" in shown["release-2"][1].values()
+    assert shown["release-3"][0] == "PASSED" and "SKIPPED" in shown["release-3"][1].values()
+    # The latest run's table: each gate's observed value and status, row by row.
+    latest = {
+        gate: (observed, status)
+        for gate, observed, status in rolled_up_db.execute(
+            "select gate, observed, upper(status) from ai_eval_gate_results"
+            " where run_id = 'release-3'"
+        )
+    }
+    assert {row[0]: row[5] for row in latest_table} == {g: s for g, (_, s) in latest.items()}
+    for row in latest_table:
+        observed = latest[row[0]][0]
+        if observed is None:
+            assert row[1] == "n/a"
+        else:
+            assert float(row[1].replace(",", "")) == pytest.approx(observed, rel=1e-3, abs=1e-4)
     assert changes >= 3  # the step, and the drill's rollback and restore
     assert (tmp_path / "report.png").stat().st_size > 50_000
 
@@ -131,3 +189,48 @@ def test_the_traffic_share_line_replays_the_change_log(built_db: ClonedDatabase)
     data = read_report(built_db.database, "prod", timedelta(days=1))
     shares = [round(share, 6) for _, share in data.traffic_share]
     assert shares == [0.01, round(5 / 104, 6), 0.0, round(5 / 104, 6), round(5 / 104, 6)]
+
+
+def test_every_time_axis_spans_the_window_whatever_the_runs(
+    built_db: ClonedDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One run, some of its gates without data: each chart's time axis is the report's
+    window (not years around the one run, nor 1970), its tick labels carry no offset,
+    and the canary share starts at 0 %."""
+    from datetime import timedelta
+
+    import matplotlib.dates as mdates
+
+    from ai_gate.formatters import html
+    from ai_gate.report import read_report
+
+    skipping = without_fields(PASSING, tmp_path / "skipping.jsonl", "publish_conversion")
+    assert built_db.cli("run", str(skipping), "--run-id", "only-run").returncode == 0
+    data = read_report(built_db.database, "prod", timedelta(days=30))
+    drawn = []
+    render_svg = html._svg
+
+    def recording_svg(figure):  # what each chart's axes show, before it is drawn
+        figure.canvas.draw()
+        for axes in figure.axes:
+            drawn.append(
+                (
+                    axes.get_title(),
+                    axes.get_xlim(),
+                    axes.get_ylim(),
+                    axes.xaxis.get_offset_text().get_text(),
+                )
+            )
+        return render_svg(figure)
+
+    monkeypatch.setattr(html, "_svg", recording_svg)
+    html.report(data)
+    window = (mdates.date2num(data.since), mdates.date2num(data.until))
+    # the seven gate charts (publish_conversion_proxy_min without data), then the
+    # canary share (no latency chart: no telemetry)
+    assert [title for title, *_ in drawn] == [*sorted({row.gate for row in data.gates}), ""]
+    assert len(drawn) == 8
+    for title, xlim, _ylim, offset in drawn:
+        assert xlim == pytest.approx(window), title
+        assert offset == "", title
+    assert drawn[-1][2][0] == 0  # the canary share chart: from 0 %

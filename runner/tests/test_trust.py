@@ -568,7 +568,7 @@ def test_flags_history_escapes_what_came_in_through_sql(built_db: ClonedDatabase
 
 
 def test_small_things(built_db: ClonedDatabase, tmp_path: Path) -> None:
-    perfect = write_records(tmp_path / "perfect.jsonl", 30, latency_ms=-0.0)
+    perfect = write_records(tmp_path / "perfect.jsonl", 100, latency_ms=-0.0)
     report_path = tmp_path / "report.json"
     assert built_db.cli("run", str(perfect), "--report-json", str(report_path)).returncode == 0
     for low_high in json.loads(report_path.read_text())["confidence_intervals"].values():

@@ -1,6 +1,7 @@
--- A judged run's stored status is what its gate results say: failed when a gate
--- failed (or, for a strict run, was skipped) or its baseline comparison found a
--- regression, inconclusive when a gate was (the confidence policy), passed otherwise.
+-- A judged run's stored status is what its gate results say (verdicts.run_status):
+-- failed when a gate failed or its baseline comparison found a regression, or, for a
+-- strict run, when a gate was skipped or inconclusive; inconclusive when a gate was
+-- (too few samples, or the confidence policy) or no gate was judged; passed otherwise.
 
 with
 
@@ -22,7 +23,8 @@ gate_counts as (
         run_id,
         count(*) filter (where status = 'failed') as failed_gates,
         count(*) filter (where status = 'skipped') as skipped_gates,
-        count(*) filter (where status = 'inconclusive') as inconclusive_gates
+        count(*) filter (where status = 'inconclusive') as inconclusive_gates,
+        count(*) filter (where status = 'passed') as passed_gates
     from gate_results
     group by run_id
 
@@ -36,8 +38,12 @@ expected as (
         case
             when coalesce(gate_counts.failed_gates, 0) > 0 then 'failed'
             when coalesce((runs.verdict #>> '{baseline,regressed}')::boolean, false) then 'failed'
-            when runs.strict and coalesce(gate_counts.skipped_gates, 0) > 0 then 'failed'
+            when
+                runs.strict
+                and coalesce(gate_counts.skipped_gates + gate_counts.inconclusive_gates, 0) > 0
+                then 'failed'
             when coalesce(gate_counts.inconclusive_gates, 0) > 0 then 'inconclusive'
+            when coalesce(gate_counts.passed_gates, 0) = 0 then 'inconclusive'
             else 'passed'
         end as expected_status
     from runs

@@ -51,73 +51,73 @@ new_generations as (
 
 {% if is_incremental() %}
 
-raw_counts as (
+    raw_counts as (
 
-    select
-        selected_provider,
-        {{ latency_hour_start('created_at') }} as hour_start,
-        count(*) as requests
-    from (
-        {{ raw_latency_rows(
-            ref('stg_product__ai_training_examples'),
-            lookback_from,
-            previous_until
-        ) }}
-    ) as lookback_rows
-    group by selected_provider, hour_start
-
-),
-
-rolled_up_counts as (
-
-    select
-        rolled_up.selected_provider,
-        rolled_up.hour_start,
-        sum(rolled_up.requests) as requests
-    from {{ this }} as rolled_up
-    where rolled_up.hour_start >= {{ lookback_from }}
-    group by rolled_up.selected_provider, rolled_up.hour_start
-
-),
-
-late_hours as (
-
-    select
-        coalesce(raw_counts.selected_provider, rolled_up_counts.selected_provider)
-            as selected_provider,
-        coalesce(raw_counts.hour_start, rolled_up_counts.hour_start) as hour_start
-    from raw_counts
-    full outer join rolled_up_counts
-        on
-            raw_counts.selected_provider = rolled_up_counts.selected_provider
-            and raw_counts.hour_start = rolled_up_counts.hour_start
-    where raw_counts.requests is distinct from rolled_up_counts.requests
-
-),
-
--- one index range per late (hour, provider)
-late_generations as (
-
-    select
-        late_rows.selected_provider,
-        late_rows.created_at,
-        late_rows.latency_ms
-    from late_hours
-    cross join lateral (
         select
-            raw_rows.selected_provider,
-            raw_rows.created_at,
-            raw_rows.latency_ms
-        from {{ ref('stg_product__ai_training_examples') }} as raw_rows
-        where
-            raw_rows.selected_provider = late_hours.selected_provider
-            and raw_rows.created_at >= late_hours.hour_start
-            and raw_rows.created_at < late_hours.hour_start + interval '1 hour'
-            and raw_rows.latency_ms is not null
-        offset 0  -- keeps one index range per hour (not flattened into a join)
-    ) as late_rows
+            selected_provider,
+            {{ latency_hour_start('created_at') }} as hour_start,
+            count(*) as requests
+        from (
+            {{ raw_latency_rows(
+                ref('stg_product__ai_training_examples'),
+                lookback_from,
+                previous_until
+            ) }}
+        ) as lookback_rows
+        group by selected_provider, hour_start
 
-),
+    ),
+
+    rolled_up_counts as (
+
+        select
+            rolled_up.selected_provider,
+            rolled_up.hour_start,
+            sum(rolled_up.requests) as requests
+        from {{ this }} as rolled_up
+        where rolled_up.hour_start >= {{ lookback_from }}
+        group by rolled_up.selected_provider, rolled_up.hour_start
+
+    ),
+
+    late_hours as (
+
+        select
+            coalesce(raw_counts.selected_provider, rolled_up_counts.selected_provider)
+                as selected_provider,
+            coalesce(raw_counts.hour_start, rolled_up_counts.hour_start) as hour_start
+        from raw_counts
+        full outer join rolled_up_counts
+            on
+                raw_counts.selected_provider = rolled_up_counts.selected_provider
+                and raw_counts.hour_start = rolled_up_counts.hour_start
+        where raw_counts.requests is distinct from rolled_up_counts.requests
+
+    ),
+
+    -- one index range per late (hour, provider)
+    late_generations as (
+
+        select
+            late_rows.selected_provider,
+            late_rows.created_at,
+            late_rows.latency_ms
+        from late_hours
+        cross join lateral (
+            select
+                raw_rows.selected_provider,
+                raw_rows.created_at,
+                raw_rows.latency_ms
+            from {{ ref('stg_product__ai_training_examples') }} as raw_rows
+            where
+                raw_rows.selected_provider = late_hours.selected_provider
+                and raw_rows.created_at >= late_hours.hour_start
+                and raw_rows.created_at < late_hours.hour_start + interval '1 hour'
+                and raw_rows.latency_ms is not null
+            offset 0  -- keeps one index range per hour (not flattened into a join)
+        ) as late_rows
+
+    ),
 
 {% endif %}
 
@@ -125,8 +125,8 @@ generations as (
 
     select * from new_generations
     {%- if is_incremental() %}
-    union all
-    select * from late_generations
+        union all
+        select * from late_generations
     {%- endif %}
 
 ),

@@ -22,7 +22,7 @@ from ai_gate.errors import (
     UsageError,
 )
 from ai_gate.evals import ingest, runs, verdicts
-from ai_gate.files import write_atomically
+from ai_gate.files import write_report
 from ai_gate.formatters import json as json_format
 from ai_gate.formatters import junit, markdown, text
 from ai_gate.project_config import project_var
@@ -139,24 +139,36 @@ def cmd_flags_history(args: argparse.Namespace) -> int:
 
 def emit_report(report: verdicts.EvalReport, args: argparse.Namespace, database: Database) -> int:
     """Write every requested rendering of the stored verdict; the exit code follows it.
-    The Markdown one ends with the trend of the environment's last runs."""
+    The Markdown one ends with the trend of the environment's last runs. A report that
+    cannot be written is an error line, and never hides the verdict: a failed or
+    inconclusive run keeps its exit code; a passed one exits 1 (an output it was asked
+    for is missing)."""
 
     def markdown_with_trend(report: verdicts.EvalReport) -> str:
         trend = verdicts.recent_gate_history(database, report.environment)
         return markdown.eval_report(report, trend)
 
-    for path, render in (
-        (args.report_json, json_format.eval_report),
-        (args.report_md, markdown_with_trend),
-        (args.junit, junit.eval_report),
-    ):
-        if path is not None:
-            try:
-                write_atomically(path, render(report))
-            except OSError as exc:
-                raise RuntimeFailure(f"cannot write report {path}: {exc}") from exc
-    sys.stdout.write(text.text_report(report))
-    return VERDICT_EXIT_CODES.get(report.status, EXIT_RUNTIME_FAILURE)
+    unwritten = 0
+    requested = [
+        (path, render)
+        for path, render in (
+            (args.report_json, json_format.eval_report),
+            (args.report_md, markdown_with_trend),
+            (args.junit, junit.eval_report),
+        )
+        if path is not None
+    ]
+    for path, render in requested:
+        try:
+            write_report(path, render(report))
+        except OSError as exc:
+            unwritten += 1
+            sys.stderr.write(f"ai-gate: cannot write report {path}: {exc.strerror or exc}\n")
+    # a report written to standard output (`-`) keeps it to itself
+    on_stdout = any(str(path) == "-" for path, _ in requested)
+    (sys.stderr if on_stdout else sys.stdout).write(text.text_report(report))
+    code = VERDICT_EXIT_CODES.get(report.status, EXIT_RUNTIME_FAILURE)
+    return EXIT_RUNTIME_FAILURE if unwritten and code == EXIT_OK else code
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -274,9 +286,9 @@ def cmd_report(args: argparse.Namespace) -> int:
     database = connect_announced()
     data = report.read_report(database, args.env, args.since, canary=args.canary)
     try:
-        write_atomically(args.html, html.report(data))
+        write_report(args.html, html.report(data))
     except OSError as exc:
-        raise RuntimeFailure(f"cannot write report {args.html}: {exc}") from exc
+        raise RuntimeFailure(f"cannot write report {args.html}: {exc.strerror or exc}") from exc
     print(f"ai-gate report: wrote {args.html} ({args.env}, last {args.since.days} days)")
     return EXIT_OK
 
@@ -339,6 +351,9 @@ def cmd_exec(args: argparse.Namespace) -> int:
     env = dbt_environment(database)
     # libpq clients (psql, pg_dump) read PGPASSWORD, not dbt's secret variable.
     env["PGPASSWORD"] = env.get("DBT_ENV_SECRET_PGPASSWORD", "")
+    # The tools installed beside ai-gate (dbt, sqlfluff) come first, activated or not.
+    tools = str(Path(sys.executable).parent)
+    env["PATH"] = os.pathsep.join([tools, *(p for p in env.get("PATH", "").split(os.pathsep) if p)])
     try:
         return subprocess.run(command, env=env, check=False).returncode
     except FileNotFoundError:

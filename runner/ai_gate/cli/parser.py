@@ -451,13 +451,14 @@ def build_parser() -> Parser:
         "--since",
         type=duration_argument,
         metavar="DURATION",
-        help="telemetry and eval window ending now, e.g. 30m, 6h (default 1h)",
+        help="a fixed telemetry and eval window ending now, e.g. 30m, 6h, judged as one look "
+        "(default: the rollout so far, since the canary started serving, at most 14 days)",
     )
     window.add_argument(
         "--run-id",
         type=run_id_argument,
         metavar="ID",
-        help="take quality from this eval run (telemetry: the last hour)",
+        help="take quality from this eval run (telemetry: the rollout so far)",
     )
     p.add_argument(
         "--apply",

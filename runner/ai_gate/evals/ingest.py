@@ -27,7 +27,7 @@ from ai_gate.database import Database
 from ai_gate.errors import InputRejected, RuntimeFailure
 from ai_gate.evals import baseline
 from ai_gate.evals.records import SAMPLE_COLUMNS, SAMPLE_COPY_TYPES, Problem, read_records
-from ai_gate.evals.thresholds import gate_policy, not_built
+from ai_gate.evals.thresholds import not_built
 from ai_gate.evals.verdicts import CONCURRENT_RUN_WAIT_SECONDS, fetch_run
 
 RUN_TYPES = ("offline", "canary", "scheduled")
@@ -67,20 +67,18 @@ def default_run_id(
     run_type: str,
     thresholds: dict[str, float | None],
     strict: bool,
-    policy: dict[str, object] | None = None,
+    policy: dict[str, object],
     baseline_run_id: str | None = None,
 ) -> str:
-    """Same file and same verdict-affecting options -> same run id. (A point-estimate
-    run's identity has no policy in it, so its id is what it was before policies.)"""
+    """Same file and same verdict-affecting options -> same run id."""
     fields: dict[str, object] = {
         "source_sha256": source_sha256,
         "environment": environment,
         "run_type": run_type,
         "thresholds": thresholds,
         "strict": strict,
+        "gate_policy": policy,
     }
-    if policy is not None:
-        fields["gate_policy"] = policy
     if baseline_run_id is not None:
         fields["baseline_run_id"] = baseline_run_id
     identity = json.dumps(fields, sort_keys=True)
@@ -114,7 +112,13 @@ def source_label(path: Path) -> str:
 
 def _open_source(path: Path) -> _HashingReader:
     if str(path) == "-":
-        return _HashingReader(os.fdopen(os.dup(sys.stdin.fileno()), "rb"))
+        try:
+            return _HashingReader(os.fdopen(os.dup(sys.stdin.fileno()), "rb"))
+        except (AttributeError, ValueError, OSError) as exc:  # stdin closed, or none
+            raise RuntimeFailure(
+                "cannot read the records from standard input (`-`): it is closed; "
+                "pipe the records in, or give a file"
+            ) from exc
     try:
         return _HashingReader(path.open("rb"))
     except OSError as exc:
@@ -127,6 +131,7 @@ def _check_same_run(
     source_sha256: str,
     options: RunOptions,
     thresholds: dict[str, float | None],
+    policy: dict[str, object],
     baseline_id: str | None,
 ) -> None:
     differences = []
@@ -143,8 +148,8 @@ def _check_same_run(
         differences.append("the --strict setting")
     if existing["is_synthetic"] != options.is_synthetic:
         differences.append("the synthetic flag")
-    if existing.get("gate_policy") != gate_policy(options.confidence):
-        differences.append("the gate policy (--confidence)")
+    if existing.get("gate_policy") != policy:
+        differences.append("the gate policy (--confidence, minimum samples)")
     if baseline_id is not None and existing.get("baseline_run_id") != baseline_id:
         differences.append("the baseline")
     if differences:
@@ -158,6 +163,7 @@ def ingest(
     database: Database,
     options: RunOptions,
     thresholds: dict[str, float | None],
+    policy: dict[str, object],
     progress: TextIO | None,
 ) -> tuple[str, dict[str, object] | None]:
     """One transaction: stream the file once into a temporary table (validating and
@@ -192,7 +198,6 @@ def ingest(
                     source_sha256 = source.digest.hexdigest()
                 if problem_count:
                     raise _rejection(label, *_with_duplicates(conn, problems, problem_count, label))
-                policy = gate_policy(options.confidence)
                 baseline_id = (
                     None
                     if options.baseline is None
@@ -231,7 +236,7 @@ def ingest(
                             "stdin" if label == STDIN_LABEL else options.path.name,
                             source_sha256,
                             json.dumps(options.metadata),
-                            None if policy is None else json.dumps(policy),
+                            json.dumps(policy),
                             baseline_id,
                         ),
                     ).fetchone()
@@ -239,7 +244,7 @@ def ingest(
                         existing = fetch_run(conn, database, run_id)
                 if existing is not None:
                     _check_same_run(
-                        existing, run_id, source_sha256, options, thresholds, baseline_id
+                        existing, run_id, source_sha256, options, thresholds, policy, baseline_id
                     )
                     return run_id, existing
                 try:

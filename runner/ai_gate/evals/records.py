@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -132,6 +132,15 @@ class Record(tuple):
             for name, value in zip(SAMPLE_COLUMNS, self, strict=True)
             if name != "line_number"
         }
+
+
+# A sample is recorded after it ran; a clock a little ahead is tolerated, a timestamp
+# days or centuries ahead (9999-12-31T23:59:59-14:00 is year 10000 in UTC) is a bug.
+FUTURE_TOLERANCE = timedelta(days=1)
+
+
+def _latest_created_at() -> datetime:
+    return datetime.now(UTC) + FUTURE_TOLERANCE
 
 
 def _row_from_values(line_number: int, values: dict[str, object]) -> tuple[object, ...]:
@@ -301,6 +310,11 @@ def validate_object(obj: object, file: str, line: int) -> tuple[Record | None, l
             else:
                 if parsed_created_at.tzinfo is None:
                     problem("created_at", f"needs a UTC offset (e.g. +00:00 or Z): {created_at!r}")
+                elif parsed_created_at > _latest_created_at():
+                    problem(
+                        "created_at",
+                        f"more than {FUTURE_TOLERANCE.days} day in the future: {created_at!r}",
+                    )
     metadata = obj.get("metadata")
     too_deep = False
     if metadata is not None and not isinstance(metadata, dict):

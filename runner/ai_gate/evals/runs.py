@@ -12,7 +12,9 @@ from ai_gate.evals.thresholds import (
     environment_confidence,
     environment_thresholds,
     gate_names,
+    gate_policy,
     load_threshold_overrides,
+    require_a_gate,
 )
 from ai_gate.evals.verdicts import VERDICTS, EvalReport, judge, load_report
 
@@ -27,14 +29,15 @@ def run_evaluation(
         raise InputRejected(f"run type must be one of {', '.join(RUN_TYPES)}")
     with database.connect() as conn:
         known_gates = gate_names(conn, database)
-        thresholds = environment_thresholds(conn, database, options.environment)
+        thresholds, min_samples = environment_thresholds(conn, database, options.environment)
         confidence = options.confidence
         if confidence is None:
             confidence = environment_confidence(conn, database, options.environment)
-    options = replace(options, confidence=confidence)
     if options.thresholds_file is not None:
         thresholds.update(load_threshold_overrides(options.thresholds_file, known_gates))
-    run_id, existing = ingest(database, options, thresholds, progress)
+    require_a_gate(thresholds, options.environment, options.thresholds_file)
+    policy = gate_policy(confidence, min_samples)
+    run_id, existing = ingest(database, options, thresholds, policy, progress)
     if existing is not None and existing["status"] in VERDICTS:
         return replace(load_report(database, run_id), reused=True)
     # Otherwise a run that was there already was ingested but not judged: aborted, its

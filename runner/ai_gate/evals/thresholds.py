@@ -48,13 +48,19 @@ def gate_names(conn: psycopg.Connection, database: Database) -> list[str]:
     return [row[0] for row in rows]
 
 
-def gate_policy(confidence: float | None) -> dict[str, object] | None:
-    """The stored gate policy for a confidence (None: point estimates)."""
-    if confidence is None:
-        return None
-    if not 0.5 < confidence < 1:
-        raise InputRejected(f"confidence must be between 0.5 and 1, got {confidence}")
-    return {"policy": "confidence", "confidence": confidence, "z": z_one_sided(1 - confidence)}
+def gate_policy(confidence: float | None, min_samples: dict[str, int]) -> dict[str, object]:
+    """The stored gate policy: point estimates (confidence None) or one-sided bounds at a
+    confidence, and each gate's minimum sample count."""
+    policy: dict[str, object] = {"policy": "point"}
+    if confidence is not None:
+        if not 0.5 < confidence < 1:
+            raise InputRejected(f"confidence must be between 0.5 and 1, got {confidence}")
+        policy = {
+            "policy": "confidence",
+            "confidence": confidence,
+            "z": z_one_sided(1 - confidence),
+        }
+    return {**policy, "min_samples": dict(sorted(min_samples.items()))}
 
 
 def environment_confidence(
@@ -76,9 +82,10 @@ def environment_confidence(
 
 def environment_thresholds(
     conn: psycopg.Connection, database: Database, environment: str
-) -> dict[str, float | None]:
+) -> tuple[dict[str, float | None], dict[str, int]]:
+    """The environment's seeded thresholds (None: off) and minimum sample counts."""
     rows = conn.execute(
-        sql.SQL("select gate, threshold from {} where environment = %s").format(
+        sql.SQL("select gate, threshold, min_samples from {} where environment = %s").format(
             database.relation("ai_eval_thresholds")
         ),
         (environment,),
@@ -90,7 +97,21 @@ def environment_thresholds(
             )
         ).fetchall()
         raise unknown_environment(environment, [row[0] for row in known])
-    return {gate: None if value is None else float(value) for gate, value in rows}
+    thresholds = {gate: None if value is None else float(value) for gate, value, _ in rows}
+    return thresholds, {gate: int(minimum or 1) for gate, _, minimum in rows}
+
+
+def require_a_gate(
+    thresholds: dict[str, float | None], environment: str, thresholds_file: Path | None
+) -> None:
+    """A run that no gate judges proves nothing: refused, never passed."""
+    if any(value is not None for value in thresholds.values()):
+        return
+    where = f"{thresholds_file} and " if thresholds_file else ""
+    raise InputRejected(
+        f"{where}the {environment} thresholds switch every gate off: nothing would be "
+        "judged; switch at least one gate on (nothing was written)"
+    )
 
 
 def load_threshold_overrides(path: Path, known_gates: list[str]) -> dict[str, float | None]:

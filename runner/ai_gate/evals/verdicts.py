@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
+from datetime import datetime
 
 import psycopg
 from psycopg import sql
@@ -38,6 +39,8 @@ class GateResult:
     # under the confidence policy, the one-sided bounds the gate was judged on
     lower_bound: float | None = None
     upper_bound: float | None = None
+    # the least evidence the gate judges on (0: a run judged before minimums existed)
+    min_samples: int = 0
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -45,6 +48,7 @@ class GateResult:
             "metric": self.metric,
             "comparator": self.comparator,
             "threshold": self.threshold,
+            "min_samples": self.min_samples,
             "observed": self.observed,
             "lower_bound": self.lower_bound,
             "upper_bound": self.upper_bound,
@@ -72,6 +76,9 @@ class EvalReport:
     started_at: str
     finished_at: str | None
     metadata: dict[str, object]
+    triggered_by: str | None = None
+    ci_job_id: str | None = None
+    git_sha: str | None = None
     reused: bool = False
     gate_policy: dict[str, object] | None = None
     baseline: dict[str, object] | None = None  # baseline.as_json, when compared
@@ -95,6 +102,10 @@ class EvalReport:
             "gates_switched_off": sorted(k for k, v in self.thresholds.items() if v is None),
             "source_file": self.source_file,
             "source_sha256": self.source_sha256,
+            "triggered_by": self.triggered_by,
+            "ci_job_id": self.ci_job_id,
+            "git_sha": self.git_sha,
+            "metadata": self.metadata,
             "started_at": self.started_at,
             "finished_at": self.finished_at,
         }
@@ -137,13 +148,7 @@ def judge(database: Database, run_id: str) -> EvalReport:
                     )
                     verdict["baseline"] = comparison
                     regressed = bool(comparison["regressed"])
-                statuses = {gate["status"] for gate in gates}
-                if "failed" in statuses or (run[0] and "skipped" in statuses) or regressed:
-                    status = "failed"
-                elif "inconclusive" in statuses:
-                    status = "inconclusive"
-                else:
-                    status = "passed"
+                status = run_status([gate["status"] for gate in gates], run[0], regressed)
                 conn.execute(
                     sql.SQL(
                         "update {} set status = %s, finished_at = clock_timestamp(),"
@@ -167,6 +172,22 @@ def judge(database: Database, run_id: str) -> EvalReport:
     return load_report(database, run_id)
 
 
+def run_status(gate_statuses: list[str], strict: bool, regressed: bool) -> str:
+    """A run's verdict from its gates: failed when a gate failed or the baseline
+    comparison found a regression, or, strict, when a gate could not be judged
+    (skipped, inconclusive); inconclusive when a gate was, or when no gate was judged
+    at all (every gate without data); passed otherwise. The dbt test
+    assert_eval_run_status_matches_gates states the same rule over stored runs."""
+    statuses = set(gate_statuses)
+    if "failed" in statuses or regressed:
+        return "failed"
+    if strict and statuses & {"skipped", "inconclusive"}:
+        return "failed"
+    if "inconclusive" in statuses or "passed" not in statuses:
+        return "inconclusive"
+    return "passed"
+
+
 def _summary_and_gates(
     conn: psycopg.Connection, database: Database, run_id: str
 ) -> tuple[dict[str, object], list[dict[str, object]]]:
@@ -182,8 +203,8 @@ def _summary_and_gates(
         summary = cur.fetchone() or {}
         cur.execute(
             sql.SQL(
-                "select gate, metric, comparator, threshold, observed, lower_bound, upper_bound,"
-                " status from {}"
+                "select gate, metric, comparator, threshold, min_samples, observed, lower_bound,"
+                " upper_bound, status from {}"
                 " where run_id = %s order by gate"
             ).format(database.relation("ai_eval_gate_results")),
             (run_id,),
@@ -262,6 +283,7 @@ def load_report(database: Database, run_id: str) -> EvalReport:
                 g["status"],
                 g.get("lower_bound"),
                 g.get("upper_bound"),
+                int(g.get("min_samples") or 0),
             )
             for g in gates
         ),
@@ -286,36 +308,95 @@ def load_report(database: Database, run_id: str) -> EvalReport:
         started_at=run["started_at"].isoformat(),
         finished_at=run["finished_at"].isoformat() if run["finished_at"] else None,
         metadata=dict(run["metadata"] or {}),
+        triggered_by=run["triggered_by"],
+        ci_job_id=run["ci_job_id"],
+        git_sha=run["git_sha"],
         gate_policy=run.get("gate_policy"),
         baseline=(verdict or {}).get("baseline"),
     )
+
+
+@dataclass(frozen=True)
+class GateHistoryRow:
+    """One gate of one judged run, as it was judged (the run's stored verdict)."""
+
+    run_id: str
+    started_at: datetime
+    run_status: str
+    gate: str
+    metric: str
+    comparator: str
+    threshold: float | None
+    observed: float | None
+    status: str
+    # the bounds the gate was judged on (confidence policy), else, for a rate, the
+    # summary's 95% Wilson interval; None for a point-policy latency gate
+    low: float | None
+    high: float | None
+
+
+def gate_history(
+    database: Database,
+    environment: str,
+    *,
+    since: datetime | None = None,
+    runs: int | None = None,
+) -> list[GateHistoryRow]:
+    """Every gate of the environment's judged, real runs (started at or after `since`;
+    the last `runs` of them), oldest run first, gates by name. Read from each run's
+    verdict snapshot in one query; a run judged before snapshots were stored (none
+    since 2026-11-25) is read from the views."""
+    with database.connect() as conn:
+        try:
+            judged = conn.execute(
+                sql.SQL(
+                    "select run_id, started_at, status, verdict from ("
+                    " select run_id, started_at, status, verdict from {runs}"
+                    " where environment = %(env)s and not is_synthetic"
+                    " and status in ('passed', 'failed', 'inconclusive')"
+                    " and (%(since)s::timestamptz is null or started_at >= %(since)s)"
+                    " order by started_at desc, run_id desc limit %(runs)s"
+                    ") as newest order by started_at, run_id"
+                ).format(runs=database.relation("ai_eval_runs")),
+                {"env": environment, "since": since, "runs": runs},
+            ).fetchall()
+            rows = []
+            for run_id, started_at, run_status, verdict in judged:
+                if verdict:
+                    summary, gates = verdict["summary"], verdict["gates"]
+                else:
+                    summary, gates = _summary_and_gates(conn, database, run_id)
+                for gate in sorted(gates, key=lambda g: g["gate"]):
+                    low, high = gate.get("lower_bound"), gate.get("upper_bound")
+                    if low is None and high is None and gate["metric"] in RATE_METRICS:
+                        low = summary.get(f"{gate['metric']}_ci_low")
+                        high = summary.get(f"{gate['metric']}_ci_high")
+                    rows.append(
+                        GateHistoryRow(
+                            run_id=run_id,
+                            started_at=started_at,
+                            run_status=run_status,
+                            gate=gate["gate"],
+                            metric=gate["metric"],
+                            comparator=gate["comparator"],
+                            threshold=gate["threshold"],
+                            observed=gate["observed"],
+                            status=gate["status"],
+                            low=low,
+                            high=high,
+                        )
+                    )
+        except psycopg.errors.UndefinedTable as exc:
+            raise not_built(database, exc) from exc
+    return rows
 
 
 def recent_gate_history(
     database: Database, environment: str, runs: int = 10
 ) -> list[tuple[str, dict[str, tuple[float | None, str]]]]:
     """The last `runs` judged, real runs of the environment, oldest first: each run id
-    with every gate's (observed, status). Run by run: the gate view aggregates samples
-    per run, and a filter on one run id is pushed into that aggregate."""
-    with database.connect() as conn:
-        run_ids = [
-            row[0]
-            for row in conn.execute(
-                sql.SQL(
-                    "select run_id from {} where environment = %s and not is_synthetic"
-                    " and status in ('passed', 'failed', 'inconclusive')"
-                    " order by started_at desc, run_id desc limit %s"
-                ).format(database.relation("ai_eval_runs")),
-                (environment, runs),
-            ).fetchall()
-        ]
-        history = []
-        for run_id in reversed(run_ids):
-            gates = conn.execute(
-                sql.SQL("select gate, observed, status from {} where run_id = %s").format(
-                    database.relation("ai_eval_gate_results")
-                ),
-                (run_id,),
-            ).fetchall()
-            history.append((run_id, {gate: (observed, status) for gate, observed, status in gates}))
-    return history
+    with every gate's (observed, status)."""
+    history: dict[str, dict[str, tuple[float | None, str]]] = {}
+    for row in gate_history(database, environment, runs=runs):
+        history.setdefault(row.run_id, {})[row.gate] = (row.observed, row.status)
+    return list(history.items())

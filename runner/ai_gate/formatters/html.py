@@ -9,7 +9,7 @@ import html
 import io
 from collections import defaultdict
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
 
@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt
 from ai_gate.safe_text import printable
 
 if TYPE_CHECKING:
+    from ai_gate.evals.verdicts import GateHistoryRow
     from ai_gate.report import ReportData
 
 # glyphs as paths, fixed ids and no date: the same data gives the same file
@@ -95,45 +96,59 @@ def _status(value: object) -> str:
     return f'<span class="{text}">{text.upper()}</span>'
 
 
-def _time_axis(axes: plt.Axes) -> None:
+def _time_axis(axes: plt.Axes, start: datetime, end: datetime) -> None:
+    """A time axis over the report's window, whatever the points: one run, or none,
+    still gets the window's dates (matplotlib alone would span years, or 1970)."""
     locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
+    formatter = mdates.ConciseDateFormatter(locator)
+    formatter.offset_formats = [""] * 6  # the window is in the page's header
     axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    axes.xaxis.set_major_formatter(formatter)
+    axes.set_xlim(start, end)
 
 
-def _gate_chart(gate: str, rows: list[dict[str, object]]) -> str:
+def _gate_chart(gate: str, rows: list[GateHistoryRow], data: ReportData) -> str:
     figure, axes = plt.subplots(figsize=(3.4, 2.1))
-    times = [row["started_at"] for row in rows]
-    observed = [row["observed"] for row in rows]
-    for row in rows:
-        if row["low"] is not None and row["high"] is not None:
-            axes.vlines(row["started_at"], row["low"], row["high"], color="#90a4ae", lw=2)
-    axes.plot(times, observed, color="#37474f", lw=1, marker="o", ms=3, label="observed")
-    failed = [row for row in rows if row["status"] == "failed"]
+    judged = [row for row in rows if row.observed is not None]
+    for row in judged:
+        if row.low is not None and row.high is not None:
+            axes.vlines(row.started_at, row.low, row.high, color="#90a4ae", lw=2)
+    axes.plot(
+        [row.started_at for row in judged],
+        [row.observed for row in judged],
+        color="#37474f",
+        lw=1,
+        marker="o",
+        ms=3,
+        label="observed",
+    )
+    failed = [row for row in judged if row.status == "failed"]
     if failed:
         axes.scatter(
-            [row["started_at"] for row in failed],
-            [row["observed"] for row in failed],
+            [row.started_at for row in failed],
+            [row.observed for row in failed],
             color="#c62828",
             marker="x",
             s=40,
             zorder=3,
             label="failed",
         )
-    threshold = rows[-1]["threshold"]
+    threshold = rows[-1].threshold
     if threshold is not None:
         axes.axhline(float(threshold), color="#c62828", ls="--", lw=1, label="threshold")
+    if not judged:
+        axes.text(0.5, 0.5, "no data in any run", transform=axes.transAxes, ha="center")
     axes.set_title(gate, fontsize=9)
-    _time_axis(axes)
+    _time_axis(axes, data.since, data.until)
     axes.legend(fontsize=6, frameon=False, loc="best")
     return _svg(figure)
 
 
-def _grouped(rows: list[dict[str, object]], key: str) -> dict[str, list[dict[str, object]]]:
-    """`rows` by the value of `key`, each group in the rows' order."""
-    groups: dict[str, list[dict[str, object]]] = defaultdict(list)
+def _grouped(rows: list[Any], key: str) -> dict[str, list[Any]]:
+    """`rows` (dicts or objects) by the value of `key`, each group in the rows' order."""
+    groups: dict[str, list[Any]] = defaultdict(list)
     for row in rows:
-        groups[str(row[key])].append(row)
+        groups[str(row[key] if isinstance(row, dict) else getattr(row, key))].append(row)
     return groups
 
 
@@ -144,36 +159,55 @@ def _gates_section(data: ReportData) -> str:
             f"{(data.until - data.since).days} days (synthetic runs are left out).</p>"
         )
     by_gate = _grouped(data.gates, "gate")
+    gates = sorted(by_gate)
     charts = "".join(
-        f'<div class="chart" data-chart="gate:{_e(gate)}">{_gate_chart(gate, rows)}</div>'
-        for gate, rows in sorted(by_gate.items())
+        f'<div class="chart" data-chart="gate:{_e(gate)}">'
+        f"{_gate_chart(gate, by_gate[gate], data)}</div>"
+        for gate in gates
     )
-    latest_run = data.gates[-1]["run_id"]
-    latest = [row for row in data.gates if row["run_id"] == latest_run]
+    by_run = _grouped(data.gates, "run_id")
+    latest_run = data.gates[-1].run_id
+    latest = by_run[latest_run]
     table = _table(
         ["gate", "observed", "bounds", "", "threshold", "status"],
         [
             [
-                _e(row["gate"]),
-                _number(row["observed"]),
-                f"[{_number(row['low'])}, {_number(row['high'])}]"
-                if row["low"] is not None
-                else "",
-                _e(row["comparator"]),
-                _number(row["threshold"]),
-                _status(row["status"]),
+                _e(row.gate),
+                _number(row.observed),
+                f"[{_number(row.low)}, {_number(row.high)}]" if row.low is not None else "",
+                _e(row.comparator),
+                _number(row.threshold),
+                _status(row.status),
             ]
             for row in latest
         ],
         raw=True,
     )
-    runs = len({row["run_id"] for row in data.gates})
+    # every run, newest first: its status and each gate's
+    runs_table = _table(
+        ["run", "started", "status", *gates],
+        [
+            [
+                _e(run_id),
+                _e(f"{rows[0].started_at:%Y-%m-%d %H:%M}"),
+                _status(rows[0].run_status),
+                *(
+                    next((_status(row.status) for row in rows if row.gate == gate), "—")
+                    for gate in gates
+                ),
+            ]
+            for run_id, rows in reversed(by_run.items())
+        ],
+        raw=True,
+    )
     return (
-        f"<p>{runs} runs. Each chart: the observed value per run, its interval (the gate's "
-        "bounds under the confidence policy, else the 95% Wilson interval), the threshold "
-        "(dashed) and failed runs (×).</p>"
+        f"<p>{len(by_run)} runs. Each chart: the observed value per run, its interval (the "
+        "gate's bounds under the confidence policy, else the 95% Wilson interval), the "
+        "threshold (dashed) and the runs in which that gate failed (×).</p>"
         f'<div class="charts">{charts}</div>'
-        f"<h3>Latest run: {_e(latest_run)} ({_status(latest[0]['status'])})</h3>{table}"
+        f"<h3>Latest run: {_e(latest_run)} ({_status(latest[0].run_status)})</h3>"
+        f'<div data-table="latest-run">{table}</div>'
+        f'<h3>Every run</h3><div data-table="runs">{runs_table}</div>'
     )
 
 
@@ -205,7 +239,7 @@ def _latency_section(data: ReportData) -> str:
             )
         axis.set_title(provider, fontsize=9)
         axis.set_ylabel("ms")
-        _time_axis(axis)
+        _time_axis(axis, data.since, data.until)
         axis.legend(fontsize=6, frameon=False)
     return (
         "<p>p50, p95 and p99 per provider per UTC day, from the latency rollups "
@@ -236,8 +270,8 @@ def _canary_section(data: ReportData) -> str:
         for name, colour in DECISION_COLOURS.items():
             axes.scatter([], [], color=colour, marker="v", label=name)
         axes.set_ylabel("% of traffic")
-        axes.set_ylim(bottom=-2)
-        _time_axis(axes)
+        axes.set_ylim(bottom=0, top=max(max(shares) * 1.15, 1))
+        _time_axis(axes, data.since, data.until)
         axes.legend(fontsize=6, frameon=False, ncol=5, loc="upper left")
         parts.append(
             f"<p>The {_e(data.canary)} canary's share of {_e(data.environment)} traffic over "

@@ -17,8 +17,23 @@ if TYPE_CHECKING:
     from ai_gate.telemetry.latency import LatencyRow
 
 
+# Floats to 12 significant digits: the measurements' precision, without the binary
+# noise of the last digits (26626.10999999999 is written 26626.11).
+SIGNIFICANT_DIGITS = 12
+
+
+def _rounded(value: object) -> object:
+    if isinstance(value, float):
+        return float(f"{value:.{SIGNIFICANT_DIGITS}g}")
+    if isinstance(value, dict):
+        return {key: _rounded(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_rounded(item) for item in value]
+    return value
+
+
 def _dumps(payload: object, **options: object) -> str:
-    return json.dumps(payload, indent=2, default=str, **options) + "\n"  # type: ignore[arg-type]
+    return json.dumps(_rounded(payload), indent=2, default=str, **options) + "\n"  # type: ignore[arg-type]
 
 
 def eval_report(report: EvalReport) -> str:

@@ -5,20 +5,21 @@ from __future__ import annotations
 
 from xml.etree import ElementTree
 
-from ai_gate.evals.verdicts import EvalReport
+from ai_gate.evals.verdicts import EvalReport, GateResult
 from ai_gate.formatters.text import baseline_rows, gate_explanation
 
 
+def fails(gate: GateResult, strict: bool) -> bool:
+    """A failed gate, or, strict, one that could not be judged."""
+    return gate.status == "failed" or (strict and gate.status in ("skipped", "inconclusive"))
+
+
 def eval_report(report: EvalReport) -> str:
-    failures = sum(
-        1
-        for gate in report.gates
-        if gate.status == "failed" or (gate.status == "skipped" and report.strict)
-    )
+    failures = sum(1 for gate in report.gates if fails(gate, report.strict))
     skipped = sum(
         1
         for gate in report.gates
-        if (gate.status == "skipped" and not report.strict) or gate.status == "inconclusive"
+        if not fails(gate, report.strict) and gate.status in ("skipped", "inconclusive")
     )
     suite = ElementTree.Element(
         "testsuite",
@@ -37,8 +38,10 @@ def eval_report(report: EvalReport) -> str:
         ElementTree.SubElement(properties, "property", name=name, value=value)
     for gate in report.gates:
         case = ElementTree.SubElement(suite, "testcase", classname="ai_gate.gates", name=gate.gate)
-        explanation = gate_explanation(gate, report.strict)
-        if gate.status == "failed" or (gate.status == "skipped" and report.strict):
+        explanation = gate_explanation(
+            gate, report.strict, report.metric_counts.get(gate.metric, 0)
+        )
+        if fails(gate, report.strict):
             ElementTree.SubElement(case, "failure", message=explanation, type=gate.status)
         elif gate.status == "skipped":
             ElementTree.SubElement(case, "skipped", message=explanation)

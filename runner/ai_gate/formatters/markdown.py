@@ -8,6 +8,7 @@ from ai_gate.formatters.text import (
     BASELINE_HEADERS,
     baseline_rows,
     bounds,
+    evidence,
     number,
     policy_text,
     verdict,
@@ -35,7 +36,8 @@ def eval_report(
         lines.append(
             f"| `{gate.gate}` | {number(gate.observed, gate.metric)} | {bounds(gate)} | "
             f"{gate.comparator} | {number(gate.threshold, gate.metric)} | "
-            f"{report.metric_counts.get(gate.metric, 0)} | {icon[gate.status]} {gate.status} |"
+            f"{evidence(gate, report.metric_counts.get(gate.metric, 0))} |"
+            f" {icon[gate.status]} {gate.status} |"
         )
     off = sorted(gate for gate, value in report.thresholds.items() if value is None)
     if off:

@@ -66,9 +66,18 @@ def policy_text(report: EvalReport) -> str:
     return "gates judged on the point estimate"
 
 
-def gate_explanation(gate: GateResult, strict: bool) -> str:
+def evidence(gate: GateResult, count: int) -> str:
+    """The samples a gate judged on; `n of MIN` when below the gate's minimum."""
+    return f"{count:,} of {gate.min_samples:,}" if 0 < count < gate.min_samples else f"{count:,}"
+
+
+def gate_explanation(gate: GateResult, strict: bool, count: int = 0) -> str:
     if gate.status == "skipped":
         return "no data" + (" (fails under --strict)" if strict else "")
+    if count < gate.min_samples:
+        return f"{count:,} samples, fewer than the {gate.min_samples:,} it needs to judge" + (
+            " (fails under --strict)" if strict else ""
+        )
     observed = number(gate.observed, gate.metric)
     shown = f" (bounds {bounds(gate)})" if bounds(gate) else ""
     return (
@@ -83,7 +92,7 @@ def text_report(report: EvalReport) -> str:
         f"{', strict' if report.strict else ''}, source {report.source_file}"
         f"{' (already recorded; verdict re-reported)' if report.reused else ''}"
     )
-    confidence = bool(report.gate_policy)
+    confidence = (report.gate_policy or {}).get("policy") == "confidence"
     gate_rows = [
         (
             gate.gate,
@@ -91,7 +100,7 @@ def text_report(report: EvalReport) -> str:
             *((bounds(gate),) if confidence else ()),
             gate.comparator,
             number(gate.threshold, gate.metric),
-            report.metric_counts.get(gate.metric, 0),
+            evidence(gate, report.metric_counts.get(gate.metric, 0)),
             gate.status.upper(),
         )
         for gate in report.gates

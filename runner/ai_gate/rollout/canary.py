@@ -232,7 +232,11 @@ def _eval_arm(
     if run_id is not None:
         where = sql.SQL("samples.run_id = %(run_id)s")
     else:
-        where = sql.SQL("samples.created_at >= %(start)s and samples.created_at < %(end)s")
+        # created_at is optional in a record: a sample without one ran when its run did
+        where = sql.SQL(
+            "coalesce(samples.created_at, runs.started_at) >= %(start)s"
+            " and coalesce(samples.created_at, runs.started_at) < %(end)s"
+        )
     return _one_row(
         conn,
         sql.SQL(

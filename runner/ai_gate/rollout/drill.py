@@ -4,6 +4,12 @@ Steps: record the effective flags; apply the rollback through the audited change
 log; verify nothing routes to the canary; restore the previous flags exactly (a new
 change set, so the log shows the whole drill); verify the restore. Every step's time,
 result and detail is stored in ai_rollback_drills, whatever happens.
+
+The drill holds the routing lock from its first read to its restore: another drill,
+`flags set` or a canary step waits for it. A change that does not take that lock (the
+runbook's SQL) and lands between the rollback and the restore is never overwritten:
+the restore is refused, the drill fails naming that change, and the flags stay as it
+set them.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import psycopg
 from psycopg import sql
 
 from ai_gate.actor import default_actor
@@ -63,78 +70,10 @@ def rollback_drill(
     actor = actor or default_actor()
     evidence = DrillEvidence(str(uuid.uuid4()), environment, canary, baseline, actor, _now())
     label = f"rollback drill {evidence.drill_id}"
+    database.refuse_transaction_pooler("session advisory locks (which serialize drills)")
     try:
-        before = routing.effective_configuration(database, environment)
-        evidence.before_state = _state(before)
-        providers = {config.provider for config in before}
-        for provider in (canary, baseline):
-            if provider not in providers:
-                raise routing.InputRejected(
-                    f"unknown provider {provider!r} in environment {environment!r}"
-                )
-        evidence.step("record flags", True, f"{len(before)} providers recorded")
-
-        changes = actions.rollback_changes(
-            before, canary, baseline, f"{label}: rollback", actor, "ai-gate drill rollback"
-        )
-        recorded = routing.record_changes(database, changes)
-        evidence.step("apply rollback", True, f"change set {recorded.change_set_id}")
-
-        during = routing.effective_configuration(database, environment)
-        evidence.during_state = _state(during)
-        share = routing.traffic_shares(during)[(environment, canary)]
-        canary_row = next(config for config in during if config.provider == canary)
-        routes_nothing = (
-            share == 0
-            and not canary_row.is_default
-            and (not canary_row.enabled or canary_row.weight == 0)
-        )
-        evidence.step(
-            "verify rollback",
-            routes_nothing,
-            f"{canary}: enabled={canary_row.enabled} weight={canary_row.weight} "
-            f"default={canary_row.is_default} traffic share={share:.1%}",
-        )
-
-        restore = [
-            routing.FlagChange(
-                config.provider,
-                environment,
-                f"{label}: restore",
-                actor,
-                enabled=config.enabled,
-                weight=config.weight,
-                timeout_ms=config.timeout_ms,
-                max_retries=config.max_retries,
-                via="ai-gate drill rollback",
-            )
-            for config in before
-        ]
-        default = next(config.provider for config in before if config.enabled and config.is_default)
-        restore.append(
-            routing.FlagChange(
-                default,
-                environment,
-                f"{label}: restore",
-                actor,
-                make_default=True,
-                via="ai-gate drill rollback",
-            )
-        )
-        restored = routing.record_changes(database, restore)
-        evidence.step("restore flags", True, f"change set {restored.change_set_id}")
-
-        after = routing.effective_configuration(database, environment)
-        evidence.after_state = _state(after)
-        identical = evidence.after_state == evidence.before_state
-        evidence.step(
-            "verify restore",
-            identical,
-            "flags identical to before" if identical else "flags differ from before",
-        )
-        evidence.succeeded = routes_nothing and identical
-        if not evidence.succeeded:
-            evidence.error = "verification failed"
+        with routing.routing_lock(database) as conn:
+            _drill(database, conn, evidence, label)
     except AiGateError as exc:
         evidence.error = str(exc)
         evidence.step("error", False, str(exc))
@@ -142,6 +81,104 @@ def rollback_drill(
         evidence.finished_at = _now()
         _store(database, evidence)
     return evidence
+
+
+def _drill(
+    database: Database, conn: psycopg.Connection, evidence: DrillEvidence, label: str
+) -> None:
+    """The drill's steps, on `conn`, which holds the routing lock."""
+    environment, canary, baseline, actor = (
+        evidence.environment,
+        evidence.canary,
+        evidence.baseline,
+        evidence.run_by,
+    )
+    before = routing.read_effective(conn, database, environment)
+    if not before:
+        known = sorted({row.environment for row in routing.read_effective(conn, database)})
+        raise routing.unknown_environment(environment, known)
+    evidence.before_state = _state(before)
+    providers = {config.provider for config in before}
+    for provider in (canary, baseline):
+        if provider not in providers:
+            raise routing.InputRejected(
+                f"unknown provider {provider!r} in environment {environment!r}"
+            )
+    evidence.step("record flags", True, f"{len(before)} providers recorded")
+
+    changes = actions.rollback_changes(
+        before, canary, baseline, f"{label}: rollback", actor, "ai-gate drill rollback"
+    )
+    recorded = routing.record_changes(database, changes, conn=conn)
+    evidence.step("apply rollback", True, f"change set {recorded.change_set_id}")
+    # the restore goes over this change set only, never over someone else's change
+    drill_change = routing.last_change(conn, database, environment)
+
+    during = routing.read_effective(conn, database, environment)
+    evidence.during_state = _state(during)
+    share = routing.traffic_shares(during)[(environment, canary)]
+    canary_row = next(config for config in during if config.provider == canary)
+    routes_nothing = (
+        share == 0
+        and not canary_row.is_default
+        and (not canary_row.enabled or canary_row.weight == 0)
+    )
+    evidence.step(
+        "verify rollback",
+        routes_nothing,
+        f"{canary}: enabled={canary_row.enabled} weight={canary_row.weight} "
+        f"default={canary_row.is_default} traffic share={share:.1%}",
+    )
+
+    restore = [
+        routing.FlagChange(
+            config.provider,
+            environment,
+            f"{label}: restore",
+            actor,
+            enabled=config.enabled,
+            weight=config.weight,
+            timeout_ms=config.timeout_ms,
+            max_retries=config.max_retries,
+            via="ai-gate drill rollback",
+        )
+        for config in before
+    ]
+    default = next(config.provider for config in before if config.enabled and config.is_default)
+    restore.append(
+        routing.FlagChange(
+            default,
+            environment,
+            f"{label}: restore",
+            actor,
+            make_default=True,
+            via="ai-gate drill rollback",
+        )
+    )
+    try:
+        restored = routing.record_changes(
+            database,
+            restore,
+            conn=conn,
+            expect_last_change_set=drill_change.change_set_id if drill_change else "",
+        )
+    except routing.InputRejected as exc:
+        evidence.step("restore flags", False, f"not restored: {exc}")
+        evidence.error = f"restore refused: {exc}"
+        return
+    evidence.step("restore flags", True, f"change set {restored.change_set_id}")
+
+    after = routing.read_effective(conn, database, environment)
+    evidence.after_state = _state(after)
+    identical = evidence.after_state == evidence.before_state
+    evidence.step(
+        "verify restore",
+        identical,
+        "flags identical to before" if identical else "flags differ from before",
+    )
+    evidence.succeeded = routes_nothing and identical
+    if not evidence.succeeded:
+        evidence.error = "verification failed"
 
 
 def _store(database: Database, evidence: DrillEvidence) -> None:

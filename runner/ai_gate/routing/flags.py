@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
 
@@ -19,8 +20,8 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from ai_gate.database import Database
-from ai_gate.errors import InputRejected, NotBuilt
-from ai_gate.safe_text import is_unsafe_character
+from ai_gate.errors import InputRejected, NotBuilt, RuntimeFailure
+from ai_gate.safe_text import is_unsafe_character, printable
 
 CONFIG_VIEW = "ai_provider_configs"
 CHANGE_LOG = "ai_provider_config_changes"
@@ -33,6 +34,8 @@ VALUE_RANGES = {
 }
 # Audit text: long enough for a sentence and an incident link; the database says the same.
 MAX_AUDIT_TEXT = 500
+# How long a change waits for the routing lock (a rollback drill takes seconds).
+ROUTING_LOCK_WAIT_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -193,12 +196,84 @@ def record_change(database: Database, change: FlagChange) -> RecordedChange:
     return record_changes(database, [change])
 
 
-def record_changes(database: Database, changes: Sequence[FlagChange]) -> RecordedChange:
+# Two 32-bit keys: 'aigt' and 'rout' — ai-gate's routing changes. Every change ai-gate
+# makes takes it for its transaction; a rollback drill holds it for its whole span,
+# so no other ai-gate change interleaves with the drill's rollback and restore.
+ROUTING_LOCK_KEYS = (0x61696774, 0x726F7574)
+
+
+@contextmanager
+def routing_lock(database: Database) -> Iterator[psycopg.Connection]:
+    """Hold the routing lock on a session of its own (autocommit) until the block ends;
+    changes recorded through `record_changes(..., conn=)` on that session run under it."""
+    with database.connect(autocommit=True) as conn:
+        conn.execute("select pg_advisory_lock(%s, %s)", ROUTING_LOCK_KEYS)
+        try:
+            yield conn
+        finally:
+            if not conn.closed and not conn.broken:
+                conn.execute("select pg_advisory_unlock(%s, %s)", ROUTING_LOCK_KEYS)
+
+
+@dataclass(frozen=True)
+class LastChange:
+    change_id: int
+    change_set_id: str
+    changed_by: str
+    changed_at: datetime
+    reason: str
+
+    def describe(self) -> str:
+        return (
+            f"change {self.change_id} by {printable(self.changed_by)} at "
+            f"{self.changed_at:%Y-%m-%d %H:%M:%S %Z} ({printable(self.reason)})"
+        )
+
+
+def last_change(
+    conn: psycopg.Connection, database: Database, environment: str
+) -> LastChange | None:
+    """The newest change-log row of an environment."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            sql.SQL(
+                "select change_id, change_set_id::text, changed_by, changed_at, reason from {}"
+                " where environment = %s order by change_id desc limit 1"
+            ).format(database.relation(CHANGE_LOG)),
+            (environment,),
+        )
+        row = cur.fetchone()
+    return LastChange(**row) if row else None
+
+
+def record_changes(
+    database: Database,
+    changes: Sequence[FlagChange],
+    *,
+    conn: psycopg.Connection | None = None,
+    expect_last_change_set: str | None = None,
+) -> RecordedChange:
     """Apply several changes to one environment as one audited change set.
 
     They are applied in order to the effective configuration, the result is checked
     against the invariants, and every provider whose values changed gets one row.
+    On `conn` (a session holding the routing lock), else on a connection of its own.
+    With `expect_last_change_set`, refused (nothing written) when the environment's
+    newest change is not of that change set ("": when it has any change): someone
+    changed the flags since.
     """
+    if conn is None:
+        with database.connect() as own:
+            return _record_changes(database, own, changes, expect_last_change_set)
+    return _record_changes(database, conn, changes, expect_last_change_set)
+
+
+def _record_changes(
+    database: Database,
+    conn: psycopg.Connection,
+    changes: Sequence[FlagChange],
+    expect_last_change_set: str | None,
+) -> RecordedChange:
     if not changes:
         raise ValueError("no changes")
     environment = changes[0].environment
@@ -214,10 +289,21 @@ def record_changes(database: Database, changes: Sequence[FlagChange]) -> Recorde
                     f"--{name.replace('_', '-')} must be from {low:,} to {high:,}, "
                     f"got {value:,}; nothing was written"
                 )
-    with database.connect() as conn, conn.transaction():
+    with conn.transaction():
+        # ai-gate's changes wait for a drill in progress (a no-op for the drill itself,
+        # whose session holds the lock).
+        conn.execute(f"set local lock_timeout = '{ROUTING_LOCK_WAIT_SECONDS}s'")
         try:
-            # Serializes concurrent changes (each validates against the state the
-            # previous one left) without blocking readers of the view.
+            conn.execute("select pg_advisory_xact_lock(%s, %s)", ROUTING_LOCK_KEYS)
+        except psycopg.errors.LockNotAvailable as exc:
+            raise RuntimeFailure(
+                f"another routing change (a rollback drill?) held the routing lock for "
+                f"{ROUTING_LOCK_WAIT_SECONDS} s; nothing was written, try again"
+            ) from exc
+        try:
+            # Serializes concurrent changes, SQL ones from the runbook too (each
+            # validates against the state the previous one left) without blocking
+            # readers of the view.
             conn.execute(
                 sql.SQL("lock table {} in share row exclusive mode").format(
                     database.relation(CHANGE_LOG)
@@ -225,6 +311,14 @@ def record_changes(database: Database, changes: Sequence[FlagChange]) -> Recorde
             )
         except psycopg.errors.UndefinedTable as exc:
             raise _undefined(database, exc) from exc
+        if expect_last_change_set is not None:
+            newest = last_change(conn, database, environment)
+            if (newest.change_set_id if newest else "") != expect_last_change_set:
+                raise InputRejected(
+                    f"the flags of {environment} changed since: "
+                    f"{newest.describe() if newest else 'the change log is empty'}; "
+                    "nothing was written over that change"
+                )
         current = read_effective(conn, database, environment)
         if not current:
             known = sorted({row.environment for row in read_effective(conn, database)})

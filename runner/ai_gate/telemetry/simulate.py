@@ -156,12 +156,17 @@ def simulate(
         for index in range(rows):
             is_canary = rng.random() < canary_share
             profile = scenario.canary if is_canary else scenario.baseline
-            requested = canary if is_canary else baseline
+            requested, other = (canary, baseline) if is_canary else (baseline, canary)
+            # a request that falls back is served by the other provider, as the
+            # telemetry tests require (fallback_provider names it)
             fell_back = rng.random() < profile.fallback_rate
-            selected = baseline if fell_back and is_canary else requested
+            selected = other if fell_back else requested
+            served_by = scenario.canary if selected == canary else scenario.baseline
             canary_rows += is_canary
             created = now - timedelta(seconds=span * (1 - (index + 0.5) / rows))
-            latency = int(rng.lognormvariate(0, profile.latency_sigma) * profile.latency_median_ms)
+            latency = int(
+                rng.lognormvariate(0, served_by.latency_sigma) * served_by.latency_median_ms
+            )
             writer.write_row(
                 (
                     scenario_name,
@@ -171,7 +176,7 @@ def simulate(
                     requested,
                     selected,
                     "canary" if is_canary else "weighted",
-                    baseline if fell_back and is_canary else None,
+                    other if fell_back else None,
                     fell_back,
                     latency,
                     "sitegen-v3",
