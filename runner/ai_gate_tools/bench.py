@@ -438,7 +438,8 @@ def _bench_ingest(database: Database, samples: int, id_pattern: str, log: TextIO
     second), as an evaluation's records do. Needs the project built in the main schema."""
     rng = random.Random(3)
     id_rng = random.Random(4)
-    started = datetime(2026, 11, 25, 10, tzinfo=UTC)
+    # one a second, ending now: ai-gate refuses records from the future
+    started = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=samples)
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / "bench.jsonl"
         with path.open("w") as handle:
