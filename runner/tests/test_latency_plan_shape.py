@@ -2,7 +2,10 @@
 statement, JSON, with actual row counts): the product table is read only at the
 window's edges, through its index, never sorted or scanned whole.
 
-Deterministic: plan shapes and row counts, no timings. The staging view once hid the
+Deterministic: plan shapes and row counts, no timings. The planner may pick either
+of two plans for the edges' grouping from sampled statistics (a hash, or a sort of
+the edges' own rows); both pass, and a sort of more rows than the edges hold fails.
+The staging view once hid the
 product table behind a CTE the planner cannot pull up, and every provider probe
 sorted the whole table (issue 20); the second test puts that view back and shows the
 check catches it.
@@ -35,7 +38,9 @@ select * from telemetry
 """
 
 
-def nested_plans(db: ClonedDatabase, statement: str, params: tuple) -> list[dict]:
+def nested_plans(
+    db: ClonedDatabase, statement: str, params: tuple, settings: tuple[str, ...] = ()
+) -> list[dict]:
     """The JSON plan of every statement `statement` runs, functions' statements too."""
     plans: list[dict] = []
 
@@ -55,6 +60,7 @@ def nested_plans(db: ClonedDatabase, statement: str, params: tuple) -> list[dict
             "set auto_explain.log_format = json",
             "set auto_explain.log_level = notice",
             "set client_min_messages = notice",
+            *settings,
         ):
             conn.execute(setting)
         conn.execute(statement, params).fetchall()
@@ -71,16 +77,24 @@ def reads_product_table(plan: dict) -> bool:
     return any(node.get("Relation Name") == PRODUCT_TABLE for node in nodes(plan))
 
 
-def sorts_product_rows(node: dict) -> bool:
-    """Whether rows of the product table flow into `node`: through its inputs, not
-    through the InitPlans and SubPlans it only hangs on to (a CTE's own plan)."""
-    if node.get("Relation Name") == PRODUCT_TABLE:
-        return True
-    return any(
-        sorts_product_rows(child)
+def inputs(node: dict) -> list[dict]:
+    """The nodes whose rows flow into `node`: not the InitPlans and SubPlans it only
+    hangs on to (a CTE's own plan)."""
+    return [
+        child
         for child in node.get("Plans", [])
         if child.get("Parent Relationship") not in ("InitPlan", "SubPlan")
-    )
+    ]
+
+
+def fed_by_product_rows(node: dict) -> bool:
+    if node.get("Relation Name") == PRODUCT_TABLE:
+        return True
+    return any(fed_by_product_rows(child) for child in inputs(node))
+
+
+def rows_sorted(node: dict) -> int:
+    return sum(child["Actual Rows"] * child["Actual Loops"] for child in inputs(node))
 
 
 def plan_problems(plans: list[dict], edge_rows: int, providers: int) -> list[str]:
@@ -95,8 +109,17 @@ def plan_problems(plans: list[dict], edge_rows: int, providers: int) -> list[str
                 rows_read += (node["Actual Rows"] + node.get("Rows Removed by Filter", 0)) * node[
                     "Actual Loops"
                 ]
-            if node["Node Type"] in ("Sort", "Incremental Sort") and sorts_product_rows(node):
-                problems.append(f"{node['Node Type']} over {PRODUCT_TABLE}")
+            # Sorting the edges' own rows (a GroupAggregate the planner may pick) is
+            # fine; sorting more rows than the edges hold is the regression.
+            if (
+                node["Node Type"] in ("Sort", "Incremental Sort")
+                and fed_by_product_rows(node)
+                and rows_sorted(node) > edge_rows
+            ):
+                problems.append(
+                    f"{node['Node Type']} of {rows_sorted(node)} {PRODUCT_TABLE} rows,"
+                    f" the edges hold {edge_rows}"
+                )
     # Each raw edge query finds the providers with one index probe per provider (plus
     # the probe that finds no more), each reading at most one row; two edges per call.
     allowed = edge_rows + 2 * (providers + 1)
@@ -119,7 +142,9 @@ def window_edges(db: ClonedDatabase, since: object, until: object) -> int:
     )[0][0]
 
 
-def problems_by_call(db: ClonedDatabase) -> dict[tuple[str, str], list[str]]:
+def problems_by_call(
+    db: ClonedDatabase, settings: tuple[str, ...] = ()
+) -> dict[tuple[str, str], list[str]]:
     db.execute(f"vacuum analyze {PRODUCT_TABLE}")
     providers = db.execute(
         f"select count(distinct selected_provider) from {PRODUCT_TABLE}"
@@ -131,7 +156,7 @@ def problems_by_call(db: ClonedDatabase) -> dict[tuple[str, str], list[str]]:
         since = db.execute("select %s::timestamptz - %s::interval", (until, window))[0][0]
         edge_rows = window_edges(db, since, until)
         for function in FUNCTIONS:
-            plans = nested_plans(db, f"select * from {function}(%s, %s)", (since, until))
+            plans = nested_plans(db, f"select * from {function}(%s, %s)", (since, until), settings)
             assert any(reads_product_table(plan) for plan in plans), (function, window)
             found[(function, window)] = plan_problems(plans, edge_rows, providers)
     return found
@@ -139,9 +164,11 @@ def problems_by_call(db: ClonedDatabase) -> dict[tuple[str, str], list[str]]:
 
 @pytest.mark.xdist_group("rolled_up")
 def test_the_latency_functions_read_only_the_window_edges(rolled_up_db: ClonedDatabase) -> None:
-    assert problems_by_call(rolled_up_db) == {
-        (function, window): [] for window in WINDOWS for function in FUNCTIONS
-    }
+    none_found = {(function, window): [] for window in WINDOWS for function in FUNCTIONS}
+    assert problems_by_call(rolled_up_db) == none_found
+    # The plan the planner picks on some samples of the table's statistics: the
+    # edges' rows grouped by a sort (CI saw it on 2026-12-03). It reads no more.
+    assert problems_by_call(rolled_up_db, ("set enable_hashagg = off",)) == none_found
 
 
 @pytest.mark.xdist_group("rolled_up")
@@ -152,5 +179,5 @@ def test_the_check_catches_a_staging_view_the_planner_cannot_pull_up(
     found = problems_by_call(rolled_up_db)
     # Every call sorts the product table (the provider probes) and reads all of it.
     for call, problems in found.items():
-        assert any(problem.startswith("Sort over") for problem in problems), call
+        assert any(problem.startswith("Sort of") for problem in problems), call
         assert any("rows read from" in problem for problem in problems), call
