@@ -16,28 +16,22 @@ import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
 from ai_gate import build
+from ai_gate.daily_outcome import DailyOutcome, FileOutcome
 from ai_gate.database import Database, first_line, redact
 from ai_gate.errors import (
-    EXIT_GATE_FAILED,
-    EXIT_INCONCLUSIVE,
-    EXIT_INPUT_REJECTED,
-    EXIT_OK,
     EXIT_RUNTIME_FAILURE,
     InputRejected,
     RuntimeFailure,
 )
+from ai_gate.evals import reports
 from ai_gate.evals.ingest import RunOptions
 from ai_gate.evals.runs import run_evaluation
-from ai_gate.evals.verdicts import EvalReport, recent_gate_history
 from ai_gate.files import write_atomically
-from ai_gate.formatters import json as json_format
-from ai_gate.formatters import junit, markdown
 from ai_gate.rollout import canary
 from ai_gate.routing import flags as routing
 
@@ -48,78 +42,6 @@ HTML_REPORT_WINDOW = timedelta(days=30)
 
 # Two 32-bit keys: 'aigt' and 'dly!' — ai-gate's daily job, whatever the schema.
 LOCK_KEYS = (0x61696774, 0x646C7921)
-
-
-@dataclass(frozen=True)
-class FileOutcome:
-    """What became of one record file."""
-
-    file: str
-    outcome: str  # passed | failed | inconclusive | rejected | error
-    run_id: str | None = None
-    reused: bool = False
-    message: str | None = None
-    problems: tuple[str, ...] = ()
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "file": self.file,
-            "outcome": self.outcome,
-            "run_id": self.run_id,
-            "reused": self.reused,
-            "message": self.message,
-            "problems": list(self.problems),
-        }
-
-
-@dataclass
-class DailyOutcome:
-    started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
-    finished_at: datetime | None = None
-    files: list[FileOutcome] = field(default_factory=list)
-    runs: list[EvalReport] = field(default_factory=list)
-    decision: canary.Decision | None = None
-    canary_skipped: str | None = None
-    # the report files this daily run wrote (names in the report folder)
-    reports: list[str] = field(default_factory=list)
-    # what stopped the daily run before its end, and the exit code that gives
-    error: str | None = None
-    error_exit_code: int | None = None
-
-    @property
-    def exit_code(self) -> int:
-        if self.error_exit_code is not None:
-            return self.error_exit_code
-        outcomes = {file.outcome for file in self.files}
-        decision = self.decision.decision if self.decision else None
-        if "failed" in outcomes or decision in ("hold", "rollback"):
-            return EXIT_GATE_FAILED
-        if "error" in outcomes:
-            return EXIT_RUNTIME_FAILURE
-        if "rejected" in outcomes:
-            return EXIT_INPUT_REJECTED
-        if decision == "inconclusive" or "inconclusive" in outcomes:
-            return EXIT_INCONCLUSIVE
-        return EXIT_OK
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "exit_code": self.exit_code,
-            "started_at": self.started_at.isoformat(),
-            "finished_at": self.finished_at.isoformat() if self.finished_at else None,
-            "error": self.error,
-            "reports": self.reports,
-            "files": [file.as_json() for file in self.files],
-            "canary": (
-                {
-                    "decision_id": self.decision.decision_id,
-                    "decision": self.decision.decision,
-                    "exit_code": self.decision.exit_code,
-                }
-                if self.decision
-                else {"skipped": self.canary_skipped}
-            ),
-        }
 
 
 @contextmanager
@@ -283,18 +205,14 @@ def _run_daily(
             )
             if report_dir is not None:
                 stem = f"{path.stem}.{report.run_id}"
-                for suffix, render in (
-                    (".json", json_format.eval_report),
-                    (
-                        ".md",
-                        lambda r: markdown.eval_report(
-                            r, recent_gate_history(database, environment)
-                        ),
-                    ),
-                    (".xml", junit.eval_report),
-                ):
-                    write_atomically(report_dir / f"{stem}{suffix}", render(report))
-                    outcome.reports.append(f"{stem}{suffix}")
+                targets = {
+                    name: report_dir / f"{stem}{suffix}"
+                    for name, suffix in reports.SUFFIXES.items()
+                }
+                errors = reports.write_eval_reports(database, report, targets)
+                if errors:
+                    raise RuntimeFailure("; ".join(errors))
+                outcome.reports += [target.name for target in targets.values()]
         outcome.canary_skipped = _no_rollout(database, environment, canary_provider)
         if outcome.canary_skipped is None:
             try:

@@ -12,10 +12,14 @@ Newcombe) rather than Wald.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
+from collections.abc import Callable
 from datetime import timedelta
 from statistics import NormalDist
+
+import numpy as np
 
 _NORMAL = NormalDist()
 DURATION = re.compile(r"(\d+)\s*([smhd])")
@@ -94,26 +98,6 @@ def time_uniform_z(samples: float, alpha: float, rho: float) -> float:
     return high
 
 
-def quantile_rank_bounds(quantile: float, samples: int, z: float) -> tuple[float, float]:
-    """Distribution-free bounds, as fractions of the sorted sample, between which the
-    population `quantile` lies at critical value `z` (the count of values below it is
-    binomial; normal approximation with a continuity half-step)."""
-    spread = z * math.sqrt(samples * quantile * (1 - quantile)) + 0.5
-    return (quantile * samples - spread) / samples, (quantile * samples + spread) / samples
-
-
-def value_at_fraction(grid: list[float], fraction: float, side: str) -> float | None:
-    """The sample quantile at `fraction` from a grid of the 1st..99th percentiles,
-    rounded outwards (down for a lower bound, up for an upper one, so the bound stays
-    valid); None where the grid does not reach."""
-    steps = len(grid) + 1  # grid[i] is the (i+1)/steps quantile
-    position = fraction * steps
-    index = math.floor(position + 1e-9) if side == "lower" else math.ceil(position - 1e-9)
-    if index < 1 or index > len(grid):
-        return None
-    return grid[index - 1]
-
-
 def _log_binomial_pmf(k: int, n: int, p: float) -> float:
     if p <= 0.0:
         return 0.0 if k == 0 else -math.inf
@@ -126,20 +110,6 @@ def _log_binomial_pmf(k: int, n: int, p: float) -> float:
         + k * math.log(p)
         + (n - k) * math.log1p(-p)
     )
-
-
-def _tail_sum(start: int, step: int, n: int, p: float) -> float:
-    """Sum of the binomial pmf from `start` outwards (step -1 or +1) until the terms,
-    which fall off geometrically in a tail, stop mattering."""
-    total = 0.0
-    outcome = start
-    while 0 <= outcome <= n:
-        term = math.exp(_log_binomial_pmf(outcome, n, p))
-        total += term
-        if term < total * 1e-17:
-            break
-        outcome += step
-    return total
 
 
 def binomial_test(k: int, n: int, p: float) -> float:
@@ -178,15 +148,271 @@ def binomial_test(k: int, n: int, p: float) -> float:
         low_tail_start = lo
     total = 0.0
     if low_tail_start >= 0:
-        total += _tail_sum(low_tail_start, -1, n, p)
+        total += math.exp(_log_tail(low_tail_start, -1, n, p))
     if high_tail_start <= n:
-        total += _tail_sum(high_tail_start, +1, n, p)
+        total += math.exp(_log_tail(high_tail_start, +1, n, p))
     return min(1.0, total)
 
 
 def binomial_tail_at_least(k: int, n: int, p: float) -> float:
     """P(X >= k) for X ~ Binomial(n, p)."""
-    return min(1.0, sum(math.exp(_log_binomial_pmf(i, n, p)) for i in range(k, n + 1)))
+    return math.exp(log_binomial_sf(k, n, p))
+
+
+def _log_tail(start: int, step: int, n: int, p: float, floor: float = 0.0) -> float:
+    """log of the binomial pmf summed from `start` outwards (step -1 or +1), where the
+    pmf falls at every step (`start` is on the far side of the mode). Each term is the
+    previous one times the pmf's ratio, relative to the first, so nothing underflows:
+    the result is -inf only when the tail is exactly 0. Terms stop mattering below
+    1e-17 of the sum, or below `floor` in absolute terms (a tail that is subtracted
+    from 1 needs no more). Long tails (a baseline arm of 100,000 rows at q0 = 1/2 has
+    a thousand terms that matter) are summed in numpy chunks: the calibration
+    benchmark evaluates millions of them."""
+    first = _log_binomial_pmf(start, n, p)
+    if first == -math.inf:
+        return -math.inf
+    odds = p / (1.0 - p)
+    # terms below this, relative to the first, are below the floor
+    negligible = math.exp(min(700.0, max(-700.0, math.log(floor) - first))) if floor > 0 else 0.0
+    total, term, outcome = 1.0, 1.0, start
+    chunk = 16
+    while (outcome > 0) if step < 0 else (outcome < n):
+        if step < 0:
+            outcomes = np.arange(outcome, max(outcome - chunk, 0), -1, dtype=np.float64)
+            ratios = outcomes / ((n - outcomes + 1) * odds)  # pmf(k - 1) / pmf(k)
+        else:
+            outcomes = np.arange(outcome, min(outcome + chunk, n), dtype=np.float64)
+            ratios = (n - outcomes) * odds / (outcomes + 1)  # pmf(k + 1) / pmf(k)
+        terms = term * np.cumprod(ratios)
+        total += float(terms.sum())
+        term = float(terms[-1])
+        outcome += step * len(terms)
+        if term < total * 1e-17 or term < negligible:
+            break
+        chunk = min(chunk * 4, 4096)
+    return first + math.log(total)
+
+
+def _mode(n: int, p: float) -> int:
+    return min(n, max(0, math.floor((n + 1) * p)))
+
+
+def log_binomial_cdf(k: int, n: int, p: float) -> float:
+    """log P(X <= k) for X ~ Binomial(n, p), exact in log space at any size: below the
+    mode the tail is summed directly (never as 1 - the other tail, which cancels to
+    nothing when the answer is below about 1e-16); -inf only when it is 0."""
+    if k < 0:
+        return -math.inf
+    if k >= n or p <= 0.0:
+        return 0.0
+    if p >= 1.0:
+        return -math.inf
+    if k < _mode(n, p):
+        return _log_tail(k, -1, n, p)
+    # at or above the mode the lower tail is most of the mass and the upper one small
+    return math.log1p(-min(1.0, math.exp(_log_tail(k + 1, +1, n, p, floor=1e-18))))
+
+
+def log_binomial_sf(k: int, n: int, p: float) -> float:
+    """log P(X >= k) for X ~ Binomial(n, p), the mirror of log_binomial_cdf."""
+    return (
+        log_binomial_cdf(n - k, n, 1.0 - p)
+        if 0.0 < p < 1.0
+        else (0.0 if k <= 0 or (p >= 1.0 and k <= n) else -math.inf)
+    )
+
+
+def _log_beta_mixture(x: int, t: int, q0: float) -> float:
+    """log B(x+1, t-x+1) - log of the null likelihood q0^x (1-q0)^(t-x)."""
+    return (
+        math.lgamma(x + 1)
+        + math.lgamma(t - x + 1)
+        - math.lgamma(t + 2)
+        - x * math.log(q0)
+        - (t - x) * math.log1p(-q0)
+    )
+
+
+def log_e_value_rate_below(x: int, t: int, q0: float) -> float:
+    """log of an e-process against "the rate is at least q0", after x events in t trials.
+
+    The mixture, under a uniform prior on q in [0, q0], of the likelihood ratios
+    q^x (1-q)^(t-x) / (q0^x (1-q0)^(t-x)) is a test supermartingale under every rate
+    q >= q0 (each factor's expectation, r q/q0 + (1-r)(1-q)/(1-q0) under a rate r, is at
+    most 1 when q <= q0 <= r), so P(it ever reaches 1/alpha) <= alpha, however often it
+    is looked at (Ville). In closed form:
+        B(x+1, t-x+1) P(Binomial(t+1, q0) >= x+1) / (q0 q0^x (1-q0)^(t-x)).
+    0 (log) with no trials; exact for any counts."""
+    if t <= 0 or q0 <= 0.0:
+        return 0.0  # nothing shows a rate below 0
+    if q0 >= 1.0:
+        return math.inf if x < t else 0.0
+    return _log_beta_mixture(x, t, q0) + log_binomial_sf(x + 1, t + 1, q0) - math.log(q0)
+
+
+def log_e_value_rate_above(x: int, t: int, q0: float) -> float:
+    """log of an e-process against "the rate is at most q0": the mirror of
+    log_e_value_rate_below, a uniform prior on q in [q0, 1]:
+        B(x+1, t-x+1) P(Binomial(t+1, q0) <= x) / ((1-q0) q0^x (1-q0)^(t-x))."""
+    if t <= 0 or q0 >= 1.0:
+        return 0.0  # nothing shows a rate above 1
+    if q0 <= 0.0:
+        return math.inf if x > 0 else 0.0
+    return _log_beta_mixture(x, t, q0) + log_binomial_cdf(x, t + 1, q0) - math.log1p(-q0)
+
+
+def _first_true(predicate: Callable[[int], bool], low: int, high: int, guess: int) -> int | None:
+    """The least x in [low, high] with predicate(x), for a predicate false then true;
+    None if it is never true. Gallops out from `guess` (a good one costs a few calls
+    instead of a bisection of the whole range), then bisects the bracket."""
+    if not predicate(high):
+        return None
+    guess = min(max(guess, low), high)
+    step = 1
+    if predicate(guess):
+        hi = guess  # true here: find a false below
+        lo = guess - step
+        while lo >= low and predicate(lo):
+            hi, step = lo, step * 2
+            lo = hi - step
+        lo = max(lo, low - 1)
+    else:
+        lo = guess  # false here: find a true above
+        hi = guess + step
+        while hi < high and not predicate(hi):
+            lo, step = hi, step * 2
+            hi = lo + step
+        hi = min(hi, high)
+    while lo + 1 < hi:  # predicate(lo) false (or lo below low), predicate(hi) true
+        middle = (lo + hi) // 2
+        lo, hi = (lo, middle) if predicate(middle) else (middle, hi)
+    return hi
+
+
+# The last boundary found per (side, q0, alpha, size of t): where a search for the
+# next t starts (the boundary moves by about q0 per trial), so a sequence of looks at
+# growing arms costs a few evaluations each. The answers never depend on it, only the
+# time to find them.
+_LAST_BOUNDARY: dict[tuple[int, float, float, int], tuple[int, int]] = {}
+
+
+def _boundary_guess(t: int, q0: float, alpha: float, side: int) -> int:
+    """Where the e-process's boundary on the count is, roughly: from the last one found
+    for these (side, q0, alpha), else a normal approximation of the mixture (Laplace's
+    method); only to start the search near the answer."""
+    last = _LAST_BOUNDARY.get((side, q0, alpha, t.bit_length()))
+    if last is not None:
+        return last[1] + round(q0 * (t - last[0]))
+    variance = max(t * q0 * (1 - q0), 1e-9)
+    squared = 2 * (
+        math.log(1 / alpha) - math.log(1 / q0) - 0.5 * math.log(2 * math.pi * q0 * (1 - q0) / t)
+    )
+    z = math.sqrt(max(squared, 0.0))
+    return round(q0 * t + side * z * math.sqrt(variance))
+
+
+@functools.lru_cache(maxsize=65_536)
+def most_events_shown_below(t: int, q0: float, alpha: float) -> int | None:
+    """The largest count x of t for which log_e_value_rate_below reaches 1/alpha (it
+    falls as x grows); None if not even 0 events would show the rate below q0."""
+    threshold = math.log(1 / alpha)
+
+    def too_many(x: int) -> bool:
+        return log_e_value_rate_below(x, t, q0) < threshold
+
+    if t <= 0 or too_many(0):
+        return None
+    first = _first_true(too_many, 0, t, _boundary_guess(t, q0, alpha, -1) + 1)
+    most = t if first is None else first - 1
+    _LAST_BOUNDARY[(-1, q0, alpha, t.bit_length())] = (t, most)
+    return most
+
+
+@functools.lru_cache(maxsize=65_536)
+def fewest_events_shown_above(t: int, q0: float, alpha: float) -> int | None:
+    """The smallest count x of t for which log_e_value_rate_above reaches 1/alpha (it
+    rises with x); None if not even t events would show the rate above q0."""
+    threshold = math.log(1 / alpha)
+    if t <= 0:
+        return None
+    fewest = _first_true(
+        lambda x: log_e_value_rate_above(x, t, q0) >= threshold,
+        0,
+        t,
+        _boundary_guess(t, q0, alpha, +1),
+    )
+    if fewest is not None:
+        _LAST_BOUNDARY[(+1, q0, alpha, t.bit_length())] = (t, fewest)
+    return fewest
+
+
+def _crossing(f: Callable[[float], float], low: float, high: float) -> float:
+    """The point in [low, high] where f, negative at low and not at high, crosses 0:
+    regula falsi with the Illinois modification (a few evaluations of a smooth f, not
+    a bisection's sixty), to 1e-12 of the bracket's scale."""
+    f_low, f_high = f(low), f(high)
+    side = 0
+    for _ in range(100):
+        if high - low <= 1e-12 * max(high, 1e-300):
+            break
+        middle = (low * f_high - high * f_low) / (f_high - f_low)
+        if not low < middle < high:
+            middle = (low + high) / 2
+        value = f(middle)
+        if value < 0:
+            low, f_low = middle, value
+            if side == -1:
+                f_high /= 2
+            side = -1
+        else:
+            high, f_high = middle, value
+            if side == +1:
+                f_low /= 2
+            side = +1
+    return high
+
+
+def rate_bound(x: int, t: int, alpha: float, side: str) -> float | None:
+    """A bound on a rate from x events in t trials that holds at every look at once
+    with error at most alpha: the `upper` bound is the least q0 for which the e-process
+    against "the rate is at least q0" reaches 1/alpha, the `lower` the greatest q0 for
+    which the one against "at most q0" does (the confidence sequence of the same
+    e-processes the rules decide with). None without trials."""
+    if t <= 0:
+        return None
+    threshold = math.log(1 / alpha)
+    if side == "upper":
+        if x >= t:
+            return 1.0
+        # rises with q0: negative below the bound
+        return _crossing(
+            lambda q: log_e_value_rate_below(x, t, q) - threshold if q < 1.0 else math.inf,
+            x / t,
+            1.0,
+        )
+    if x <= 0:
+        return 0.0
+    # falls with q0: negative (not shown) above the bound
+    return _crossing(
+        lambda q: threshold - log_e_value_rate_above(x, t, q) if q > 0.0 else -math.inf,
+        0.0,
+        x / t,
+    )
+
+
+def quantile_ranks(quantile: float, t: int, alpha: float) -> tuple[int | None, int | None]:
+    """1-based ranks (lower, upper) of the order statistics of t values between which
+    the population `quantile` lies at every look, each side with error at most alpha
+    (Howard & Ramdas 2022, Thm 1, from the e-processes on the count above a value).
+    The upper bound is the value with the most values above it that still show that
+    fewer than 1 - quantile of the population lie above; the lower bound mirrors it.
+    None where the data cannot bound that side yet."""
+    above = 1.0 - quantile
+    most = most_events_shown_below(t, above, alpha)
+    fewest = fewest_events_shown_above(t, above, alpha)
+    upper = None if most is None else max(1, t - most)
+    lower = None if fewest is None else t - fewest + 1
+    return lower, upper
 
 
 def mcnemar_exact_one_sided(regressed: int, improved: int) -> float:

@@ -1,39 +1,71 @@
-"""`ai-gate bench --calibration`: how often the canary's decisions are wrong, measured.
+"""`ai-gate bench --calibration`: how often the canary's decisions are wrong, and how
+much traffic they cost, measured.
 
-A seeded, deterministic simulation runs the real decision code (canary_rules.judge)
-over thousands of simulated evaluations, beside the point-estimate rules ai-gate used
-before (judge_point_estimates, kept here only for this comparison), on the prod seeds'
-guardrails and triggers. No database.
+A seeded, deterministic simulation runs the real decision code (rules.judge) over
+thousands of simulated evaluations, on the prod seeds' guardrails and triggers, beside
+earlier rules kept here only for the comparison: the point-estimate rules from before
+ADR 0004 (judge_point_estimates), and ADR 0004's guardrails as first built (Wilson
+bounds and normal-approximation rank bounds read off a 99-point grid,
+judge_first_build). No database; numpy draws the latencies.
 
-The model of a rollout: every hour the canary serves `CANARY_ROWS_PER_HOUR` generations
-and the baseline four times as many (a 20% step; the sample-ratio check expects
-exactly that share), each arm gets `n` eval samples, and a decision is taken. The new
-rules read everything since the rollout started (cumulative); the old rules read the
-last hour, as `ai-gate canary evaluate` did by default. 14 days of hourly looks are
-336 looks. Rates are the realistic ones of `ai-gate simulate`: the baseline fails the
-safety checks 0.1% of the time, is schema-valid 99.5% of the time, falls back 1% of
-the time, and its latency is log-normal around 5 s.
+Two models of a rollout:
+
+- the error rates (sections 1-5): every hour the canary serves `CANARY_ROWS_PER_HOUR`
+  generations and the baseline four times as many (a 20% step; the sample-ratio check
+  expects exactly that share), each arm gets `n` eval samples, and a decision is taken.
+  The rules now read everything since the rollout started (cumulative); the old rules
+  read the last hour, as `ai-gate canary evaluate` did by default;
+- the speed at real shares (section 6): `GENERATIONS_PER_HOUR` generations an hour,
+  each the canary's with probability 1%, 5% or 20%, a canary eval run of
+  `EVAL_RUN_SAMPLES` per arm from the start, hourly looks for 14 days; each guardrail
+  alone with a look after every row, beside the exact fixed-sample optimum; and the
+  exact probability (dynamic programming, `go_probability`) that a guardrail is ever
+  `ok` for a canary at or just past its ceiling.
+
+Rates are the realistic ones of `ai-gate simulate`: the baseline fails the safety
+checks 0.1% of the time, is schema-valid 99.5% of the time, falls back 1% of the time,
+and its latency is log-normal around 5 s. 14 days of hourly looks are 336 looks.
 
 This is a benchmark: it prints numbers and asserts nothing about them.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
-import random
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 
-from ai_gate.rollout.rules import ArmCounts, Policy, Rate, judge
+import numpy as np
+
+from ai_gate import stats
+from ai_gate.rollout.rules import (
+    P95,
+    ArmCounts,
+    Latency,
+    Policy,
+    Rate,
+    judge,
+    latency_ranks,
+)
+from ai_gate.rollout.rules import (
+    decide as decision_of,
+)
 from ai_gate.stats import wilson_interval, z_one_sided
 
 LOOKS_14_DAYS = 14 * 24
 CANARY_ROWS_PER_HOUR = 250
 BASELINE_ROWS_PER_HOUR = 1000
 BUCKETS_PER_DOUBLING = 140  # 0.5% wide latency buckets, as the rollups
+LOWEST_BUCKET = 0  # 1 ms
+HIGHEST_BUCKET = 20 * BUCKETS_PER_DOUBLING  # about 17 minutes
 LATENCY_MEDIAN_MS = 5000.0
 LATENCY_SIGMA = 0.45
 GRID = tuple(i / 100 for i in range(1, 100))
+# Real canary shares: prod's seeded first step (1%), and two later ones.
+GENERATIONS_PER_HOUR = 4_000
+SHARES = (0.01, 0.05, 0.20)
+EVAL_RUN_SAMPLES = 2_000  # a canary eval run, per arm, there from the first look
 PROD_POLICY = Policy(
     max_fallback_rate=0.05,
     max_p95_latency_ms=20000,
@@ -56,60 +88,74 @@ class ArmModel:
     safety: float = 0.999
     schema_valid: float = 0.995
     fallback: float = 0.01
-    latency_factor: float = 1.0
+    latency_factor: float = 1.0  # times the baseline's median latency
+    latency_sigma: float = LATENCY_SIGMA
 
 
 HEALTHY = ArmModel()
 
 
-def binomial(rng: random.Random, n: int, p: float) -> int:
-    """A Binomial(n, p) draw in O(n min(p, 1-p)): count the geometric gaps between
-    the rarer outcome (our rates are all near 0 or 1)."""
-    if n <= 0 or p <= 0.0:
-        return 0
-    if p >= 1.0:
-        return n
-    if p > 0.5:
-        return n - binomial(rng, n, 1.0 - p)
-    log_q = math.log1p(-p)
-    count, position = 0, 0
-    while True:
-        position += int(math.log(1.0 - rng.random()) / log_q) + 1
-        if position > n:
-            return count
-        count += 1
+def median_for_p95(p95_ms: float, sigma: float = LATENCY_SIGMA) -> float:
+    """The latency factor whose log-normal p95 is `p95_ms` (boundary scenarios)."""
+    return p95_ms / math.exp(sigma * z_one_sided(1 - P95)) / LATENCY_MEDIAN_MS
+
+
+def share_above(ceiling_ms: float, model: ArmModel) -> float:
+    """P(latency > ceiling) under an arm's log-normal latency."""
+    median = LATENCY_MEDIAN_MS * model.latency_factor
+    return 1 - stats._NORMAL.cdf(math.log(ceiling_ms / median) / model.latency_sigma)
 
 
 class LatencyHistogram:
-    """Counts per 0.5%-wide log bucket; quantiles read off them as the rollups do."""
+    """Counts per 0.5%-wide log bucket, as the rollups keep them; order statistics and
+    percentiles read off them. The count above the p95 ceiling is kept exactly."""
 
-    def __init__(self) -> None:
-        self.counts: dict[int, int] = {}
+    def __init__(self, ceiling_ms: float) -> None:
+        self.counts = np.zeros(HIGHEST_BUCKET - LOWEST_BUCKET + 1, dtype=np.int64)
         self.total = 0
+        self.above_ceiling = 0
+        self.ceiling_ms = ceiling_ms
+        self._cumulative: np.ndarray | None = None
 
-    def add(self, rng: random.Random, rows: int, factor: float) -> None:
-        median = LATENCY_MEDIAN_MS * factor
-        for _ in range(rows):
-            value = median * math.exp(rng.gauss(0.0, LATENCY_SIGMA))
-            bucket = math.floor(math.log2(value) * BUCKETS_PER_DOUBLING)
-            self.counts[bucket] = self.counts.get(bucket, 0) + 1
+    def add(self, rng: np.random.Generator, rows: int, model: ArmModel) -> None:
+        if rows <= 0:
+            return
+        median = LATENCY_MEDIAN_MS * model.latency_factor
+        values = median * np.exp(rng.normal(0.0, model.latency_sigma, rows))
+        self.above_ceiling += int((values > self.ceiling_ms).sum())
+        buckets = np.clip(
+            np.floor(np.log2(values) * BUCKETS_PER_DOUBLING).astype(np.int64),
+            LOWEST_BUCKET,
+            HIGHEST_BUCKET,
+        )
+        self.counts += np.bincount(buckets - LOWEST_BUCKET, minlength=len(self.counts))
         self.total += rows
+        self._cumulative = None
+
+    def value_at_rank(self, rank: int) -> float:
+        if self._cumulative is None:
+            self._cumulative = np.cumsum(self.counts)
+        index = int(np.searchsorted(self._cumulative, rank))
+        return float(2 ** ((index + LOWEST_BUCKET + 0.5) / BUCKETS_PER_DOUBLING))
+
+    def quantile(self, fraction: float) -> float | None:
+        return self.value_at_rank(max(1, math.ceil(fraction * self.total))) if self.total else None
 
     def grid(self) -> list[float] | None:
+        """The 1st..99th percentiles, as the first build of ADR 0004 read them."""
         if self.total == 0:
             return None
-        values, cumulative = [], 0
-        targets = iter(GRID)
-        target = next(targets)
-        for bucket in sorted(self.counts):
-            cumulative += self.counts[bucket]
-            while cumulative >= target * self.total:
-                values.append(2 ** ((bucket + 0.5) / BUCKETS_PER_DOUBLING))
-                next_target = next(targets, None)
-                if next_target is None:
-                    return values
-                target = next_target
-        return values + [values[-1]] * (len(GRID) - len(values))
+        return [self.value_at_rank(max(1, math.ceil(q * self.total))) for q in GRID]
+
+    def latency(self, policy: Policy) -> Latency:
+        ranks = latency_ranks(policy, self.total).all()
+        return Latency(
+            samples=self.total,
+            above_p95_ceiling=self.above_ceiling,
+            order_statistics={rank: self.value_at_rank(rank) for rank in ranks},
+            p50=self.quantile(0.5),
+            p95=self.quantile(P95),
+        )
 
 
 @dataclass
@@ -121,53 +167,142 @@ class ArmState:
     safe: int = 0
     valid: int = 0
     samples: int = 0
-    latency: LatencyHistogram = field(default_factory=LatencyHistogram)
+    latency: LatencyHistogram = field(
+        default_factory=lambda: LatencyHistogram(PROD_POLICY.max_p95_latency_ms)
+    )
 
-    def add_hour(self, rng: random.Random, rows: int, samples: int, with_latency: bool) -> None:
+    def add_hour(
+        self, rng: np.random.Generator, rows: int, samples: int, with_latency: bool = True
+    ) -> None:
         self.rows += rows
-        self.fallbacks += binomial(rng, rows, self.model.fallback)
+        self.fallbacks += int(rng.binomial(rows, self.model.fallback))
         self.samples += samples
-        self.safe += binomial(rng, samples, self.model.safety)
-        self.valid += binomial(rng, samples, self.model.schema_valid)
+        self.safe += int(rng.binomial(samples, self.model.safety))
+        self.valid += int(rng.binomial(samples, self.model.schema_valid))
         if with_latency:
-            self.latency.add(rng, rows, self.model.latency_factor)
+            self.latency.add(rng, rows, self.model)
 
-    def counts(self) -> ArmCounts:
-        grid = self.latency.grid()
+    def counts(self, policy: Policy = PROD_POLICY) -> ArmCounts:
         return ArmCounts(
-            self.name,
-            self.rows,
-            self.rows,
-            Rate(self.fallbacks, self.rows),
-            self.latency.total,
-            grid,
-            Rate(self.safe, self.samples),
-            Rate(self.valid, self.samples),
+            provider=self.name,
+            served_rows=self.rows,
+            routed_rows=self.rows,
+            fallback=Rate(self.fallbacks, self.rows),
+            latency=self.latency.latency(policy),
+            safety=Rate(self.safe, self.samples),
+            schema_valid=Rate(self.valid, self.samples),
         )
 
 
-def judge_point_estimates(canary: ArmCounts, baseline: ArmCounts, policy: Policy) -> str:
+def judge_point_estimates(canary: ArmState, baseline: ArmState, policy: Policy) -> str:
     """The rules before ADR 0004, for comparison: thresholds on point estimates (the
     median ratio, the p95, the rates), `inconclusive` below the minimum counts."""
     for arm in (canary, baseline):
-        if arm.served_rows < policy.min_telemetry_per_arm:
+        if arm.rows < policy.min_telemetry_per_arm:
             return "inconclusive"
-        if arm.safety.trials < policy.min_eval_samples_per_arm:
+        if arm.samples < policy.min_eval_samples_per_arm:
             return "inconclusive"
     for _, metric, tolerance, _ in policy.triggers:
-        attribute = "safety" if metric.startswith("safety") else "schema_valid"
-        c, b = getattr(canary, attribute), getattr(baseline, attribute)
-        if (b.successes / b.trials - c.successes / c.trials) * 100 > tolerance + 1e-9:
+        c, b = (
+            (canary.safe, baseline.safe)
+            if metric.startswith("safety")
+            else (canary.valid, baseline.valid)
+        )
+        if (b / baseline.samples - c / canary.samples) * 100 > tolerance + 1e-9:
             return "rollback"
-    c_grid, b_grid = canary.latency_grid or [], baseline.latency_grid or []
-    fallback = canary.fallback.successes / canary.fallback.trials
+    c_grid, b_grid = canary.latency.grid() or [], baseline.latency.grid() or []
+    fallback = canary.fallbacks / canary.rows
     breached = (
         fallback > policy.max_fallback_rate
         or (c_grid and c_grid[94] > policy.max_p95_latency_ms)
         or (c_grid and b_grid and c_grid[49] / b_grid[49] > policy.max_p50_latency_ratio)
-        or canary.schema_valid.successes / canary.schema_valid.trials < policy.min_schema_valid_rate
+        or canary.valid / canary.samples < policy.min_schema_valid_rate
     )
     return "hold" if breached else "go"
+
+
+# --- ADR 0004 as first built (kept only for "old beside new") ---------------------------
+# Rates by Wilson bounds at a normal-mixture time-uniform z; latency quantiles by a
+# normal approximation of the binomial rank at that z, read off the 99-point grid.
+
+
+def _z(samples: int, alpha: float, target: float) -> float:
+    return stats.time_uniform_z(samples, alpha, stats.mixture_rho(alpha, target))
+
+
+def _rank_fractions(quantile: float, samples: int, z: float) -> tuple[float, float]:
+    spread = z * math.sqrt(samples * quantile * (1 - quantile)) + 0.5
+    return (quantile * samples - spread) / samples, (quantile * samples + spread) / samples
+
+
+def _grid_value(grid: list[float] | None, fraction: float, side: str) -> float | None:
+    if not grid:
+        return None
+    position = fraction * (len(grid) + 1)
+    index = math.floor(position + 1e-9) if side == "lower" else math.ceil(position - 1e-9)
+    return grid[index - 1] if 1 <= index <= len(grid) else None
+
+
+def _status(breach: float | None, go: float | None, ceiling: float) -> str:
+    if breach is not None and breach > ceiling:
+        return "breached"
+    return "ok" if go is not None and go <= ceiling else "undecided"
+
+
+def _first_build_rate(rate: Rate, ceiling: float, policy: Policy, target: float) -> str:
+    """Status of `events <= ceiling` by Wilson bounds (events = rate.successes)."""
+    if rate.trials == 0:
+        return "insufficient"
+    hold = wilson_interval(rate.successes, rate.trials, _z(rate.trials, policy.hold_alpha, target))
+    go = wilson_interval(rate.successes, rate.trials, _z(rate.trials, policy.go_alpha, target))
+    assert hold is not None and go is not None
+    return _status(hold[0], go[1], ceiling)
+
+
+def first_build_p95_status(samples: int, grid: list[float] | None, policy: Policy) -> str:
+    n = max(samples, 1)
+    low, _ = _rank_fractions(P95, n, _z(n, policy.hold_alpha, 5_000))
+    _, high = _rank_fractions(P95, n, _z(n, policy.go_alpha, 5_000))
+    return _status(
+        _grid_value(grid, low, "lower"),
+        _grid_value(grid, high, "upper"),
+        policy.max_p95_latency_ms,
+    )
+
+
+def judge_first_build(canary: ArmState, baseline: ArmState, policy: Policy, share: float) -> str:
+    """The decision with the guardrails of ADR 0004's first build in place of the
+    exact ones (the minimums, sample ratio and rollback triggers are unchanged)."""
+    _, rules = judge(canary.counts(policy), baseline.counts(policy), policy, share)
+    c_grid, b_grid = canary.latency.grid(), baseline.latency.grid()
+    n = max(min(canary.latency.total, baseline.latency.total), 1)
+    z_hold, z_go = _z(n, policy.hold_alpha, 5_000), _z(n, policy.go_alpha, 5_000)
+    c_low = _grid_value(c_grid, _rank_fractions(0.5, canary.latency.total, z_hold)[0], "lower")
+    b_high = _grid_value(b_grid, _rank_fractions(0.5, baseline.latency.total, z_hold)[1], "upper")
+    c_high = _grid_value(c_grid, _rank_fractions(0.5, canary.latency.total, z_go)[1], "upper")
+    b_low = _grid_value(b_grid, _rank_fractions(0.5, baseline.latency.total, z_go)[0], "lower")
+    statuses = {
+        "max_fallback_rate": _first_build_rate(
+            Rate(canary.fallbacks, canary.rows), policy.max_fallback_rate, policy, 5_000
+        ),
+        "min_schema_valid_rate": _first_build_rate(
+            Rate(canary.samples - canary.valid, canary.samples),
+            1 - policy.min_schema_valid_rate,
+            policy,
+            600,
+        ),
+        "max_p95_latency_ms": first_build_p95_status(canary.latency.total, c_grid, policy),
+        "max_p50_latency_ratio": _status(
+            c_low / b_high if c_low is not None and b_high else None,
+            c_high / b_low if c_high is not None and b_low else None,
+            policy.max_p50_latency_ratio,
+        ),
+    }
+    rules = [
+        replace(rule, status=statuses[rule.name]) if rule.name in statuses else rule
+        for rule in rules
+    ]
+    return decision_of(rules)
 
 
 Decider = Callable[[ArmState, ArmState], str]
@@ -179,11 +314,11 @@ def new_rules(canary: ArmState, baseline: ArmState) -> str:
 
 
 def old_rules(canary: ArmState, baseline: ArmState) -> str:
-    return judge_point_estimates(canary.counts(), baseline.counts(), PROD_POLICY)
+    return judge_point_estimates(canary, baseline, PROD_POLICY)
 
 
 def _rollout(
-    rng: random.Random,
+    rng: np.random.Generator,
     canary_model: ArmModel,
     samples_per_look: int,
     looks: int,
@@ -212,6 +347,11 @@ def _rollout(
 class CalibrationResult:
     trials: int
     rows: list[tuple[str, str, str, str]] = field(default_factory=list)  # what, n, old, new
+    # time to go at real canary shares: what, share, first build, now
+    speed: list[tuple[str, str, str, str]] = field(default_factory=list)
+    # each guardrail alone, a look after every row: what, share of canaries ok by then,
+    # first build, now, fixed-sample optimum, ratio
+    per_rule: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
 
     def add(self, what: str, n: str, old: str, new: str) -> None:
         self.rows.append((what, n, old, new))
@@ -222,13 +362,311 @@ def _median(values: list[float]) -> str:
     return f"{middle:,.0f}" if math.isfinite(middle) else "never"
 
 
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def _count(value: float) -> str:
+    return f"{value:,.0f}" if math.isfinite(value) else "never"
+
+
 def _share(count: int, trials: int) -> str:
     return f"{count / trials:.1%}" if trials else "n/a"
 
 
+# --- time to go at real canary shares -----------------------------------------------
+
+ShareDecider = Callable[[ArmState, ArmState, float], str]
+
+
+def decide_now(canary: ArmState, baseline: ArmState, share: float) -> str:
+    return judge(canary.counts(), baseline.counts(), PROD_POLICY, share)[0]
+
+
+def decide_first_build(canary: ArmState, baseline: ArmState, share: float) -> str:
+    return judge_first_build(canary, baseline, PROD_POLICY, share)
+
+
+def rollout_at_share(
+    rng: np.random.Generator,
+    share: float,
+    model: ArmModel,
+    decide_at: ShareDecider,
+    stop_on: tuple[str, ...],
+    looks: int = LOOKS_14_DAYS,
+) -> tuple[int, int, str]:
+    """(hours, canary rows, decision) at the first decision in `stop_on`, or at the
+    last look. Every hour GENERATIONS_PER_HOUR generations, each the canary's with
+    probability `share` (the sample-ratio check expects exactly that); a canary eval
+    run of EVAL_RUN_SAMPLES samples per arm is there from the first look."""
+    canary, baseline = ArmState("custom", model), ArmState("openai", HEALTHY)
+    canary.add_hour(rng, 0, EVAL_RUN_SAMPLES)
+    baseline.add_hour(rng, 0, EVAL_RUN_SAMPLES)
+    decision = "inconclusive"
+    for hour in range(1, looks + 1):
+        rows = int(rng.binomial(GENERATIONS_PER_HOUR, share))
+        canary.add_hour(rng, rows, 0)
+        baseline.add_hour(rng, GENERATIONS_PER_HOUR - rows, 0)
+        decision = decide_at(canary, baseline, share)
+        if decision in stop_on:
+            return hour, canary.rows, decision
+    return looks, canary.rows, decision
+
+
+def _binomial_pmf(n: int, q: float) -> np.ndarray:
+    k = np.arange(n + 1)
+    log_pmf = np.array(
+        [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) for i in range(n + 1)]
+    )
+    with np.errstate(divide="ignore"):
+        log_pmf = log_pmf + k * math.log(q) + (n - k) * math.log1p(-q)
+    return np.exp(log_pmf)
+
+
+def go_probability(q: float, q0: float, alpha: float, looks: Iterable[int]) -> float:
+    """Exact probability that the e-process against "the rate is at least q0" ever
+    reaches 1/alpha at one of `looks` (increasing cumulative trial counts) when events
+    happen at rate q: dynamic programming over (trials, events), the paths that reached
+    it removed at each look. Probabilities below 1e-18 at the edges of the count's
+    distribution are dropped (their sum is shown by what remains, 1 - go - alive)."""
+    alive = np.array([1.0])  # P(events = offset + i, never reached)
+    offset, trials, reached = 0, 0, 0.0
+    kernels: dict[int, np.ndarray] = {}
+    for look in looks:
+        n = look - trials
+        if n not in kernels:
+            kernels[n] = _binomial_pmf(n, q)
+        alive = np.convolve(alive, kernels[n])
+        trials = look
+        most = stats.most_events_shown_below(trials, q0, alpha)
+        if most is not None and most >= offset:
+            cut = min(most - offset + 1, len(alive))
+            reached += float(alive[:cut].sum())
+            alive[:cut] = 0.0
+        kept = np.nonzero(alive > 1e-18)[0]
+        if len(kept) == 0:
+            break
+        offset += int(kept[0])
+        alive = alive[kept[0] : kept[-1] + 1]
+    return reached
+
+
+def _rows_to_ok(
+    events: np.ndarray, first_build: Callable[[int, int], bool], ceiling: float
+) -> tuple[float, float]:
+    """Rows until a guardrail "rate of events <= ceiling" is first ok, a look after
+    every row (`events[t - 1]`: did row t have one), by ADR 0004's first build and by
+    the exact e-process now; inf if not within the rows given."""
+    threshold = math.log(1 / PROD_POLICY.go_alpha)
+    found = [math.inf, math.inf]
+    count = 0
+    for t in range(1, len(events) + 1):
+        count += int(events[t - 1])
+        if first_build(count, t) and found[0] == math.inf:  # it sees every row
+            found[0] = t
+        if found[1] == math.inf and stats.log_e_value_rate_below(count, t, ceiling) >= threshold:
+            found[1] = t
+        if all(math.isfinite(value) for value in found):
+            break
+    return found[0], found[1]
+
+
+def fixed_sample_rows(rate: float, ceiling: float, alpha: float, power: float) -> int:
+    """The fixed-sample optimum: the least n at which the exact one-sided binomial test
+    of "rate >= ceiling" at `alpha`, planned for n rows and looked at once, says ok
+    with probability `power` when the true rate is `rate` (exact, no simulation)."""
+    critical = -1  # the most events at n that the test still calls ok
+    for n in range(1, 1_000_000):
+        while critical + 1 <= n and stats.log_binomial_cdf(critical + 1, n, ceiling) <= math.log(
+            alpha
+        ):
+            critical += 1
+        if critical >= 0 and stats.log_binomial_cdf(critical, n, rate) >= math.log(power):
+            return n
+    raise ValueError("no fixed sample size reaches that power")
+
+
+def _per_rule_rows(result: CalibrationResult, rng: np.random.Generator, trials: int) -> None:
+    policy = PROD_POLICY
+    limit = 5_000
+
+    def wilson_ok(target: float, ceiling: float) -> Callable[[int, int], bool]:
+        def ok(events: int, t: int) -> bool:
+            bound = wilson_interval(events, t, _z(t, policy.go_alpha, target))
+            return bound is not None and bound[1] <= ceiling
+
+        return ok
+
+    def p95_case() -> tuple[np.ndarray, Callable[[int, int], bool]]:
+        draws = LATENCY_MEDIAN_MS * np.exp(rng.normal(0.0, LATENCY_SIGMA, limit))
+        values: list[float] = []
+
+        def ok(events: int, t: int) -> bool:  # the 99-point grid of the rows so far
+            bisect.insort(values, float(draws[t - 1]))
+            grid = [values[max(1, math.ceil(q * t)) - 1] for q in GRID]
+            return first_build_p95_status(t, grid, policy) == "ok"
+
+        return draws > policy.max_p95_latency_ms, ok
+
+    def rate_case(rate: float, ok: Callable[[int, int], bool]) -> Callable[[], tuple]:
+        return lambda: (rng.random(limit) < rate, ok)
+
+    p95_rate = share_above(policy.max_p95_latency_ms, HEALTHY)
+    cases: list[tuple[str, float, float, Callable[[], tuple]]] = [
+        (
+            f"p95 latency (healthy: {p95_rate:.2%} above {policy.max_p95_latency_ms:,.0f} ms)",
+            p95_rate,
+            1 - P95,
+            p95_case,
+        ),
+        (
+            f"fallback rate (healthy: {HEALTHY.fallback:.0%}; ceiling"
+            f" {policy.max_fallback_rate:.0%})",
+            HEALTHY.fallback,
+            policy.max_fallback_rate,
+            rate_case(HEALTHY.fallback, wilson_ok(5_000, policy.max_fallback_rate)),
+        ),
+        (
+            f"schema-valid rate, eval samples (healthy: {HEALTHY.schema_valid:.1%}; floor"
+            f" {policy.min_schema_valid_rate:.0%})",
+            1 - HEALTHY.schema_valid,
+            1 - policy.min_schema_valid_rate,
+            rate_case(1 - HEALTHY.schema_valid, wilson_ok(600, 1 - policy.min_schema_valid_rate)),
+        ),
+    ]
+    for label, rate, ceiling, make in cases:
+        rows = [_rows_to_ok(*make(), ceiling=ceiling) for _ in range(trials)]
+        for power in (0.5, 0.9):
+            first_build_rows = _percentile([row[0] for row in rows], power)
+            now_rows = _percentile([row[1] for row in rows], power)
+            fixed = fixed_sample_rows(rate, ceiling, policy.go_alpha, power)
+            result.per_rule.append(
+                (
+                    label,
+                    f"{power:.0%}",
+                    _count(first_build_rows),
+                    _count(now_rows),
+                    f"{fixed:,}",
+                    f"{now_rows / fixed:.2f}×" if math.isfinite(now_rows) else "n/a",
+                )
+            )
+
+
+def _speed(result: CalibrationResult, rng: np.random.Generator, trials: int) -> None:
+    deciders = (("first build", decide_first_build), ("now", decide_now))
+    for share in SHARES:
+        label = f"{share:.0%}"
+        hours: dict[str, list[float]] = {"first build": [], "now": []}
+        rows: dict[str, list[float]] = {"first build": [], "now": []}
+        for _ in range(trials):
+            for name, decide_at in deciders:
+                hour, canary_rows, decision = rollout_at_share(
+                    rng, share, HEALTHY, decide_at, ("go", "hold", "rollback")
+                )
+                went = decision == "go"
+                hours[name].append(hour if went else math.inf)
+                rows[name].append(canary_rows if went else math.inf)
+        for what, values in (("canary rows", rows), ("hours", hours)):
+            cells = [
+                f"{_count(_percentile(values[name], 0.5))}"
+                f" ({_count(_percentile(values[name], 0.9))})"
+                for name, _ in deciders
+            ]
+            result.speed.append(
+                (f"healthy canary: {what} to the first go, median (90th percentile)", label, *cells)
+            )
+    # a real breach, acted on at the first hold or rollback within 14 days
+    breaches = {
+        "p95 latency 30,000 ms (1.5× the ceiling)": ArmModel(latency_factor=median_for_p95(30_000)),
+        "fallback rate 10% (2× the ceiling)": ArmModel(fallback=0.10),
+        "median latency 2×": ArmModel(latency_factor=2.0),
+    }
+    detection_trials = max(1, trials // 2)
+    for label_breach, model in breaches.items():
+        for share in SHARES:
+            caught: dict[str, list[float]] = {"first build": [], "now": []}
+            for _ in range(detection_trials):
+                for name, decide_at in deciders:
+                    hour, _, decision = rollout_at_share(
+                        rng, share, model, decide_at, ("go", "hold", "rollback")
+                    )
+                    caught[name].append(hour if decision == "hold" else math.inf)
+            result.speed.append(
+                (
+                    f"held within 14 days: {label_breach} (median hours)",
+                    f"{share:.0%}",
+                    *(
+                        f"{_share(sum(math.isfinite(h) for h in caught[name]), detection_trials)}"
+                        f" ({_count(_percentile(caught[name], 0.5))})"
+                        for name, _ in deciders
+                    ),
+                )
+            )
+    # a healthy canary over the whole 14 days: never held or rolled back (it goes on
+    # being evaluated after `go`, as a rollout does at every step)
+    false_trials = max(1, trials // 8)
+    for share in SHARES:
+        stopped = {"first build": 0, "now": 0}
+        for _ in range(false_trials):
+            for name, decide_at in deciders:
+                _, _, decision = rollout_at_share(
+                    rng, share, HEALTHY, decide_at, ("hold", "rollback")
+                )
+                stopped[name] += decision in ("hold", "rollback")
+        result.speed.append(
+            (
+                "false hold or rollback of a healthy canary over 336 hourly looks",
+                f"{share:.0%}",
+                *(_share(stopped[name], false_trials) for name, _ in deciders),
+            )
+        )
+
+
+def _boundary(result: CalibrationResult) -> None:
+    """P(a guardrail is ever ok) when the truth is at or just past its ceiling: exact
+    (dynamic programming) for the e-processes, hourly looks at a fixed number of rows
+    per hour and a look after every row."""
+    policy = PROD_POLICY
+    at_21000 = share_above(
+        policy.max_p95_latency_ms, ArmModel(latency_factor=median_for_p95(21_000))
+    )
+    cases = (
+        ("p95 latency exactly at the ceiling (5.0% above it)", 1 - P95, 1 - P95),
+        (f"p95 latency 21,000 ms ({at_21000:.2%} above the ceiling)", at_21000, 1 - P95),
+        (
+            "fallback rate exactly at the ceiling (5%)",
+            policy.max_fallback_rate,
+            policy.max_fallback_rate,
+        ),
+    )
+    for label, rate, ceiling in cases:
+        for share in SHARES:
+            per_hour = round(GENERATIONS_PER_HOUR * share)
+            looks = [per_hour * hour for hour in range(1, LOOKS_14_DAYS + 1)]
+            probability = go_probability(rate, ceiling, policy.go_alpha, looks)
+            result.speed.append(
+                (
+                    f"ever ok within 14 days (exact): {label}",
+                    f"{share:.0%}",
+                    "",
+                    f"{probability:.2%}",
+                )
+            )
+        every_row = go_probability(rate, ceiling, policy.go_alpha, range(1, 20_001))
+        result.speed.append(
+            (
+                f"ever ok within 20,000 rows, a look after every row (exact): {label}",
+                "",
+                "",
+                f"{every_row:.2%}",
+            )
+        )
+
+
 def run_calibration(trials: int = 400, seed: int = 2026) -> CalibrationResult:
     result = CalibrationResult(trials)
-    rng = random.Random(seed)
+    rng = np.random.default_rng(seed)
     # 1. healthy canary, one evaluation of n samples per arm
     for n in (50, 250, 1000, 5000):
         counts = {"old": [0, 0], "new": [0, 0]}  # rollback, hold
@@ -314,12 +752,16 @@ def run_calibration(trials: int = 400, seed: int = 2026) -> CalibrationResult:
                 _share(sum(s <= limit for s in found["new"]), detection_trials),
             )
             result.add(f"median samples to detect: {label}", "", median["old"], median["new"])
+    # 6. the canary's speed at real shares, each guardrail alone, and the boundaries
+    _speed(result, rng, trials)
+    _per_rule_rows(result, rng, max(1, trials // 2))
+    _boundary(result)
     # 5. the release gate's flake rate: true rate 0.5 pp above a 0.98 minimum, 400 samples
     threshold, true_rate, samples = 0.98, 0.985, 400
     z = z_one_sided(0.05)
     point_fail = confidence_fail = confidence_inconclusive = 0
     for _ in range(trials * 5):
-        valid = binomial(rng, samples, true_rate)
+        valid = int(rng.binomial(samples, true_rate))
         point_fail += valid / samples < threshold
         low, high = wilson_interval(valid, samples, z)  # type: ignore[misc]
         confidence_fail += high < threshold
@@ -337,10 +779,32 @@ def run_calibration(trials: int = 400, seed: int = 2026) -> CalibrationResult:
 def render_markdown(result: CalibrationResult, seed: int) -> str:
     lines = [
         f"Calibration (`ai-gate bench --calibration --trials {result.trials}`, seed {seed}; "
-        "prod seeds; old = point estimates over the last hour, new = ADR 0004):",
+        "prod seeds; old = point estimates over the last hour, new = the rules now):",
         "",
         "| what | eval samples per arm | old rules | new rules |",
         "|---|---:|---:|---:|",
     ]
     lines += [f"| {what} | {n} | {old} | {new} |" for what, n, old, new in result.rows]
+    lines += [
+        "",
+        f"Time to go at real canary shares ({GENERATIONS_PER_HOUR:,} generations an hour, each"
+        " the canary's at the share; hourly looks for 14 days; a canary eval run of"
+        f" {EVAL_RUN_SAMPLES:,} samples per arm; first build = ADR 0004's guardrails as first"
+        " built, now = exact e-processes and quantile confidence sequences):",
+        "",
+        "| what | canary share | first build | now |",
+        "|---|---:|---:|---:|",
+    ]
+    lines += [f"| {what} | {share} | {old} | {new} |" for what, share, old, new in result.speed]
+    lines += [
+        "",
+        "Each guardrail alone, a healthy canary, a look after every row: the rows by which"
+        " half (90%) of healthy canaries are `ok`, beside the fixed-sample optimum (the least"
+        " n at which the exact binomial test at the same alpha, planned for n rows and looked"
+        " at once, says ok with that probability; computed exactly):",
+        "",
+        "| guardrail | canaries ok | first build | now | fixed-sample optimum | now / optimum |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    lines += [f"| {' | '.join(row)} |" for row in result.per_rule]
     return "\n".join(lines) + "\n"

@@ -17,13 +17,16 @@ from collections.abc import Callable
 # Who the recorded changes name, so the document does not depend on who regenerates it.
 ACTOR = "dry-run"
 ROWS = "20000"
-# The 25% step, so that one simulated hour holds enough canary traffic to decide.
+# The 25% step, so that one simulated hour holds enough canary traffic to decide; the
+# scenarios below run at prod's seeded weights (custom 1%) instead, with these rows.
+AT_SEEDED_WEIGHTS = {"healthy": "40000", "low-traffic": "3000"}
 STEP = ["flags", "set", "custom", "--env", "prod", "--weight", "25", "--reason", "dry run at 25%"]
 SEED = "1"
 PLAN: list[tuple[str, str, list[list[str]]]] = [
     (
         "healthy",
-        "go: a real canary could take the next step; this one is synthetic, so step refuses",
+        "go: at prod's seeded 1% share, on about 400 canary rows; a real canary could take "
+        "the next step; this one is synthetic, so step refuses",
         [
             ["canary", "evaluate", "--env", "prod", "--include-synthetic"],
             ["canary", "step", "--env", "prod"],
@@ -69,8 +72,6 @@ PLAN: list[tuple[str, str, list[list[str]]]] = [
         ],
     ),
 ]
-# Simulated at the seeded weights (custom 1% of prod) and 3,000 rows; the others at 25%.
-AT_SEEDED_WEIGHTS = {"low-traffic"}
 DRILL = ["drill", "rollback", "--env", "staging"]
 
 Runner = Callable[[str, list[str]], tuple[int, str]]
@@ -103,7 +104,8 @@ def render(run: Runner) -> str:
         "fresh database: `ai-gate simulate --scenario SCENARIO --rows "
         f"{ROWS} --seed {SEED}` writes",
         "synthetic telemetry and eval samples (marked synthetic, never in the product's",
-        "table) after the canary is set to the 25% step, then the canary is evaluated against",
+        "table) at prod's seeded 1% share (healthy, low-traffic) or after the canary is set",
+        "to the 25% step (the others), then the canary is evaluated against",
         "the prod guardrails and rollback triggers (docs/adr/0001-provider-routing-rollout.md,",
         "decided as docs/adr/0004-canary-decisions-that-survive-noise.md says) with",
         "`--include-synthetic`: synthetic rows decide nothing otherwise, and a decision that",
@@ -115,7 +117,7 @@ def render(run: Runner) -> str:
     sections: list[str] = []
     summary: list[str] = []
     for scenario, outcome, steps in PLAN:
-        rows = "3000" if scenario in AT_SEEDED_WEIGHTS else ROWS
+        rows = AT_SEEDED_WEIGHTS.get(scenario, ROWS)
         simulate = ["simulate", "--scenario", scenario, "--rows", rows, "--seed", SEED]
         section = [f"## {scenario}", "", f"Outcome: {outcome}.", ""]
         if scenario not in AT_SEEDED_WEIGHTS:

@@ -86,11 +86,12 @@ def simulate(
 def test_each_scenario_leads_to_its_decision(
     built_db: ClonedDatabase, scenario: str, decision: str, exit_code: int, breached: set[str]
 ) -> None:
-    if scenario == "low-traffic":  # at the seeded 1%, an hour of 3,000 generations
-        simulate(built_db, scenario, rows=3000)
-    else:
+    # At the seeded 1%: a healthy canary goes on about 400 canary rows of 40,000; an hour
+    # of 3,000 generations is too little. The others at the 25% step.
+    rows = {"healthy": 40_000, "low-traffic": 3000}.get(scenario, 20_000)
+    if scenario not in ("healthy", "low-traffic"):
         at_step(built_db, 25)
-        simulate(built_db, scenario)
+    simulate(built_db, scenario, rows=rows)
     code, payload = evaluate(built_db, "--include-synthetic")
     assert (payload["decision"], code) == (decision, exit_code)
     assert {r["name"] for r in payload["rules"] if r["status"] == "breached"} == breached
@@ -103,7 +104,6 @@ def test_each_scenario_leads_to_its_decision(
         "select decision, synthetic_rows, production_rows, jsonb_array_length(rules)"
         " from ai_canary_decisions"
     )
-    rows = 3000 if scenario == "low-traffic" else 20_000
     assert stored == [(decision, rows, 0, len(payload["rules"]))]
     with pytest.raises(psycopg.errors.RestrictViolation):
         built_db.execute("delete from ai_canary_decisions")
@@ -382,3 +382,46 @@ def test_concurrent_drill_and_flag_change_stay_consistent(built_db: ClonedDataba
         thread.join()
     staging = flags(built_db, "staging")
     assert sum(1 for row in staging.values() if row["enabled"] and row["is_default"]) == 1
+
+
+def test_three_providers_the_canary_steps_through_the_whole_plan(
+    built_db: ClonedDatabase,
+) -> None:
+    """With a third enabled provider the canary gets exactly each step's share, and the
+    other two keep their weights relative to each other (before, the step wrote the
+    target and 100 - target, and the canary never reached the plan's share)."""
+    built_db.execute(
+        "insert into ai_provider_config_defaults (provider, environment, enabled, is_default,"
+        " weight, timeout_ms, max_retries, model, prompt_template_version, metadata)"
+        " values ('anthropic', 'prod', true, false, 33, 30000, 2, 'claude', 'sitegen-v3',"
+        ' \'{"role": "primary"}\')'
+    )
+    built_db.execute(
+        "update ai_provider_config_defaults set weight = 66"
+        " where provider = 'openai' and environment = 'prod'"
+    )
+    seen = []
+    for expected in (5, 25, 50, 100):
+        # a go decision, as `canary evaluate` stores it
+        built_db.execute(
+            "insert into ai_canary_decisions (decided_by, environment, canary, baseline,"
+            " decision, rules, arms, guardrails, rollback_triggers, is_synthetic,"
+            " synthetic_rows, production_rows, synthetic_eval_samples)"
+            " values ('test', 'prod', 'custom', 'openai', 'go', '[]', '{}', '{}', '[]', false,"
+            " 0, 0, 0)"
+        )
+        stepped = built_db.cli("canary", "step", "--env", "prod")
+        assert stepped.returncode == 0, stepped.stdout + stepped.stderr
+        prod = flags(built_db, "prod")
+        weights = {name: prod[name]["weight"] for name in ("custom", "openai", "anthropic")}
+        seen.append(weights)
+        assert weights["custom"] / sum(weights.values()) == pytest.approx(expected / 100)
+        if expected < 100:
+            assert weights["openai"] == 2 * weights["anthropic"]
+    # the smallest integers where 100 in all would not keep 2:1
+    assert seen == [
+        {"custom": 3, "openai": 38, "anthropic": 19},
+        {"custom": 25, "openai": 50, "anthropic": 25},
+        {"custom": 3, "openai": 2, "anthropic": 1},
+        {"custom": 100, "openai": 0, "anthropic": 0},
+    ]

@@ -21,10 +21,10 @@ from ai_gate.errors import (
     RuntimeFailure,
     UsageError,
 )
-from ai_gate.evals import ingest, runs, verdicts
+from ai_gate.evals import ingest, reports, runs, verdicts
 from ai_gate.files import write_report
 from ai_gate.formatters import json as json_format
-from ai_gate.formatters import junit, markdown, text
+from ai_gate.formatters import text
 from ai_gate.project_config import project_var
 from ai_gate.rollout import actions, canary, drill
 from ai_gate.routing import flags as routing
@@ -139,36 +139,26 @@ def cmd_flags_history(args: argparse.Namespace) -> int:
 
 def emit_report(report: verdicts.EvalReport, args: argparse.Namespace, database: Database) -> int:
     """Write every requested rendering of the stored verdict; the exit code follows it.
-    The Markdown one ends with the trend of the environment's last runs. A report that
-    cannot be written is an error line, and never hides the verdict: a failed or
-    inconclusive run keeps its exit code; a passed one exits 1 (an output it was asked
-    for is missing)."""
-
-    def markdown_with_trend(report: verdicts.EvalReport) -> str:
-        trend = verdicts.recent_gate_history(database, report.environment)
-        return markdown.eval_report(report, trend)
-
-    unwritten = 0
-    requested = [
-        (path, render)
-        for path, render in (
-            (args.report_json, json_format.eval_report),
-            (args.report_md, markdown_with_trend),
-            (args.junit, junit.eval_report),
+    A report that cannot be written is an error line, and never hides the verdict: a
+    failed or inconclusive run keeps its exit code; a passed one exits 1 (an output it
+    was asked for is missing)."""
+    requested = {
+        name: path
+        for name, path in (
+            ("json", args.report_json),
+            ("markdown", args.report_md),
+            ("junit", args.junit),
         )
         if path is not None
-    ]
-    for path, render in requested:
-        try:
-            write_report(path, render(report))
-        except OSError as exc:
-            unwritten += 1
-            sys.stderr.write(f"ai-gate: cannot write report {path}: {exc.strerror or exc}\n")
+    }
+    errors = reports.write_eval_reports(database, report, requested)
+    for error in errors:
+        sys.stderr.write(f"ai-gate: {error}\n")
     # a report written to standard output (`-`) keeps it to itself
-    on_stdout = any(str(path) == "-" for path, _ in requested)
+    on_stdout = any(str(path) == "-" for path in requested.values())
     (sys.stderr if on_stdout else sys.stdout).write(text.text_report(report))
     code = VERDICT_EXIT_CODES.get(report.status, EXIT_RUNTIME_FAILURE)
-    return EXIT_RUNTIME_FAILURE if unwritten and code == EXIT_OK else code
+    return EXIT_RUNTIME_FAILURE if errors and code == EXIT_OK else code
 
 
 def cmd_run(args: argparse.Namespace) -> int:

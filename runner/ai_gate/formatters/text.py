@@ -16,7 +16,7 @@ from ai_gate.routing import flags as routing
 from ai_gate.safe_text import printable
 
 if TYPE_CHECKING:
-    from ai_gate.daily import DailyOutcome
+    from ai_gate.daily_outcome import DailyOutcome
     from ai_gate.evals.verdicts import EvalReport, GateResult
     from ai_gate.rollout.actions import StepResult
     from ai_gate.rollout.canary import Decision
@@ -209,11 +209,17 @@ def _rate(rate: Rate) -> str:
 
 
 def _evidence(rule: Rule) -> str:
-    """How the rule decided: the bound that shows a breach, the one that shows go, or
-    the e-value."""
+    """How the rule decided: the e-values (the events and trials of a ceiling's), the
+    bound that shows a breach, the one that shows go."""
     parts = []
     if "e_value" in rule.evidence and rule.evidence["e_value"] is not None:
         parts.append(f"e={rule.evidence['e_value']:.3g}")
+    if "e_value_go" in rule.evidence:
+        e = rule.evidence
+        parts.append(
+            f"{e['events']:,.0f} of {e['trials']:,.0f}:"
+            f" e go {e['e_value_go']:.3g}, e breach {e['e_value_breach']:.3g}"
+        )
     if rule.breach_bound is not None:
         parts.append(f"breach bound {_fmt(rule.breach_bound, rule.metric)}")
     if rule.go_bound is not None:

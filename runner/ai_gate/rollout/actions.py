@@ -116,11 +116,13 @@ def step(
     target = following[0]
     reason = f"canary step to {target}% of traffic after go decision #{latest['decision_id']}"
     via = "ai-gate canary step"
+    weights = routing.weights_for_share(configs, canary, target)
     recorded = routing.record_changes(
         database,
         [
-            routing.FlagChange(canary, environment, reason, actor, weight=target, via=via),
-            routing.FlagChange(baseline, environment, reason, actor, weight=100 - target, via=via),
+            routing.FlagChange(provider, environment, reason, actor, weight=weight, via=via)
+            for provider, weight in weights.items()
+            if weight != by_provider[provider].weight
         ],
     )
     return StepResult(int(latest["decision_id"]), current, target, recorded)

@@ -34,7 +34,16 @@ from psycopg.rows import dict_row
 from ai_gate.actor import default_actor
 from ai_gate.database import Database
 from ai_gate.errors import EXIT_GATE_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, InputRejected, NotBuilt
-from ai_gate.rollout.rules import METHOD, ArmCounts, Policy, Rate, Rule, judge
+from ai_gate.rollout.rules import (
+    METHOD,
+    ArmCounts,
+    Latency,
+    Policy,
+    Rate,
+    Rule,
+    judge,
+    latency_ranks,
+)
 from ai_gate.routing import flags as routing
 
 DECISION_EXIT_CODES = {
@@ -44,8 +53,6 @@ DECISION_EXIT_CODES = {
     "inconclusive": EXIT_INCONCLUSIVE,
 }
 QUANTILES = (0.5, 0.9, 0.95, 0.99)
-# The 1st..99th percentiles of an arm's latencies: the order-statistic bounds read them.
-PERCENTILE_GRID = tuple(round(i / 100, 2) for i in range(1, 100))
 # With no recorded start of the rollout, the decision reads this far back.
 ROLLOUT_HORIZON = timedelta(days=14)
 
@@ -59,27 +66,32 @@ class Arm:
     fallback: Rate  # successes = fallbacks among the rows routed to it
     latency_samples: int
     latency_quantiles: dict[str, float | None]
-    latency_grid: list[float] | None
+    latency_above_p95_ceiling: int
+    # rank -> value: the order statistics the latency rules' bounds are
+    latency_order_statistics: dict[int, float]
     eval_samples: int
     schema_valid: Rate
     safety: Rate
 
     def counts(self) -> ArmCounts:
         return ArmCounts(
-            self.provider,
-            self.served_rows,
-            self.routed_rows,
-            self.fallback,
-            self.latency_samples,
-            self.latency_grid,
-            self.safety,
-            self.schema_valid,
+            provider=self.provider,
+            served_rows=self.served_rows,
+            routed_rows=self.routed_rows,
+            fallback=self.fallback,
+            latency=Latency(
+                samples=self.latency_samples,
+                above_p95_ceiling=self.latency_above_p95_ceiling,
+                order_statistics=self.latency_order_statistics,
+                p50=self.latency_quantiles.get("p50"),
+                p95=self.latency_quantiles.get("p95"),
+            ),
+            safety=self.safety,
+            schema_valid=self.schema_valid,
         )
 
     def as_json(self) -> dict[str, object]:
-        data = asdict(self)
-        data.pop("latency_grid")
-        return data
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -183,29 +195,66 @@ def _telemetry_arm(
     start: datetime,
     end: datetime,
     scope: dict[str, object],
+    policy: Policy,
 ) -> dict[str, object]:
+    """One arm's telemetry: counts first, then, in one sort of its latencies, the
+    displayed quantiles and the order statistics at the ranks the rules ask for (which
+    depend on how many latencies there are)."""
+    params = {"provider": provider, "start": start, "end": end, **scope}
+    telemetry = sql.SQL(
+        " from {} where {} = %(provider)s and created_at >= %(start)s and created_at < %(end)s"
+        + _TELEMETRY_SCOPE
+    )
+    relation = database.relation("ai_routing_telemetry")
     served = _one_row(
         conn,
         sql.SQL(
             "select count(*) as served_rows,"
             " count(*) filter (where is_synthetic) as synthetic_rows,"
             " count(latency_ms) as latency_samples,"
-            " percentile_cont(%(quantiles)s::float8[]) within group (order by latency_ms)"
-            " as quantiles,"
-            " percentile_cont(%(grid)s::float8[]) within group (order by latency_ms) as grid"
-            " from {} where selected_provider = %(provider)s"
-            " and created_at >= %(start)s and created_at < %(end)s" + _TELEMETRY_SCOPE
-        ).format(database.relation("ai_routing_telemetry")),
-        {
-            "quantiles": list(QUANTILES),
-            "grid": list(PERCENTILE_GRID),
-            "provider": provider,
-            "start": start,
-            "end": end,
-            **scope,
-        },
+            " count(*) filter (where latency_ms > %(ceiling)s) as latency_above_p95_ceiling"
+        )
+        + telemetry.format(relation, sql.Identifier("selected_provider")),
+        {**params, "ceiling": policy.max_p95_latency_ms},
     )
-    routed = _one_row(
+    ranks = latency_ranks(policy, int(served["latency_samples"])).all()
+    samples = int(served["latency_samples"])
+    # percentile_disc at (r - 0.5) / t is the r-th smallest value exactly: the first
+    # whose position r / t reaches the fraction
+    quantiles = (
+        _one_row(
+            conn,
+            sql.SQL(
+                "select percentile_cont(%(quantiles)s::float8[]) within group (order by latency_ms)"
+                " as quantiles,"
+                " percentile_disc(%(fractions)s::float8[]) within group (order by latency_ms)"
+                " as order_statistics"
+            )
+            + telemetry.format(relation, sql.Identifier("selected_provider")),
+            {
+                **params,
+                "quantiles": list(QUANTILES),
+                "fractions": [(rank - 0.5) / samples for rank in ranks],
+            },
+        )
+        if samples
+        else {}
+    )
+    routed = _routed(conn, database, provider, start, end, scope)
+    order_statistics = dict(zip(ranks, quantiles.get("order_statistics") or [], strict=False))
+    return {**served, **quantiles, **routed, "order_statistics": order_statistics}
+
+
+def _routed(
+    conn: psycopg.Connection,
+    database: Database,
+    provider: str,
+    start: datetime,
+    end: datetime,
+    scope: dict[str, object],
+) -> dict[str, object]:
+    """Rows routed to a provider (it was asked) and how many of them fell back."""
+    return _one_row(
         conn,
         sql.SQL(
             "select count(*) as routed_rows, count(fallback_used) as fallback_known,"
@@ -215,7 +264,6 @@ def _telemetry_arm(
         ).format(database.relation("ai_routing_telemetry")),
         {"provider": provider, "start": start, "end": end, **scope},
     )
-    return {**served, **routed}
 
 
 def _eval_arm(
@@ -268,7 +316,8 @@ def _arm(provider: str, telemetry: dict[str, object], quality: dict[str, object]
         latency_quantiles={
             f"p{round(q * 100)}": v for q, v in zip(QUANTILES, quantiles, strict=True)
         },
-        latency_grid=telemetry.get("grid"),  # type: ignore[arg-type]
+        latency_above_p95_ceiling=int(telemetry.get("latency_above_p95_ceiling") or 0),
+        latency_order_statistics=telemetry.get("order_statistics") or {},  # type: ignore[arg-type]
         eval_samples=evals,
         schema_valid=Rate(int(quality.get("schema_valid") or 0), evals),
         safety=Rate(int(quality.get("safety") or 0), evals),
@@ -331,6 +380,9 @@ def evaluate(
         raise InputRejected("the canary and the baseline must be different providers")
     actor = actor or default_actor()
     with database.connect() as conn:
+        # One snapshot for all the evidence: an arm's counts and its order statistics
+        # are read by two statements, whose ranks depend on the count.
+        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         try:
             guardrails, triggers = _configuration(conn, database, environment)
             policy = Policy.from_seeds(guardrails, triggers)
@@ -368,7 +420,7 @@ def evaluate(
             arms = {
                 provider: _arm(
                     provider,
-                    _telemetry_arm(conn, database, provider, start, end, scope),
+                    _telemetry_arm(conn, database, provider, start, end, scope, policy),
                     qualities[provider],
                 )
                 for provider in (canary, baseline)
@@ -393,7 +445,7 @@ def evaluate(
                 (arms[canary].routed_rows, arms[baseline].routed_rows)
                 if step_start == start
                 else tuple(
-                    int(_telemetry_arm(conn, database, p, step_start, end, scope)["routed_rows"])
+                    int(_routed(conn, database, p, step_start, end, scope)["routed_rows"])
                     for p in (canary, baseline)
                 )
             )

@@ -8,8 +8,12 @@ of a rollout at once (docs/adr/0004-canary-decisions-that-survive-noise.md):
   than its tolerance: with a tolerance of 0 ("any real drop") by an exact conditional
   e-process on the failures (of all failures, too many are the canary's), otherwise by
   Newcombe's score interval for the difference at a time-uniform critical value;
-- a guardrail holds the canary when its breach is itself shown (a Wilson bound for
-  rates, a distribution-free order-statistic bound for latency quantiles);
+- a guardrail holds the canary when its breach is itself shown, and is ok when its
+  compliance is: for the ceilings (fallback rate, p95 latency, schema-invalid rate) by
+  exact e-processes on counts (events of trials against the ceiling's rate: fallbacks,
+  latencies above the p95 ceiling, invalid samples), one for each direction; for the
+  median latency ratio by quantile confidence sequences of each arm (order statistics
+  from the same e-processes at a rate of one half, alpha split between the arms);
 - `go` needs every rule shown inside its go margin or threshold (non-inferiority), the
   minimum samples, and no sample-ratio mismatch;
 - anything else is `inconclusive`: keep collecting.
@@ -28,7 +32,12 @@ from dataclasses import asdict, dataclass, field
 
 from ai_gate import stats
 
-METHOD = "anytime-valid: conditional e-process / Newcombe + normal-mixture z (ADR 0004)"
+METHOD = (
+    "anytime-valid: exact e-processes on counts and quantile confidence sequences;"
+    " conditional e-process / Newcombe + normal-mixture z (ADR 0004)"
+)
+# The guardrail on latency is on its 95th percentile: a ceiling on the share above it.
+P95 = 0.95
 # Sample sizes at which the time-uniform boundaries are tightest: where decisions are
 # usually made (eval samples per arm; telemetry rows per arm).
 TARGET_EVAL_SAMPLES = 600
@@ -51,6 +60,24 @@ class Rate:
 
 
 @dataclass(frozen=True)
+class Latency:
+    """What the rules need of one arm's latencies: counts, and the order statistics at
+    the ranks `latency_ranks` asks for (read in SQL, or from a simulation)."""
+
+    samples: int  # rows with a latency
+    above_p95_ceiling: int  # of them, how many above the guardrail's p95 ceiling
+    order_statistics: dict[int, float]  # 1-based rank -> value
+    p50: float | None = None  # point estimates, for display
+    p95: float | None = None
+
+    def at_rank(self, rank: int | None) -> float | None:
+        return None if rank is None else self.order_statistics.get(rank)
+
+
+NO_LATENCY = Latency(0, 0, {})
+
+
+@dataclass(frozen=True)
 class ArmCounts:
     """What the rules need of one arm."""
 
@@ -58,8 +85,7 @@ class ArmCounts:
     served_rows: int  # telemetry rows it served (latency)
     routed_rows: int  # telemetry rows routed to it (fallback, sample ratio)
     fallback: Rate  # fallbacks of the rows routed to it (successes = fallbacks)
-    latency_samples: int
-    latency_grid: list[float] | None  # 1st..99th percentile of its latencies
+    latency: Latency
     safety: Rate
     schema_valid: Rate
 
@@ -141,26 +167,18 @@ def log_e_value_canary_worse(
     """log of an e-process against "the canary fails no more often than the baseline".
 
     Given N failures in all, each is the canary's with probability pi, which is at most
-    pi0 = the canary's share of the samples under that null. A uniform mixture over
-    pi in [pi0, 1] of the likelihood ratio against pi0 is a test supermartingale under
-    every pi <= pi0 (each factor has expectation pi pi'/pi0 + (1-pi)(1-pi')/(1-pi0) <= 1),
-    so P(it ever reaches 1/alpha) <= alpha (Ville). In closed form, with x canary
-    failures: B(x+1, N-x+1) P(Binomial(N+1, pi0) <= x) / ((1-pi0) pi0^x (1-pi0)^(N-x)).
-    Exact for any counts, which is what rare failures (0.1% unsafe pages) need."""
-    x, total = canary_failures, canary_failures + baseline_failures
-    if total == 0:
-        return 0.0
-    log_beta = math.lgamma(x + 1) + math.lgamma(total - x + 1) - math.lgamma(total + 2)
-    at_most_x = 1.0 - stats.binomial_tail_at_least(x + 1, total + 1, canary_share)
-    if at_most_x <= 0.0:
-        at_most_x = 1e-300
-    return (
-        log_beta
-        + math.log(at_most_x)
-        - math.log(1 - canary_share)
-        - x * math.log(canary_share)
-        - (total - x) * math.log(1 - canary_share)
+    pi0 = the canary's share of the samples under that null: of N trials, x events
+    against a rate of at most pi0 (stats.log_e_value_rate_above, exact in log space:
+    a canary with far fewer failures than its share gets a tiny e-value, never a
+    spurious large one)."""
+    return stats.log_e_value_rate_above(
+        canary_failures, canary_failures + baseline_failures, canary_share
     )
+
+
+def _e_value(log_e: float) -> float:
+    """An e-value for the stored evidence (JSON has no infinity)."""
+    return math.exp(min(log_e, 700.0))
 
 
 def _rollback_rule(
@@ -190,7 +208,7 @@ def _rollback_rule(
     if tolerance_pp == 0:
         log_e = log_e_value_canary_worse(c.failures, b.failures, c.trials / (c.trials + b.trials))
         breached = log_e >= math.log(1 / policy.rollback_alpha)
-        evidence["e_value"] = math.exp(min(log_e, 700.0))
+        evidence["e_value"] = _e_value(log_e)
         breach_bound = None
     else:
         z_breach = _z(information, policy.rollback_alpha, TARGET_EVAL_SAMPLES)
@@ -217,6 +235,39 @@ def _rollback_rule(
     )
 
 
+def _ceiling_rule(
+    name: str,
+    metric: str,
+    events: int,
+    trials: int,
+    ceiling: float,
+    policy: Policy,
+) -> tuple[str, dict[str, float | None]]:
+    """A ceiling on the rate of events (fallbacks, latencies above the p95 ceiling,
+    invalid samples): breached when the e-process against "at most the ceiling"
+    reaches 1/hold_alpha, ok when the one against "at least the ceiling" reaches
+    1/go_alpha (both exact, valid at every look), else undecided."""
+    if trials == 0:
+        return "insufficient", {}
+    log_go = stats.log_e_value_rate_below(events, trials, ceiling)
+    log_breach = stats.log_e_value_rate_above(events, trials, ceiling)
+    if log_breach >= math.log(1 / policy.hold_alpha):
+        status = "breached"
+    elif log_go >= math.log(1 / policy.go_alpha):
+        status = "ok"
+    else:
+        status = "undecided"
+    evidence: dict[str, float | None] = {
+        "events": events,
+        "trials": trials,
+        "e_value_go": _e_value(log_go),
+        "e_value_breach": _e_value(log_breach),
+        "go_alpha": policy.go_alpha,
+        "hold_alpha": policy.hold_alpha,
+    }
+    return status, evidence
+
+
 def _rate_guardrail(
     name: str,
     metric: str,
@@ -225,52 +276,41 @@ def _rate_guardrail(
     rate: Rate,
     baseline: Rate,
     policy: Policy,
-    target: float,
 ) -> Rule:
-    if rate.trials == 0:
-        return Rule(
-            name,
-            "guardrail",
-            metric,
-            comparator,
-            threshold,
-            None,
-            None,
-            baseline.rate,
-            "insufficient",
-        )
-    z_hold = _z(rate.trials, policy.hold_alpha, target)
-    z_go = _z(rate.trials, policy.go_alpha, target)
-    hold_low, hold_high = stats.wilson_interval(rate.successes, rate.trials, z_hold)  # type: ignore[misc]
-    go_low, go_high = stats.wilson_interval(rate.successes, rate.trials, z_go)  # type: ignore[misc]
+    """A rate under a ceiling (`<=`, events are the successes) or above a floor (`>=`,
+    events are the failures under the ceiling 1 - floor); the bounds are the confidence
+    sequence of the same e-processes."""
     if comparator == "<=":
-        breach_bound, go_bound = hold_low, go_high
-        breached, shown_ok = breach_bound > threshold, go_bound <= threshold
+        events, ceiling = rate.successes, threshold
     else:
-        breach_bound, go_bound = hold_high, go_low
-        breached, shown_ok = breach_bound < threshold, go_bound >= threshold
-    status = "breached" if breached else ("ok" if shown_ok else "undecided")
+        events, ceiling = rate.failures, 1.0 - threshold
+    status, evidence = _ceiling_rule(name, metric, events, rate.trials, ceiling, policy)
+    breach_bound = stats.rate_bound(events, rate.trials, policy.hold_alpha, "lower")
+    go_bound = stats.rate_bound(events, rate.trials, policy.go_alpha, "upper")
+    if comparator == ">=" and breach_bound is not None and go_bound is not None:
+        breach_bound, go_bound = 1.0 - breach_bound, 1.0 - go_bound
     return Rule(
-        name,
-        "guardrail",
-        metric,
-        comparator,
-        threshold,
-        rate.rate,
-        rate.rate,
-        baseline.rate,
-        status,
+        name=name,
+        kind="guardrail",
+        metric=metric,
+        comparator=comparator,
+        threshold=threshold,
+        observed=rate.rate,
+        canary_value=rate.rate,
+        baseline_value=baseline.rate,
+        status=status,
         breach_bound=breach_bound,
         go_bound=go_bound,
-        evidence={"z_hold": z_hold, "z_go": z_go},
+        evidence=evidence,
     )
 
 
 def _ceiling_status(
     has_data: bool, breach_bound: float | None, go_bound: float | None, ceiling: float
 ) -> str:
-    """A `<=` guardrail: breached when even the low bound is above the ceiling, ok when
-    even the high bound is under it, else undecided (a missing bound shows nothing)."""
+    """A `<=` guardrail on bounds: breached when even the low bound is above the
+    ceiling, ok when even the high bound is under it, else undecided (a missing bound
+    shows nothing)."""
     if not has_data:
         return "insufficient"
     if breach_bound is not None and breach_bound > ceiling:
@@ -280,81 +320,88 @@ def _ceiling_status(
     return "undecided"
 
 
-def _quantile_bounds(
-    arm: ArmCounts, quantile: float, z: float
-) -> tuple[float | None, float | None]:
-    if not arm.latency_grid or arm.latency_samples == 0:
-        return None, None
-    low_fraction, high_fraction = stats.quantile_rank_bounds(quantile, arm.latency_samples, z)
-    return (
-        stats.value_at_fraction(arm.latency_grid, low_fraction, "lower"),
-        stats.value_at_fraction(arm.latency_grid, high_fraction, "upper"),
-    )
+@dataclass(frozen=True)
+class LatencyRanks:
+    """The ranks of the order statistics the latency rules read, for t latencies."""
+
+    p95_breach: int | None  # lower bound of the p95 at hold_alpha
+    p95_go: int | None  # upper bound of the p95 at go_alpha
+    # the median's bounds, each arm at half the budget (the ratio combines two arms)
+    p50_hold_low: int | None
+    p50_hold_high: int | None
+    p50_go_low: int | None
+    p50_go_high: int | None
+
+    def all(self) -> list[int]:
+        return sorted({rank for rank in asdict(self).values() if rank is not None})
 
 
-def _point(arm: ArmCounts, quantile: float) -> float | None:
-    if not arm.latency_grid:
-        return None
-    return stats.value_at_fraction(arm.latency_grid, quantile, "lower")
+def latency_ranks(policy: Policy, samples: int) -> LatencyRanks:
+    """Which order statistics of an arm's `samples` latencies the rules need."""
+    p95_breach, _ = stats.quantile_ranks(P95, samples, policy.hold_alpha)
+    _, p95_go = stats.quantile_ranks(P95, samples, policy.go_alpha)
+    hold_low, hold_high = stats.quantile_ranks(0.5, samples, policy.hold_alpha / 2)
+    go_low, go_high = stats.quantile_ranks(0.5, samples, policy.go_alpha / 2)
+    return LatencyRanks(p95_breach, p95_go, hold_low, hold_high, go_low, go_high)
 
 
 def _latency_rules(c: ArmCounts, b: ArmCounts, policy: Policy) -> list[Rule]:
-    rules = []
-    n = min(c.latency_samples, b.latency_samples) or c.latency_samples
-    z_hold = _z(max(n, 1), policy.hold_alpha, TARGET_TELEMETRY_ROWS)
-    z_go = _z(max(n, 1), policy.go_alpha, TARGET_TELEMETRY_ROWS)
-    # p95 against an absolute ceiling
-    hold_low, _ = _quantile_bounds(c, 0.95, z_hold)
-    _, go_high = _quantile_bounds(c, 0.95, z_go)
-    p95 = _point(c, 0.95)
-    status = _ceiling_status(c.latency_samples > 0, hold_low, go_high, policy.max_p95_latency_ms)
-    rules.append(
-        Rule(
-            "max_p95_latency_ms",
-            "guardrail",
-            "p95_latency_ms",
-            "<=",
-            policy.max_p95_latency_ms,
-            p95,
-            p95,
-            _point(b, 0.95),
-            status,
-            breach_bound=hold_low,
-            go_bound=go_high,
-            evidence={"z_hold": z_hold, "z_go": z_go},
-        )
+    c_ranks = latency_ranks(policy, c.latency.samples)
+    b_ranks = latency_ranks(policy, b.latency.samples)
+    # p95 against an absolute ceiling: the share of latencies above it, against 5%
+    status, evidence = _ceiling_rule(
+        "max_p95_latency_ms",
+        "p95_latency_ms",
+        c.latency.above_p95_ceiling,
+        c.latency.samples,
+        1.0 - P95,
+        policy,
     )
-    # the median against the baseline's: a ratio of two distribution-free bounds
-    c50, b50 = _point(c, 0.5), _point(b, 0.5)
-    c_hold_low, _ = _quantile_bounds(c, 0.5, z_hold)
-    _, b_hold_high = _quantile_bounds(b, 0.5, z_hold)
-    _, c_go_high = _quantile_bounds(c, 0.5, z_go)
-    b_go_low, _ = _quantile_bounds(b, 0.5, z_go)
+    p95_rule = Rule(
+        name="max_p95_latency_ms",
+        kind="guardrail",
+        metric="p95_latency_ms",
+        comparator="<=",
+        threshold=policy.max_p95_latency_ms,
+        observed=c.latency.p95,
+        canary_value=c.latency.p95,
+        baseline_value=b.latency.p95,
+        status=status,
+        breach_bound=c.latency.at_rank(c_ranks.p95_breach),
+        go_bound=c.latency.at_rank(c_ranks.p95_go),
+        evidence=evidence,
+    )
+    # the median against the baseline's: a ratio of the two arms' bounds
+    c_hold_low = c.latency.at_rank(c_ranks.p50_hold_low)
+    b_hold_high = b.latency.at_rank(b_ranks.p50_hold_high)
+    c_go_high = c.latency.at_rank(c_ranks.p50_go_high)
+    b_go_low = b.latency.at_rank(b_ranks.p50_go_low)
     breach_bound = c_hold_low / b_hold_high if c_hold_low is not None and b_hold_high else None
     go_bound = c_go_high / b_go_low if c_go_high is not None and b_go_low else None
-    status = _ceiling_status(
-        c.latency_samples > 0 and b.latency_samples > 0,
-        breach_bound,
-        go_bound,
-        policy.max_p50_latency_ratio,
-    )
-    rules.append(
-        Rule(
-            "max_p50_latency_ratio",
-            "guardrail",
-            "p50_latency_ratio",
-            "<=",
+    c50, b50 = c.latency.p50, b.latency.p50
+    ratio_rule = Rule(
+        name="max_p50_latency_ratio",
+        kind="guardrail",
+        metric="p50_latency_ratio",
+        comparator="<=",
+        threshold=policy.max_p50_latency_ratio,
+        observed=c50 / b50 if c50 is not None and b50 else None,
+        canary_value=c50,
+        baseline_value=b50,
+        status=_ceiling_status(
+            c.latency.samples > 0 and b.latency.samples > 0,
+            breach_bound,
+            go_bound,
             policy.max_p50_latency_ratio,
-            c50 / b50 if c50 is not None and b50 else None,
-            c50,
-            b50,
-            status,
-            breach_bound=breach_bound,
-            go_bound=go_bound,
-            evidence={"z_hold": z_hold, "z_go": z_go},
-        )
+        ),
+        breach_bound=breach_bound,
+        go_bound=go_bound,
+        evidence={
+            "go_alpha_per_arm": policy.go_alpha / 2,
+            "hold_alpha_per_arm": policy.hold_alpha / 2,
+        },
     )
-    return rules
+    return [p95_rule, ratio_rule]
 
 
 def _sample_ratio_rule(
@@ -448,7 +495,6 @@ def judge(
             fallback,
             baseline.fallback,
             policy,
-            TARGET_TELEMETRY_ROWS,
         )
     )
     rules += _latency_rules(canary, baseline, policy)
@@ -461,7 +507,6 @@ def judge(
             canary.schema_valid,
             baseline.schema_valid,
             policy,
-            TARGET_EVAL_SAMPLES,
         )
     )
     for name, metric, tolerance, margin in policy.triggers:

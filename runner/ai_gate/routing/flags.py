@@ -9,6 +9,7 @@ invariants first, written in one transaction under a table lock.
 from __future__ import annotations
 
 import json
+import math
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -461,3 +462,96 @@ def traffic_shares(configs: Iterable[ProviderConfig]) -> dict[tuple[str, str], f
         )
         for row in configs
     }
+
+
+def weights_for_share(
+    configs: Iterable[ProviderConfig], provider: str, percent: int
+) -> dict[str, int]:
+    """Weights that give `provider` `percent`% of its environment's traffic, every other
+    enabled provider keeping its weight relative to the others (disabled ones are left
+    as they are). The weights sum to 100 where that keeps the others' proportions
+    exactly; otherwise they are the smallest integers that do."""
+    configs = list(configs)
+    others = {c.provider: c.weight for c in configs if c.enabled and c.provider != provider}
+    rest = sum(others.values())
+    if percent >= 100:
+        return {provider: 100, **dict.fromkeys(others, 0)}
+    if rest == 0:
+        raise InputRejected(
+            f"no other enabled provider has a weight to take the other {100 - percent}% of"
+            " the traffic: give one a weight first"
+        )
+    if all(weight * (100 - percent) % rest == 0 for weight in others.values()):
+        return {
+            provider: percent,
+            **{name: weight * (100 - percent) // rest for name, weight in others.items()},
+        }
+    scaled = {name: weight * (100 - percent) for name, weight in others.items()}
+    divisor = math.gcd(percent * rest, *scaled.values())
+    return {
+        provider: percent * rest // divisor,
+        **{name: weight // divisor for name, weight in scaled.items()},
+    }
+
+
+# The roles the routing seed gives providers in `metadata` (ai_provider_config_defaults).
+CANARY_ROLE = "canary"
+PRIMARY_ROLE = "primary"
+
+
+@dataclass(frozen=True)
+class Arms:
+    """The two providers a canary rollout compares, in one environment."""
+
+    environment: str
+    canary: str
+    baseline: str
+
+
+def _role(config: ProviderConfig) -> str | None:
+    role = (config.metadata or {}).get("role")
+    return role if isinstance(role, str) else None
+
+
+def resolve_arms(
+    configs: Sequence[ProviderConfig],
+    environment: str,
+    canary: str | None = None,
+    baseline: str | None = None,
+) -> Arms:
+    """The canary and baseline of an environment: as given, else from the routing
+    seed's roles (the one provider whose metadata says role "canary"; the baseline is
+    the one whose role is "primary", else the default). Checked once: both are
+    providers of the environment, and different."""
+    rows = [config for config in configs if config.environment == environment]
+    known = sorted(config.provider for config in rows)
+    if not rows:
+        raise InputRejected(f"no providers in environment {environment!r}")
+
+    def by_role(role: str, what: str) -> str:
+        named = [config.provider for config in rows if _role(config) == role]
+        if len(named) == 1:
+            return named[0]
+        if role == PRIMARY_ROLE:
+            defaults = [config.provider for config in rows if config.is_default]
+            if len(defaults) == 1 and not named:
+                return defaults[0]
+        found = ", ".join(named) if named else "none"
+        raise InputRejected(
+            f"no single {what} in {environment!r} (providers whose metadata role is"
+            f" {role!r}: {found}); name it with --{what}"
+        )
+
+    canary = canary if canary is not None else by_role(CANARY_ROLE, "canary")
+    baseline = baseline if baseline is not None else by_role(PRIMARY_ROLE, "baseline")
+    for provider in (canary, baseline):
+        if provider not in known:
+            raise InputRejected(
+                f"unknown provider {provider!r} in environment {environment!r}"
+                f" (its providers: {', '.join(known)})"
+            )
+    if canary == baseline:
+        raise InputRejected(
+            f"the canary and the baseline must be different providers (both {canary!r})"
+        )
+    return Arms(environment, canary, baseline)
