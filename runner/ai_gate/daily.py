@@ -88,8 +88,8 @@ def daily(
     *,
     report_dir: Path | None = None,
     lock_timeout: float = 600.0,
-    canary_provider: str = "custom",
-    baseline_provider: str = "openai",
+    canary_provider: str | None = None,
+    baseline_provider: str | None = None,
 ) -> DailyOutcome:
     """The daily job. With a report folder, its outcome is written there whatever
     happens (a failure before the end included, with its exit code), and the files a
@@ -154,8 +154,8 @@ def _run_daily(
     *,
     report_dir: Path | None,
     lock_timeout: float,
-    canary_provider: str,
-    baseline_provider: str,
+    canary_provider: str | None,
+    baseline_provider: str | None,
 ) -> None:
     database.refuse_transaction_pooler("session advisory locks (which keep two daily runs apart)")
     files = record_files(records)
@@ -213,12 +213,15 @@ def _run_daily(
                 if errors:
                     raise RuntimeFailure("; ".join(errors))
                 outcome.reports += [target.name for target in targets.values()]
-        outcome.canary_skipped = _no_rollout(database, environment, canary_provider)
-        if outcome.canary_skipped is None:
+        arms: routing.Arms | None = None
+        try:
+            arms = routing.read_arms(database, environment, canary_provider, baseline_provider)
+            outcome.canary_skipped = _no_rollout(database, arms)
+        except InputRejected as exc:  # no canary to name (an environment without one)
+            outcome.canary_skipped = str(exc)
+        if arms is not None and outcome.canary_skipped is None:
             try:
-                outcome.decision = canary.evaluate(
-                    database, environment, canary_provider, baseline_provider, actor="ai-gate daily"
-                )
+                outcome.decision = canary.evaluate(database, arms, actor="ai-gate daily")
             except InputRejected as exc:  # e.g. no guardrails for this environment
                 outcome.canary_skipped = str(exc)
     if report_dir is not None:
@@ -226,18 +229,17 @@ def _run_daily(
         from ai_gate import report
         from ai_gate.formatters import html
 
-        data = report.read_report(database, environment, HTML_REPORT_WINDOW, canary_provider)
+        data = report.read_report(
+            database, environment, HTML_REPORT_WINDOW, arms.canary if arms else None
+        )
         write_atomically(report_dir / HTML_REPORT_FILE, html.report(data))
         outcome.reports.append(HTML_REPORT_FILE)
 
 
-def _no_rollout(database: Database, environment: str, canary_provider: str) -> str | None:
+def _no_rollout(database: Database, arms: routing.Arms) -> str | None:
     """Why there is no canary rollout to evaluate (None when there is one): a canary
     that gets no traffic has nothing to decide, and must not make daily inconclusive."""
-    configs = routing.effective_configuration(database, environment)
-    share = routing.traffic_shares(configs).get((environment, canary_provider))
-    if share is None:
-        return f"no provider {canary_provider!r} in {environment}"
-    if share == 0:
-        return f"{canary_provider} gets no {environment} traffic (disabled or weight 0)"
+    configs = routing.effective_configuration(database, arms.environment)
+    if routing.traffic_shares(configs)[(arms.environment, arms.canary)] == 0:
+        return f"{arms.canary} gets no {arms.environment} traffic (disabled or weight 0)"
     return None

@@ -15,6 +15,7 @@ from psycopg.rows import dict_row
 
 from ai_gate import __version__
 from ai_gate.database import Database
+from ai_gate.errors import InputRejected
 from ai_gate.evals import verdicts
 from ai_gate.routing import flags as routing
 
@@ -27,7 +28,7 @@ class ReportData:
     until: datetime
     generated_at: datetime
     version: str
-    canary: str
+    canary: str | None  # None: the environment has no single canary
     # every gate of every judged run in the window, oldest run first
     gates: list[verdicts.GateHistoryRow] = field(default_factory=list)
     # per day and provider: day, provider, requests, p50_ms, p95_ms, p99_ms
@@ -53,12 +54,17 @@ select coalesce(
 
 
 def read_report(
-    database: Database, environment: str, since: timedelta, canary: str = "custom"
+    database: Database, environment: str, since: timedelta, canary: str | None = None
 ) -> ReportData:
+    """The report's data; `canary` defaults to the environment's seeded canary (none
+    when it has no single one: the report then draws no canary)."""
     current = routing.effective_configuration(database)
-    known = sorted({config.environment for config in current})
-    if environment not in known:
-        raise routing.unknown_environment(environment, known)
+    try:
+        canary = routing.resolve_arms(current, environment, canary).canary
+    except InputRejected:
+        if canary is not None or environment not in {c.environment for c in current}:
+            raise
+        canary = None
     until = datetime.now(UTC)
     data = ReportData(
         database=database.describe(),
@@ -70,7 +76,7 @@ def read_report(
         canary=canary,
     )
     data.gates = verdicts.gate_history(database, environment, since=data.since)
-    params = {"environment": environment, "since": data.since, "until": until}
+    params = {"environment": environment, "canary": canary, "since": data.since, "until": until}
     with database.connect() as conn, conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             "select max_p95_latency_ms from {} where environment = %(environment)s".format(
@@ -111,7 +117,8 @@ def read_report(
             day += timedelta(days=1)
         cur.execute(
             "select decision_id, decided_at, decision, is_synthetic, rules, canary"
-            " from {} where environment = %(environment)s and decided_at >= %(since)s"
+            " from {} where environment = %(environment)s and canary = %(canary)s"
+            " and decided_at >= %(since)s"
             " order by decision_id".format(
                 database.relation("ai_canary_decisions").as_string(conn)
             ),
@@ -138,13 +145,14 @@ def read_report(
         data.drills = cur.fetchall()
     newest_first = routing.change_history(database, environment, limit=100_000)
     data.changes = [entry for entry in newest_first if entry.changed_at >= data.since]
-    data.traffic_share = _canary_share(
-        [c for c in current if c.environment == environment],
-        newest_first[::-1],
-        canary,
-        data.since,
-        until,
-    )
+    if canary is not None:
+        data.traffic_share = _canary_share(
+            [c for c in current if c.environment == environment],
+            newest_first[::-1],
+            canary,
+            data.since,
+            until,
+        )
     return data
 
 

@@ -268,11 +268,18 @@ def test_drill_restores_exactly_the_previous_flags(
     assert stored == [(True, None)]
 
 
-def test_a_failed_drill_exits_1_and_keeps_its_evidence(built_db: ClonedDatabase) -> None:
+def test_a_drill_of_an_unknown_provider_is_refused_before_it_starts(
+    built_db: ClonedDatabase,
+) -> None:
+    # The arms are checked once, before the drill: nothing changes, no drill is stored.
+    # (A drill that fails once started exits 1 and keeps its evidence:
+    # test_real_users.py::test_a_drill_never_restores_over_an_incident_rollback.)
     result = built_db.cli("drill", "rollback", "--env", "staging", "--canary", "nope")
-    assert result.returncode == 1
-    assert "FAILED" in result.stdout
-    assert built_db.execute("select succeeded from ai_rollback_drills") == [(False,)]
+    assert result.returncode == 3
+    assert result.stderr.splitlines()[-1] == (
+        "ai-gate: unknown provider 'nope' in environment 'staging' (its providers: custom, openai)"
+    )
+    assert built_db.execute("select count(*) from ai_rollback_drills") == [(0,)]
 
 
 def daily_env(db: ClonedDatabase) -> dict[str, str]:

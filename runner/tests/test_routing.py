@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from pathlib import Path
@@ -237,3 +238,86 @@ def test_every_command_refuses_an_unknown_environment_alike(
             "ai-gate: unknown environment 'produ' (known: prod, staging)"
         ), command
     assert built_db.execute("select count(*) from ai_eval_runs") == [(0,)]
+
+
+def provider(
+    name: str,
+    weight: int,
+    *,
+    default: bool = False,
+    role: str | None = None,
+    enabled: bool = True,
+    environment: str = "prod",
+) -> routing.ProviderConfig:
+    return routing.ProviderConfig(
+        provider=name,
+        environment=environment,
+        enabled=enabled,
+        is_default=default,
+        weight=weight,
+        timeout_ms=30_000,
+        max_retries=1,
+        model=None,
+        prompt_template_version=None,
+        metadata={"role": role} if role else None,
+        last_change_id=None,
+        last_changed_at=None,
+        last_changed_by=None,
+        last_change_reason=None,
+    )
+
+
+def test_the_arms_come_from_the_seeded_roles_and_are_checked_once() -> None:
+    seeded = [
+        provider("openai", 99, default=True, role="primary"),
+        provider("custom", 1, role="canary"),
+    ]
+    assert routing.resolve_arms(seeded, "prod") == routing.Arms("prod", "custom", "openai")
+    # several primaries: the default among them; no primary role at all: the default
+    three = [*seeded, provider("anthropic", 50, role="primary")]
+    assert routing.resolve_arms(three, "prod").baseline == "openai"
+    bare = [provider("a", 90, default=True), provider("b", 10, role="canary")]
+    assert routing.resolve_arms(bare, "prod") == routing.Arms("prod", "b", "a")
+    assert routing.resolve_arms(three, "prod", "anthropic", "custom") == routing.Arms(
+        "prod", "anthropic", "custom"
+    )
+    refusals = {
+        "no canary role": (bare[:1], "prod", None, None),
+        "unknown provider": (seeded, "prod", "nope", None),
+        "same provider": (seeded, "prod", "openai", "openai"),
+        "unknown environment": (seeded, "qa", None, None),
+    }
+    messages = {}
+    for case, (configs, environment, canary, baseline) in refusals.items():
+        with pytest.raises(InputRejected) as refused:
+            routing.resolve_arms(configs, environment, canary, baseline)
+        messages[case] = str(refused.value)
+    assert messages == {
+        "no canary role": "no single canary in 'prod' (providers whose metadata role is"
+        " 'canary': none); name it with --canary",
+        "unknown provider": "unknown provider 'nope' in environment 'prod'"
+        " (its providers: custom, openai)",
+        "same provider": "the canary and the baseline must be different providers (both 'openai')",
+        "unknown environment": "unknown environment 'qa' (known: prod)",
+    }
+
+
+def test_a_share_for_the_canary_keeps_the_others_relative_weights() -> None:
+    two = [provider("openai", 99, default=True), provider("custom", 1)]
+    assert routing.weights_for_share(two, "custom", 5) == {"custom": 5, "openai": 95}
+    three = [*two, provider("anthropic", 33)]
+    weights = routing.weights_for_share(three, "custom", 25)
+    assert weights == {"custom": 4, "openai": 9, "anthropic": 3}  # 3:1 kept, 25% exact
+    shares = routing.traffic_shares(
+        [dataclasses.replace(c, weight=weights[c.provider]) for c in three]
+    )
+    assert shares[("prod", "custom")] == pytest.approx(0.25)
+    disabled = [*two, provider("mistral", 70, enabled=False)]
+    assert routing.weights_for_share(disabled, "custom", 50) == {"custom": 50, "openai": 50}
+    assert routing.weights_for_share(three, "custom", 100) == {
+        "custom": 100,
+        "openai": 0,
+        "anthropic": 0,
+    }
+    with pytest.raises(InputRejected, match="no other enabled provider"):
+        routing.weights_for_share([provider("custom", 1)], "custom", 5)

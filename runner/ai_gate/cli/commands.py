@@ -206,12 +206,9 @@ def cmd_canary_evaluate(args: argparse.Namespace) -> int:
             "(a decision on synthetic rows never moves real traffic)"
         )
     database = connect_announced()
-    routing.require_known_environment(database, args.env)
     decision = canary.evaluate(
         database,
-        args.env,
-        args.canary,
-        args.baseline,
+        routing.read_arms(database, args.env, args.canary, args.baseline),
         since=args.since,
         run_id=args.run_id,
         actor=args.actor,
@@ -229,18 +226,21 @@ def cmd_canary_evaluate(args: argparse.Namespace) -> int:
 
 def cmd_canary_step(args: argparse.Namespace) -> int:
     database = connect_announced()
-    routing.require_known_environment(database, args.env)
-    result = actions.step(database, args.env, args.canary, args.baseline, args.actor)
-    sys.stdout.write(text.step(result, args.env, args.canary))
+    arms = routing.read_arms(database, args.env, args.canary, args.baseline)
+    result = actions.step(database, arms, args.actor)
+    sys.stdout.write(text.step(result, arms.environment, arms.canary))
     show_configs(database, args.env)
     return EXIT_OK
 
 
 def cmd_simulate(args: argparse.Namespace) -> int:
     database = connect_announced()
-    routing.require_known_environment(database, args.env)
     result = simulate.simulate(
-        database, args.scenario, args.rows, args.seed, args.env, args.canary, args.baseline
+        database,
+        args.scenario,
+        args.rows,
+        args.seed,
+        routing.read_arms(database, args.env, args.canary, args.baseline),
     )
     sys.stdout.write(text.simulation(result))
     return EXIT_OK
@@ -252,8 +252,8 @@ def cmd_drill_missing_subcommand(args: argparse.Namespace) -> int:
 
 def cmd_drill_rollback(args: argparse.Namespace) -> int:
     database = connect_announced()
-    routing.require_known_environment(database, args.env)
-    evidence = drill.rollback_drill(database, args.env, args.canary, args.baseline, args.actor)
+    arms = routing.read_arms(database, args.env, args.canary, args.baseline)
+    evidence = drill.rollback_drill(database, arms, args.actor)
     sys.stdout.write(json_format.drill(evidence) if args.json else text.drill(evidence))
     return EXIT_OK if evidence.succeeded else EXIT_RUNTIME_FAILURE
 

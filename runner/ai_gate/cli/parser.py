@@ -193,15 +193,14 @@ def add_arms(
     )
     sub.add_argument(
         "--canary",
-        default="custom",
         metavar="PROVIDER",
-        help="canary provider (default custom)",
+        help="canary provider (default: the one whose routing seed role is canary)",
     )
     sub.add_argument(
         "--baseline",
-        default="openai",
         metavar="PROVIDER",
-        help="baseline provider (default openai)",
+        help="baseline provider (default: the one whose routing seed role is primary, "
+        "else the default provider)",
     )
     if actor:
         sub.add_argument("--actor", help="who (default AI_GATE_ACTOR, else the OS user)")
@@ -574,9 +573,8 @@ def build_parser() -> Parser:
     )
     p.add_argument(
         "--canary",
-        default="custom",
         metavar="PROVIDER",
-        help="the canary provider (default custom)",
+        help="the canary provider (default: the one whose routing seed role is canary)",
     )
 
     p = add(

@@ -76,10 +76,9 @@ class StepResult:
     recorded: routing.RecordedChange
 
 
-def step(
-    database: Database, environment: str, canary: str, baseline: str, actor: str | None = None
-) -> StepResult:
+def step(database: Database, arms: routing.Arms, actor: str | None = None) -> StepResult:
     """Move the canary to the plan's next share of traffic, only after a `go`."""
+    environment, canary = arms.environment, arms.canary
     actor = actor or default_actor()
     latest = latest_decision(database, environment, canary)
     if latest is None or latest["decision"] != "go":
@@ -95,8 +94,6 @@ def step(
         )
     configs = routing.effective_configuration(database, environment)
     by_provider = {config.provider: config for config in configs}
-    if canary not in by_provider or baseline not in by_provider:
-        raise InputRejected(f"unknown provider in environment {environment!r}")
     canary_config = by_provider[canary]
     if not canary_config.enabled:
         raise InputRejected(f"{canary} is disabled in {environment}; enable it before stepping")

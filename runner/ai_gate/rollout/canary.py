@@ -24,7 +24,7 @@ evidence, so it can be replayed.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import datetime, timedelta
 
 import psycopg
@@ -327,8 +327,7 @@ def _arm(provider: str, telemetry: dict[str, object], quality: dict[str, object]
 def _windows(
     conn: psycopg.Connection,
     database: Database,
-    environment: str,
-    canary: str,
+    arms: routing.Arms,
     configs: list[routing.ProviderConfig],
     now: datetime,
 ) -> tuple[datetime, datetime]:
@@ -343,7 +342,7 @@ def _windows(
             " coalesce((before_values ->> 'enabled')::boolean, false)"
             " and coalesce((before_values ->> 'weight')::integer, 0) > 0)"
         ).format(database.relation(routing.CHANGE_LOG)),
-        (environment, canary),
+        (arms.environment, arms.canary),
     ).fetchone()
     rollout_start = row[0] if row and row[0] else now - ROLLOUT_HORIZON
     changes = [config.last_changed_at for config in configs if config.last_changed_at]
@@ -352,7 +351,7 @@ def _windows(
 
 
 def _look_number(
-    conn: psycopg.Connection, database: Database, environment: str, canary: str, start: datetime
+    conn: psycopg.Connection, database: Database, arms: routing.Arms, start: datetime
 ) -> int:
     """How many decisions of this rollout came before, plus one (stored, for replay)."""
     row = conn.execute(
@@ -360,159 +359,210 @@ def _look_number(
             "select count(*) from {} where environment = %s and canary = %s"
             " and window_start = %s and not coalesce(is_synthetic, false)"
         ).format(database.relation("ai_canary_decisions")),
-        (environment, canary, start),
+        (arms.environment, arms.canary, start),
     ).fetchone()
     return int(row[0]) + 1 if row else 1
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """Everything one decision reads, from one snapshot of the database."""
+
+    guardrails: dict[str, float]
+    triggers: list[dict[str, object]]
+    policy: Policy
+    start: datetime
+    end: datetime
+    step_start: datetime
+    look: int
+    expected_share: float | None
+    arms: dict[str, Arm]
+    step_rows: tuple[int, int]  # (canary, baseline) rows routed since the step began
+    synthetic_rows: int  # in the window, used or not
+    production_rows: int
+    synthetic_eval_samples: int
+
+
+def gather(
+    conn: psycopg.Connection,
+    database: Database,
+    arms: routing.Arms,
+    since: timedelta | None,
+    run_id: str | None,
+    include_synthetic: bool,
+) -> Evidence:
+    """Read a decision's evidence on `conn` (in one snapshot: an arm's counts and its
+    order statistics are read by two statements, whose ranks depend on the count)."""
+    environment, canary, baseline = arms.environment, arms.canary, arms.baseline
+    guardrails, triggers = _configuration(conn, database, environment)
+    policy = Policy.from_seeds(guardrails, triggers)
+    configs = routing.read_effective(conn, database, environment)
+    end = conn.execute("select now()").fetchone()[0]  # type: ignore[index]
+    if since is None:
+        start, step_start = _windows(conn, database, arms, configs, end)
+        look = _look_number(conn, database, arms, start)
+    else:  # a fixed window: a one-off look, not part of a rollout's sequence
+        start = step_start = end - since
+        look = 1
+    shares = routing.traffic_shares(configs)
+    canary_share, baseline_share = shares[(environment, canary)], shares[(environment, baseline)]
+    if run_id is not None:
+        _check_quality_run(conn, database, run_id, environment, include_synthetic)
+    scope = {"environment": environment, "synthetic": include_synthetic}
+    qualities = {
+        provider: _eval_arm(conn, database, provider, start, end, run_id, scope)
+        for provider in (canary, baseline)
+    }
+    arm_evidence = {
+        provider: _arm(
+            provider,
+            _telemetry_arm(conn, database, provider, start, end, scope, policy),
+            qualities[provider],
+        )
+        for provider in (canary, baseline)
+    }
+    totals = _one_row(
+        conn,
+        sql.SQL(
+            "select count(*) filter (where is_synthetic) as synthetic,"
+            " count(*) filter (where not is_synthetic) as production from {}"
+            " where created_at >= %(start)s and created_at < %(end)s"
+            " and (environment is null or environment = %(environment)s)"
+        ).format(database.relation("ai_routing_telemetry")),
+        {"start": start, "end": end, "environment": environment},
+    )
+    step_rows = (
+        (arm_evidence[canary].routed_rows, arm_evidence[baseline].routed_rows)
+        if step_start == start
+        else tuple(
+            int(_routed(conn, database, p, step_start, end, scope)["routed_rows"])
+            for p in (canary, baseline)
+        )
+    )
+    return Evidence(
+        guardrails=guardrails,
+        triggers=triggers,
+        policy=policy,
+        start=start,
+        end=end,
+        step_start=step_start,
+        look=look,
+        expected_share=(
+            canary_share / (canary_share + baseline_share)
+            if canary_share + baseline_share
+            else None
+        ),
+        arms=arm_evidence,
+        step_rows=step_rows,  # type: ignore[arg-type]
+        synthetic_rows=int(totals["synthetic"]),
+        production_rows=int(totals["production"]),
+        synthetic_eval_samples=sum(
+            int(q.get("synthetic_samples") or 0) for q in qualities.values()
+        ),
+    )
+
+
+def decision_on(
+    arms: routing.Arms, evidence: Evidence, run_id: str | None, include_synthetic: bool
+) -> Decision:
+    """The decision on the evidence (rules.judge), not yet stored (decision_id 0)."""
+    verdict, rules = judge(
+        evidence.arms[arms.canary].counts(),
+        evidence.arms[arms.baseline].counts(),
+        evidence.policy,
+        evidence.expected_share,
+        evidence.step_rows,
+    )
+    # Synthetic rows are left out unless asked for; counted either way, so the output
+    # can say so.
+    return Decision(
+        decision_id=0,
+        decision=verdict,
+        environment=arms.environment,
+        canary=arms.canary,
+        baseline=arms.baseline,
+        window_start=evidence.start,
+        window_end=evidence.end,
+        eval_run_id=run_id,
+        rules=rules,
+        arms=evidence.arms,
+        synthetic_rows=evidence.synthetic_rows if include_synthetic else 0,
+        production_rows=evidence.production_rows,
+        synthetic_eval_samples=evidence.synthetic_eval_samples if include_synthetic else 0,
+        include_synthetic=include_synthetic,
+        excluded_synthetic_rows=0 if include_synthetic else evidence.synthetic_rows,
+        alpha=evidence.policy.alpha,
+        look=evidence.look,
+        step_start=evidence.step_start,
+        expected_canary_share=evidence.expected_share,
+    )
+
+
+def _stored_columns(decision: Decision, evidence: Evidence, actor: str) -> dict[str, object]:
+    """ai_canary_decisions' columns for a decision: the one mapping the INSERT uses."""
+    return {
+        "decided_by": actor,
+        "environment": decision.environment,
+        "canary": decision.canary,
+        "baseline": decision.baseline,
+        "window_start": decision.window_start,
+        "window_end": decision.window_end,
+        "eval_run_id": decision.eval_run_id,
+        "decision": decision.decision,
+        "rules": json.dumps([asdict(rule) for rule in decision.rules]),
+        "arms": json.dumps({name: arm.as_json() for name, arm in decision.arms.items()}),
+        "guardrails": json.dumps(evidence.guardrails),
+        "rollback_triggers": json.dumps(evidence.triggers, default=float),
+        "synthetic_rows": decision.synthetic_rows,
+        "production_rows": decision.production_rows,
+        "synthetic_eval_samples": decision.synthetic_eval_samples,
+        "is_synthetic": decision.is_synthetic,
+        "method": decision.method,
+        "alpha": decision.alpha,
+        "look": decision.look,
+        "step_start": decision.step_start,
+    }
+
+
+def store(
+    conn: psycopg.Connection, database: Database, decision: Decision, evidence: Evidence, actor: str
+) -> Decision:
+    """Insert the decision with its inputs; the stored decision, with its id."""
+    columns = _stored_columns(decision, evidence, actor)
+    with conn.transaction():
+        row = conn.execute(
+            sql.SQL("insert into {} ({}) values ({}) returning decision_id").format(
+                database.relation("ai_canary_decisions"),
+                sql.SQL(", ").join(map(sql.Identifier, columns)),
+                sql.SQL(", ").join(map(sql.Placeholder, columns)),
+            ),
+            columns,
+        ).fetchone()
+    assert row is not None
+    return replace(decision, decision_id=int(row[0]))
+
+
 def evaluate(
     database: Database,
-    environment: str,
-    canary: str,
-    baseline: str,
+    arms: routing.Arms,
     since: timedelta | None = None,
     run_id: str | None = None,
     actor: str | None = None,
     include_synthetic: bool = False,
 ) -> Decision:
-    """Decide, store the decision with its inputs, return it."""
-    if canary == baseline:
-        raise InputRejected("the canary and the baseline must be different providers")
+    """Gather the evidence, judge it, store the decision with its inputs; return it."""
     actor = actor or default_actor()
     with database.connect() as conn:
-        # One snapshot for all the evidence: an arm's counts and its order statistics
-        # are read by two statements, whose ranks depend on the count.
         conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
         try:
-            guardrails, triggers = _configuration(conn, database, environment)
-            policy = Policy.from_seeds(guardrails, triggers)
-            configs = routing.read_effective(conn, database, environment)
-            providers = {row.provider for row in configs}
-            for provider in (canary, baseline):
-                if provider not in providers:
-                    raise InputRejected(
-                        f"unknown provider {provider!r} in environment {environment!r}"
-                    )
-            end = conn.execute("select now()").fetchone()[0]  # type: ignore[index]
-            if since is None:
-                start, step_start = _windows(conn, database, environment, canary, configs, end)
-                look = _look_number(conn, database, environment, canary, start)
-            else:  # a fixed window: a one-off look, not part of a rollout's sequence
-                start = step_start = end - since
-                look = 1
-            shares = routing.traffic_shares(configs)
-            canary_share, baseline_share = (
-                shares[(environment, canary)],
-                shares[(environment, baseline)],
-            )
-            expected_share = (
-                canary_share / (canary_share + baseline_share)
-                if canary_share + baseline_share
-                else None
-            )
-            if run_id is not None:
-                _check_quality_run(conn, database, run_id, environment, include_synthetic)
-            scope = {"environment": environment, "synthetic": include_synthetic}
-            qualities = {
-                provider: _eval_arm(conn, database, provider, start, end, run_id, scope)
-                for provider in (canary, baseline)
-            }
-            arms = {
-                provider: _arm(
-                    provider,
-                    _telemetry_arm(conn, database, provider, start, end, scope, policy),
-                    qualities[provider],
-                )
-                for provider in (canary, baseline)
-            }
-            synthetic_samples = sum(
-                int(quality.get("synthetic_samples") or 0) for quality in qualities.values()
-            )
-            totals = _one_row(
-                conn,
-                sql.SQL(
-                    "select count(*) filter (where is_synthetic) as synthetic,"
-                    " count(*) filter (where not is_synthetic) as production from {}"
-                    " where created_at >= %(start)s and created_at < %(end)s"
-                    " and (environment is null or environment = %(environment)s)"
-                ).format(database.relation("ai_routing_telemetry")),
-                {"start": start, "end": end, "environment": environment},
-            )
-            # Left out unless asked for; counted either way, so the output can say so.
-            synthetic_used = int(totals["synthetic"]) if include_synthetic else 0
-            synthetic_samples_used = synthetic_samples if include_synthetic else 0
-            step_rows = (
-                (arms[canary].routed_rows, arms[baseline].routed_rows)
-                if step_start == start
-                else tuple(
-                    int(_routed(conn, database, p, step_start, end, scope)["routed_rows"])
-                    for p in (canary, baseline)
-                )
-            )
-            decision, rules = judge(
-                arms[canary].counts(), arms[baseline].counts(), policy, expected_share, step_rows
-            )
-            with conn.transaction():
-                row = conn.execute(
-                    sql.SQL(
-                        "insert into {} (decided_by, environment, canary, baseline, window_start,"
-                        " window_end, eval_run_id, decision, rules, arms, guardrails,"
-                        " rollback_triggers, synthetic_rows, production_rows,"
-                        " synthetic_eval_samples, is_synthetic, method, alpha, look, step_start)"
-                        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-                        " %s, %s, %s, %s, %s, %s)"
-                        " returning decision_id"
-                    ).format(database.relation("ai_canary_decisions")),
-                    (
-                        actor,
-                        environment,
-                        canary,
-                        baseline,
-                        start,
-                        end,
-                        run_id,
-                        decision,
-                        json.dumps([asdict(rule) for rule in rules]),
-                        json.dumps({name: arm.as_json() for name, arm in arms.items()}),
-                        json.dumps(guardrails),
-                        json.dumps(triggers, default=float),
-                        synthetic_used,
-                        int(totals["production"]),
-                        synthetic_samples_used,
-                        bool(synthetic_used or synthetic_samples_used),
-                        METHOD,
-                        policy.alpha,
-                        look,
-                        step_start,
-                    ),
-                ).fetchone()
+            evidence = gather(conn, database, arms, since, run_id, include_synthetic)
+            decision = decision_on(arms, evidence, run_id, include_synthetic)
+            return store(conn, database, decision, evidence, actor)
         except psycopg.errors.UndefinedTable as exc:
             raise NotBuilt(
                 f"the rollout tables do not exist on {database.describe()}: run `ai-gate build`"
                 f" first ({exc.diag.message_primary})"
             ) from exc
-    assert row is not None
-    return Decision(
-        row[0],
-        decision,
-        environment,
-        canary,
-        baseline,
-        start,
-        end,
-        run_id,
-        rules,
-        arms,
-        synthetic_used,
-        int(totals["production"]),
-        synthetic_samples_used,
-        include_synthetic,
-        excluded_synthetic_rows=0 if include_synthetic else int(totals["synthetic"]),
-        alpha=policy.alpha,
-        look=look,
-        step_start=step_start,
-        expected_canary_share=expected_share,
-    )
 
 
 def _check_quality_run(

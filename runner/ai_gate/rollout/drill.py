@@ -61,14 +61,12 @@ class DrillEvidence:
 
 
 def rollback_drill(
-    database: Database,
-    environment: str,
-    canary: str = "custom",
-    baseline: str = "openai",
-    actor: str | None = None,
+    database: Database, arms: routing.Arms, actor: str | None = None
 ) -> DrillEvidence:
     actor = actor or default_actor()
-    evidence = DrillEvidence(str(uuid.uuid4()), environment, canary, baseline, actor, _now())
+    evidence = DrillEvidence(
+        str(uuid.uuid4()), arms.environment, arms.canary, arms.baseline, actor, _now()
+    )
     label = f"rollback drill {evidence.drill_id}"
     database.refuse_transaction_pooler("session advisory locks (which serialize drills)")
     try:
@@ -93,17 +91,10 @@ def _drill(
         evidence.baseline,
         evidence.run_by,
     )
+    # the arms were checked against the configuration before the lock; under it the
+    # configuration is read again (a flag change may have come between)
     before = routing.read_effective(conn, database, environment)
-    if not before:
-        known = sorted({row.environment for row in routing.read_effective(conn, database)})
-        raise routing.unknown_environment(environment, known)
     evidence.before_state = _state(before)
-    providers = {config.provider for config in before}
-    for provider in (canary, baseline):
-        if provider not in providers:
-            raise routing.InputRejected(
-                f"unknown provider {provider!r} in environment {environment!r}"
-            )
     evidence.step("record flags", True, f"{len(before)} providers recorded")
 
     changes = actions.rollback_changes(

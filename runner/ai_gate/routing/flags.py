@@ -521,20 +521,21 @@ def resolve_arms(
 ) -> Arms:
     """The canary and baseline of an environment: as given, else from the routing
     seed's roles (the one provider whose metadata says role "canary"; the baseline is
-    the one whose role is "primary", else the default). Checked once: both are
+    the one whose role is "primary", else the default provider, among the primaries
+    when there are several). Checked once: both are
     providers of the environment, and different."""
     rows = [config for config in configs if config.environment == environment]
     known = sorted(config.provider for config in rows)
     if not rows:
-        raise InputRejected(f"no providers in environment {environment!r}")
+        raise unknown_environment(environment, {config.environment for config in configs})
 
     def by_role(role: str, what: str) -> str:
         named = [config.provider for config in rows if _role(config) == role]
         if len(named) == 1:
             return named[0]
-        if role == PRIMARY_ROLE:
+        if role == PRIMARY_ROLE:  # none or several primaries: the default among them
             defaults = [config.provider for config in rows if config.is_default]
-            if len(defaults) == 1 and not named:
+            if len(defaults) == 1 and (not named or defaults[0] in named):
                 return defaults[0]
         found = ", ".join(named) if named else "none"
         raise InputRejected(
@@ -555,3 +556,11 @@ def resolve_arms(
             f"the canary and the baseline must be different providers (both {canary!r})"
         )
     return Arms(environment, canary, baseline)
+
+
+def read_arms(
+    database: Database, environment: str, canary: str | None = None, baseline: str | None = None
+) -> Arms:
+    """An environment's arms, from its configuration as it is now (one read, checked
+    once: the environment, both providers)."""
+    return resolve_arms(effective_configuration(database), environment, canary, baseline)

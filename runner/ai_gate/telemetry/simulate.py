@@ -101,9 +101,7 @@ def simulate(
     scenario_name: str,
     rows: int,
     seed: int,
-    environment: str = "prod",
-    canary: str = "custom",
-    baseline: str = "openai",
+    arms: routing.Arms,
 ) -> SimulationResult:
     if scenario_name not in SCENARIOS:
         raise InputRejected(f"unknown scenario {scenario_name!r} (known: {', '.join(SCENARIOS)})")
@@ -111,12 +109,9 @@ def simulate(
         raise InputRejected("--rows must be at least 1")
     scenario = SCENARIOS[scenario_name]
     rng = random.Random(f"{scenario_name}:{seed}")
+    environment, canary, baseline = arms.environment, arms.canary, arms.baseline
     configs = routing.effective_configuration(database, environment)
     shares = routing.traffic_shares(configs)
-    if (environment, canary) not in shares or (environment, baseline) not in shares:
-        raise InputRejected(
-            f"unknown provider or environment: {canary}, {baseline} in {environment}"
-        )
     weight_share = shares[(environment, canary)] / (
         (shares[(environment, canary)] + shares[(environment, baseline)]) or 1.0
     )
