@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,18 @@ CONNECT_TIMEOUT_SECONDS = 10
 # `scheme://user:password@` and `password=...` in any text we print.
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s'\"]*):[^\s'\"]*@")
 _KEYWORD_PASSWORD = re.compile(r"(?P<head>\bpassword\s*=\s*)(?:'(?:[^'\\]|\\.)*'|[^\s'\"]+)", re.I)
+
+
+class _Session:
+    """A command's one server session: opened by the first `connect()`, closed when
+    the command ends."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.conn: psycopg.Connection | None = None
+
+
+_SESSION: ContextVar[_Session | None] = ContextVar("ai_gate_session", default=None)
 
 
 def redact(text: str) -> str:
@@ -102,13 +115,33 @@ class Database:
             )
 
     @contextmanager
-    def connect(self, *, autocommit: bool = False) -> Iterator[psycopg.Connection]:
+    def session(self) -> Iterator[None]:
+        """One server session for everything inside the block: each `connect()` there
+        (other than `autocommit` ones, which hold session state such as advisory locks
+        and get sessions of their own) is a transaction on the same connection."""
+        if _SESSION.get() is not None:
+            yield
+            return
+        session = _Session(self)
+        token = _SESSION.set(session)
         try:
-            conn = psycopg.connect(self.conninfo(), autocommit=autocommit)
-        except psycopg.OperationalError as exc:
-            raise DatabaseUnavailable(
-                f"cannot connect to {self.describe()}: {first_line(str(exc))}"
-            ) from exc
+            yield
+        finally:
+            _SESSION.reset(token)
+            if session.conn is not None:
+                session.conn.close()
+
+    @contextmanager
+    def connect(self, *, autocommit: bool = False) -> Iterator[psycopg.Connection]:
+        """A transaction: committed when the block ends, rolled back on an error."""
+        session = _SESSION.get()
+        if not autocommit and session is not None and session.database is self:
+            if session.conn is None or session.conn.broken or session.conn.closed:
+                session.conn = self._open(autocommit=True)
+            with session.conn.transaction():
+                yield session.conn
+            return
+        conn = self._open(autocommit=autocommit)
         # Like psycopg's own `with connect()`: commit on success, roll back on error.
         try:
             yield conn
@@ -123,6 +156,14 @@ class Database:
                 conn.commit()
         finally:
             conn.close()
+
+    def _open(self, *, autocommit: bool) -> psycopg.Connection:
+        try:
+            return psycopg.connect(self.conninfo(), autocommit=autocommit)
+        except psycopg.OperationalError as exc:
+            raise DatabaseUnavailable(
+                f"cannot connect to {self.describe()}: {first_line(str(exc))}"
+            ) from exc
 
 
 def first_line(text: str) -> str:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 
 from ai_gate import __version__
@@ -94,27 +96,7 @@ def read_report(
             params,
         )
         first = cur.fetchone()["first_hour"]
-        # one call of the rollup-backed function per UTC day with telemetry
-        day = max(data.since, first or until).replace(hour=0, minute=0, second=0, microsecond=0)
-        while day < until:
-            cur.execute(
-                "select * from {}(%s, %s) where selected_provider is not null".format(
-                    database.relation("ai_latency_percentiles").as_string(conn)
-                ),
-                (max(day, data.since), min(day + timedelta(days=1), until)),
-            )
-            for row in cur.fetchall():
-                data.latency.append(
-                    {
-                        "day": day,
-                        "provider": row["selected_provider"],
-                        "requests": row["requests"],
-                        "p50_ms": row["p50_ms"],
-                        "p95_ms": row["p95_ms"],
-                        "p99_ms": row["p99_ms"],
-                    }
-                )
-            day += timedelta(days=1)
+        data.latency = _daily_latency(cur, database, data.since, first or until, until)
         cur.execute(
             "select decision_id, decided_at, decision, is_synthetic, rules, canary"
             " from {} where environment = %(environment)s and canary = %(canary)s"
@@ -154,6 +136,35 @@ def read_report(
             until,
         )
     return data
+
+
+def _daily_latency(
+    cur: psycopg.Cursor, database: Database, since: datetime, first: datetime, until: datetime
+) -> list[dict[str, object]]:
+    """p50/p95/p99 per provider per UTC day from the first hour with telemetry: one call
+    of the rollup-backed function per day."""
+    rows: list[dict[str, object]] = []
+    day = max(since, first).replace(hour=0, minute=0, second=0, microsecond=0)
+    while day < until:
+        cur.execute(
+            sql.SQL("select * from {}(%s, %s) where selected_provider is not null").format(
+                database.relation("ai_latency_percentiles")
+            ),
+            (max(day, since), min(day + timedelta(days=1), until)),
+        )
+        rows += [
+            {
+                "day": day,
+                "provider": row["selected_provider"],
+                "requests": row["requests"],
+                "p50_ms": row["p50_ms"],
+                "p95_ms": row["p95_ms"],
+                "p99_ms": row["p99_ms"],
+            }
+            for row in cur.fetchall()
+        ]
+        day += timedelta(days=1)
+    return rows
 
 
 def _canary_share(

@@ -6,6 +6,7 @@ import json
 import random
 import subprocess
 import sys
+import time
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -447,3 +448,34 @@ def test_the_markdown_report_ends_with_the_trend_of_the_last_runs(
     cells = dict(zip(gates, rows[1].strip("|").split("|")[1:], strict=True))
     for gate, status in statuses.items():
         assert cells[gate].strip().startswith("❌" if status == "failed" else "✅"), (gate, cells)
+
+
+def test_one_run_opens_one_database_session(built_db: ClonedDatabase, tmp_path: Path) -> None:
+    # pg_stat_database.sessions, read on a session of the test's own that has reported
+    # itself; a backend reports its session at exit, so the count is read until it has
+    # stopped changing.
+    with built_db.database.connect(autocommit=True) as monitor:
+
+        def sessions() -> int:
+            monitor.execute("select pg_stat_clear_snapshot()")
+            row = monitor.execute(
+                "select sessions from pg_stat_database where datname = current_database()"
+            ).fetchone()
+            assert row is not None
+            return int(row[0])
+
+        monitor.execute("select pg_stat_force_next_flush()")
+        monitor.execute("select 1")
+        before = sessions()
+        result = built_db.cli(
+            "run", str(PASSING), "--env", "prod", "--report-md", str(tmp_path / "run.md")
+        )
+        assert result.returncode == 0, result.stderr
+        readings = [sessions()]
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and (
+            readings[-1] == before or len(readings) < 4 or len(set(readings[-4:])) > 1
+        ):
+            time.sleep(0.3)
+            readings.append(sessions())
+    assert readings[-1] - before == 1, readings

@@ -20,6 +20,7 @@ from typing import NoReturn
 
 import psycopg
 
+from ai_gate.cli import commands
 from ai_gate.cli.parser import build_parser
 from ai_gate.database import first_line, redact
 from ai_gate.errors import (
@@ -49,7 +50,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _terminate)
     try:
         args = build_parser().parse_args(argv)
-        return int(args.handler(args))
+        with commands.command_scope():
+            return int(args.handler(args))
     except InputRejected as exc:
         _say(f"ai-gate: {exc}")
         for problem in exc.problems:

@@ -7,6 +7,9 @@ import argparse
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 
 from ai_gate import build, daily
@@ -38,9 +41,29 @@ VERDICT_EXIT_CODES = {
 }
 
 
+# What a command holds until it ends (its database session); set by `command_scope`.
+_COMMAND_RESOURCES: ContextVar[ExitStack | None] = ContextVar("ai_gate_command", default=None)
+
+
+@contextmanager
+def command_scope() -> Iterator[None]:
+    """Around one command: its database session is closed when it ends."""
+    with ExitStack() as stack:
+        token = _COMMAND_RESOURCES.set(stack)
+        try:
+            yield
+        finally:
+            _COMMAND_RESOURCES.reset(token)
+
+
 def connect_announced() -> Database:
+    """The command's database, announced; within `command_scope`, one server session
+    serves the whole command (Database.session)."""
     database = resolve_database()
     sys.stderr.write(f"ai-gate: database {database.describe()}\n")
+    stack = _COMMAND_RESOURCES.get()
+    if stack is not None:
+        stack.enter_context(database.session())
     return database
 
 

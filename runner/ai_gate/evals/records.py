@@ -254,6 +254,23 @@ def _as_float(number: int | float) -> float:
         return math.inf
 
 
+def _parse_created_at(created_at: object) -> tuple[datetime | None, str | None]:
+    """(the timestamp, None), or (None, why it is refused); (None, None) when absent."""
+    if created_at is None:
+        return None, None
+    if not isinstance(created_at, str):
+        return None, f"must be an ISO 8601 string, got {_type_name(created_at)}"
+    try:
+        parsed = datetime.fromisoformat(created_at)
+    except ValueError:
+        return None, f"not an ISO 8601 timestamp: {created_at!r}"
+    if parsed.tzinfo is None:
+        return None, f"needs a UTC offset (e.g. +00:00 or Z): {created_at!r}"
+    if parsed > _latest_created_at():
+        return None, f"more than {FUTURE_TOLERANCE.days} day in the future: {created_at!r}"
+    return parsed, None
+
+
 def validate_object(obj: object, file: str, line: int) -> tuple[Record | None, list[Problem]]:
     """Check one decoded line against the record contract."""
     problems: list[Problem] = []
@@ -297,24 +314,9 @@ def validate_object(obj: object, file: str, line: int) -> tuple[Record | None, l
             problem("latency_ms", "must be finite")
         elif latency < 0:
             problem("latency_ms", f"must be >= 0, got {latency}")
-    created_at = obj.get("created_at")
-    parsed_created_at: datetime | None = None
-    if created_at is not None:
-        if not isinstance(created_at, str):
-            problem("created_at", f"must be an ISO 8601 string, got {_type_name(created_at)}")
-        else:
-            try:
-                parsed_created_at = datetime.fromisoformat(created_at)
-            except ValueError:
-                problem("created_at", f"not an ISO 8601 timestamp: {created_at!r}")
-            else:
-                if parsed_created_at.tzinfo is None:
-                    problem("created_at", f"needs a UTC offset (e.g. +00:00 or Z): {created_at!r}")
-                elif parsed_created_at > _latest_created_at():
-                    problem(
-                        "created_at",
-                        f"more than {FUTURE_TOLERANCE.days} day in the future: {created_at!r}",
-                    )
+    parsed_created_at, created_at_problem = _parse_created_at(obj.get("created_at"))
+    if created_at_problem:
+        problem("created_at", created_at_problem)
     metadata = obj.get("metadata")
     too_deep = False
     if metadata is not None and not isinstance(metadata, dict):

@@ -230,6 +230,35 @@ def _evidence(rule: Rule) -> str:
     return "; ".join(parts)
 
 
+def _arms_table(decision: Decision) -> str:
+    arm_rows = []
+    for arm in decision.arms.values():
+        quantiles = " / ".join(
+            _fmt(arm.latency_quantiles[k], "latency") for k in ("p50", "p90", "p95", "p99")
+        )
+        arm_rows.append(
+            (
+                arm.provider,
+                f"{arm.served_rows:,}",
+                _rate(arm.fallback),
+                quantiles,
+                _rate(arm.schema_valid),
+                _rate(arm.safety),
+            )
+        )
+    return table(
+        (
+            "arm",
+            "served",
+            "fallback rate",
+            "latency p50 / p90 / p95 / p99 ms",
+            "schema-valid rate",
+            "safety rate",
+        ),
+        arm_rows,
+    )
+
+
 def decision_text(decision: Decision) -> str:
     span = f"{decision.window_start:%Y-%m-%d %H:%M} to {decision.window_end:%Y-%m-%d %H:%M} UTC"
     window = (
@@ -278,35 +307,7 @@ def decision_text(decision: Decision) -> str:
             rows,
         )
     )
-    lines.append("")
-    arm_rows = []
-    for arm in decision.arms.values():
-        quantiles = " / ".join(
-            _fmt(arm.latency_quantiles[k], "latency") for k in ("p50", "p90", "p95", "p99")
-        )
-        arm_rows.append(
-            (
-                arm.provider,
-                f"{arm.served_rows:,}",
-                _rate(arm.fallback),
-                quantiles,
-                _rate(arm.schema_valid),
-                _rate(arm.safety),
-            )
-        )
-    lines.append(
-        table(
-            (
-                "arm",
-                "served",
-                "fallback rate",
-                "latency p50 / p90 / p95 / p99 ms",
-                "schema-valid rate",
-                "safety rate",
-            ),
-            arm_rows,
-        )
-    )
+    lines += ["", _arms_table(decision)]
     if decision.is_synthetic:
         lines.append(
             f"\nsynthetic: {decision.synthetic_rows:,} telemetry rows and "

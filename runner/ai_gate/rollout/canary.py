@@ -553,7 +553,8 @@ def evaluate(
     """Gather the evidence, judge it, store the decision with its inputs; return it."""
     actor = actor or default_actor()
     with database.connect() as conn:
-        conn.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        # one snapshot for all the evidence (the first statement of the transaction)
+        conn.execute("set transaction isolation level repeatable read")
         try:
             evidence = gather(conn, database, arms, since, run_id, include_synthetic)
             decision = decision_on(arms, evidence, run_id, include_synthetic)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 from ai_gate import stats
 
@@ -137,7 +138,7 @@ class Policy:
         return self.alpha / 4  # the four guardrails
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rule:
     name: str
     kind: str  # minimum | srm | rollback | guardrail | info
@@ -155,6 +156,100 @@ class Rule:
     go_bound: float | None = None
     go_margin: float | None = None
     evidence: dict[str, float | None] = field(default_factory=dict)
+
+    @classmethod
+    def minimum(
+        cls, name: str, metric: str, minimum: float, observed: int, canary: int, baseline: int
+    ) -> Rule:
+        """Enough evidence in an arm: `observed` of at least `minimum`."""
+        return cls(
+            name=name,
+            kind="minimum",
+            metric=metric,
+            comparator=">=",
+            threshold=minimum,
+            observed=observed,
+            canary_value=canary,
+            baseline_value=baseline,
+            status="ok" if observed >= minimum else "insufficient",
+        )
+
+    @classmethod
+    def sample_ratio(
+        cls,
+        expected_share: float | None,
+        observed: float | None,
+        canary_rows: int,
+        baseline_rows: int,
+        status: str,
+        **bounds: Any,
+    ) -> Rule:
+        """The canary's share of the step's routed rows against the weights'."""
+        return cls(
+            name="sample_ratio",
+            kind="srm",
+            metric="canary_share",
+            comparator="=",
+            threshold=expected_share,
+            observed=observed,
+            canary_value=canary_rows,
+            baseline_value=baseline_rows,
+            status=status,
+            **bounds,
+        )
+
+    @classmethod
+    def rollback(
+        cls,
+        name: str,
+        metric: str,
+        tolerance: float,
+        observed: float | None,
+        canary: float | None,
+        baseline: float | None,
+        status: str,
+        **bounds: Any,
+    ) -> Rule:
+        """A rollback trigger: the canary's drop against the baseline, at most `tolerance`."""
+        return cls(
+            name=name,
+            kind="rollback",
+            metric=metric,
+            comparator="<=",
+            threshold=tolerance,
+            observed=observed,
+            canary_value=canary,
+            baseline_value=baseline,
+            status=status,
+            **bounds,
+        )
+
+    @classmethod
+    def guardrail(
+        cls,
+        name: str,
+        metric: str,
+        comparator: str,
+        threshold: float,
+        observed: float | None,
+        canary: float | None,
+        baseline: float | None,
+        status: str,
+        **bounds: Any,
+    ) -> Rule:
+        """A guardrail: the canary's value against a ceiling or floor."""
+        return cls(
+            name=name,
+            kind="guardrail",
+            metric=metric,
+            comparator=comparator,
+            threshold=threshold,
+            observed=observed,
+            canary_value=canary,
+            baseline_value=baseline,
+            status=status,
+            **bounds,
+        )
 
 
 def _z(samples: int, alpha: float, target: float) -> float:
@@ -186,11 +281,9 @@ def _rollback_rule(
 ) -> Rule:
     metric_name = f"{metric}_drop_pp"
     if c.trials == 0 or b.trials == 0:
-        return Rule(
+        return Rule.rollback(
             name,
-            "rollback",
             metric_name,
-            "<=",
             tolerance_pp,
             None,
             c.rate,
@@ -218,11 +311,9 @@ def _rollback_rule(
         breached = breach_bound > tolerance_pp
         evidence["z_breach"] = z_breach
     status = "breached" if breached else ("ok" if go_bound < margin_pp else "undecided")
-    return Rule(
+    return Rule.rollback(
         name,
-        "rollback",
         metric_name,
-        "<=",
         tolerance_pp,
         drop_pp,
         c.rate,
@@ -289,15 +380,14 @@ def _rate_guardrail(
     go_bound = stats.rate_bound(events, rate.trials, policy.go_alpha, "upper")
     if comparator == ">=" and breach_bound is not None and go_bound is not None:
         breach_bound, go_bound = 1.0 - breach_bound, 1.0 - go_bound
-    return Rule(
-        name=name,
-        kind="guardrail",
-        metric=metric,
-        comparator=comparator,
-        threshold=threshold,
+    return Rule.guardrail(
+        name,
+        metric,
+        comparator,
+        threshold,
         observed=rate.rate,
-        canary_value=rate.rate,
-        baseline_value=baseline.rate,
+        canary=rate.rate,
+        baseline=baseline.rate,
         status=status,
         breach_bound=breach_bound,
         go_bound=go_bound,
@@ -357,15 +447,14 @@ def _latency_rules(c: ArmCounts, b: ArmCounts, policy: Policy) -> list[Rule]:
         1.0 - P95,
         policy,
     )
-    p95_rule = Rule(
-        name="max_p95_latency_ms",
-        kind="guardrail",
-        metric="p95_latency_ms",
-        comparator="<=",
-        threshold=policy.max_p95_latency_ms,
+    p95_rule = Rule.guardrail(
+        "max_p95_latency_ms",
+        "p95_latency_ms",
+        "<=",
+        policy.max_p95_latency_ms,
         observed=c.latency.p95,
-        canary_value=c.latency.p95,
-        baseline_value=b.latency.p95,
+        canary=c.latency.p95,
+        baseline=b.latency.p95,
         status=status,
         breach_bound=c.latency.at_rank(c_ranks.p95_breach),
         go_bound=c.latency.at_rank(c_ranks.p95_go),
@@ -379,15 +468,14 @@ def _latency_rules(c: ArmCounts, b: ArmCounts, policy: Policy) -> list[Rule]:
     breach_bound = c_hold_low / b_hold_high if c_hold_low is not None and b_hold_high else None
     go_bound = c_go_high / b_go_low if c_go_high is not None and b_go_low else None
     c50, b50 = c.latency.p50, b.latency.p50
-    ratio_rule = Rule(
-        name="max_p50_latency_ratio",
-        kind="guardrail",
-        metric="p50_latency_ratio",
-        comparator="<=",
-        threshold=policy.max_p50_latency_ratio,
+    ratio_rule = Rule.guardrail(
+        "max_p50_latency_ratio",
+        "p50_latency_ratio",
+        "<=",
+        policy.max_p50_latency_ratio,
         observed=c50 / b50 if c50 is not None and b50 else None,
-        canary_value=c50,
-        baseline_value=b50,
+        canary=c50,
+        baseline=b50,
         status=_ceiling_status(
             c.latency.samples > 0 and b.latency.samples > 0,
             breach_bound,
@@ -412,27 +500,15 @@ def _sample_ratio_rule(
     total = canary_rows + baseline_rows
     observed = canary_rows / total if total else None
     if expected_share is None or total == 0 or expected_share in (0.0, 1.0):
-        return Rule(
-            "sample_ratio",
-            "srm",
-            "canary_share",
-            "=",
-            expected_share,
-            observed,
-            canary_rows,
-            baseline_rows,
-            "insufficient",
+        return Rule.sample_ratio(
+            expected_share, observed, canary_rows, baseline_rows, "insufficient"
         )
     # two-sided: each side at half the budget, time-uniform over the step
     z = _z(total, policy.srm_alpha / 2, TARGET_TELEMETRY_ROWS)
     low, high = stats.wilson_interval(canary_rows, total, z)  # type: ignore[misc]
     mismatch = not low <= expected_share <= high
     p_value = stats.binomial_test(canary_rows, total, expected_share)
-    return Rule(
-        "sample_ratio",
-        "srm",
-        "canary_share",
-        "=",
+    return Rule.sample_ratio(
         expected_share,
         observed,
         canary_rows,
@@ -457,30 +533,24 @@ def judge(
     rules: list[Rule] = []
     for arm in (canary, baseline):
         rules.append(
-            Rule(
+            Rule.minimum(
                 f"{arm.provider}_telemetry_rows",
-                "minimum",
                 "served_rows",
-                ">=",
                 policy.min_telemetry_per_arm,
                 arm.served_rows,
                 canary.served_rows,
                 baseline.served_rows,
-                "ok" if arm.served_rows >= policy.min_telemetry_per_arm else "insufficient",
             )
         )
         evals = arm.safety.trials
         rules.append(
-            Rule(
+            Rule.minimum(
                 f"{arm.provider}_eval_samples",
-                "minimum",
                 "eval_samples",
-                ">=",
                 policy.min_eval_samples_per_arm,
                 evals,
                 canary.safety.trials,
                 baseline.safety.trials,
-                "ok" if evals >= policy.min_eval_samples_per_arm else "insufficient",
             )
         )
     canary_rows, baseline_rows = step_routed_rows or (canary.routed_rows, baseline.routed_rows)
