@@ -108,10 +108,11 @@ def test_passing_example_exits_0_and_failing_example_exits_2(
     passed = built_db.cli("run", str(PASSING), "--env", "prod")
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert ": PASSED" in passed.stdout
-    failed = built_db.cli("run", str(FAILING), "--env", "prod")
+    report = tmp_path / "failed.json"
+    failed = built_db.cli("run", str(FAILING), "--env", "prod", "--report-json", str(report))
     assert failed.returncode == 2, failed.stdout + failed.stderr
     assert ": FAILED" in failed.stdout
-    run_id = failed.stdout.split()[3].rstrip(":")
+    run_id = json.loads(report.read_text())["run_id"]
     failed_gates = built_db.execute(
         "select gate from ai_eval_gate_results where run_id = %s and status = 'failed'"
         " order by gate",
@@ -205,14 +206,15 @@ def test_problems_are_capped_with_a_count_of_the_rest(
 def test_the_same_file_again_rereports_and_writes_nothing(
     built_db: ClonedDatabase, tmp_path: Path
 ) -> None:
-    first = built_db.cli("run", str(FAILING))
+    report = tmp_path / "first.json"
+    first = built_db.cli("run", str(FAILING), "--report-json", str(report))
     assert first.returncode == 2
     counts = row_counts(built_db)
     again = built_db.cli("run", str(FAILING))
     assert again.returncode == 2
     assert "already recorded" in again.stdout
     assert row_counts(built_db) == counts
-    run_id = first.stdout.split()[3].rstrip(":")
+    run_id = json.loads(report.read_text())["run_id"]
     other = built_db.cli("run", str(PASSING), "--run-id", run_id)
     assert other.returncode == 3
     assert "the file content" in other.stderr and "nothing was written" in other.stderr

@@ -13,7 +13,7 @@ the chance of failing a candidate that did not regress at BASELINE_ALPHA.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from statistics import NormalDist
 
 import psycopg
@@ -277,3 +277,19 @@ def as_json(baseline_id: str, results: list[MetricComparison]) -> dict[str, obje
         "regressed": any(result.regressed for result in results),
         "metrics": [asdict(result) for result in results],
     }
+
+
+def stored_comparisons(comparison: dict[str, object] | None) -> list[MetricComparison]:
+    """The comparisons of a stored verdict (`as_json`), typed again (a field added
+    after a verdict was stored is None in it)."""
+    names = [f.name for f in fields(MetricComparison)]
+    return [
+        MetricComparison(
+            **{
+                name: metric.get(name)
+                for name in names
+                if name in metric or name != "flipped_case_ids"
+            }
+        )
+        for metric in (comparison or {}).get("metrics", [])  # type: ignore[union-attr]
+    ]

@@ -175,9 +175,6 @@ def ingest(
     and keeps a rejected file from writing anything."""
     label = source_label(options.path)
     columns = sql.SQL(", ").join(sql.Identifier(name) for name in SAMPLE_COLUMNS)
-    triggered_by = options.triggered_by or default_actor()
-    ci_job_id = options.ci_job_id or os.environ.get("GITHUB_RUN_ID") or os.environ.get("CI_JOB_ID")
-    git_sha = options.git_sha or os.environ.get("GITHUB_SHA") or os.environ.get("CI_COMMIT_SHA")
     with database.connect() as conn:
         try:
             with conn.transaction():
@@ -214,33 +211,11 @@ def ingest(
                 )
                 existing = fetch_run(conn, database, run_id)
                 if existing is None:
-                    inserted = conn.execute(
-                        sql.SQL(
-                            "insert into {} (run_id, run_type, environment, triggered_by,"
-                            " ci_job_id, git_sha, thresholds, strict, is_synthetic, status,"
-                            " source_file, source_sha256, metadata, gate_policy, baseline_run_id)"
-                            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'running', %s, %s, %s,"
-                            " %s, %s)"
-                            " on conflict (run_id) do nothing returning run_id"
-                        ).format(database.relation("ai_eval_runs")),
-                        (
-                            run_id,
-                            options.run_type,
-                            options.environment,
-                            triggered_by,
-                            ci_job_id,
-                            git_sha,
-                            json.dumps(thresholds),
-                            options.strict,
-                            options.is_synthetic,
-                            "stdin" if label == STDIN_LABEL else options.path.name,
-                            source_sha256,
-                            json.dumps(options.metadata),
-                            json.dumps(policy),
-                            baseline_id,
-                        ),
-                    ).fetchone()
-                    if inserted is None:  # a concurrent process committed it first
+                    row = _run_row(
+                        options, run_id, thresholds, policy, baseline_id, source_sha256, label
+                    )
+                    inserted = _insert_run(conn, database, row)
+                    if not inserted:  # a concurrent process committed it first
                         existing = fetch_run(conn, database, run_id)
                 if existing is not None:
                     _check_same_run(
@@ -272,6 +247,55 @@ def ingest(
         except psycopg.errors.UndefinedTable as exc:
             raise not_built(database, exc) from exc
     return run_id, None
+
+
+def _run_row(
+    options: RunOptions,
+    run_id: str,
+    thresholds: dict[str, float | None],
+    policy: dict[str, object],
+    baseline_id: str | None,
+    source_sha256: str,
+    label: str,
+) -> dict[str, object]:
+    """The run's row in ai_eval_runs, column -> value."""
+    return {
+        "run_id": run_id,
+        "run_type": options.run_type,
+        "environment": options.environment,
+        "triggered_by": options.triggered_by or default_actor(),
+        "ci_job_id": options.ci_job_id
+        or os.environ.get("GITHUB_RUN_ID")
+        or os.environ.get("CI_JOB_ID"),
+        "git_sha": options.git_sha
+        or os.environ.get("GITHUB_SHA")
+        or os.environ.get("CI_COMMIT_SHA"),
+        "thresholds": json.dumps(thresholds),
+        "strict": options.strict,
+        "is_synthetic": options.is_synthetic,
+        "status": "running",
+        "source_file": "stdin" if label == STDIN_LABEL else options.path.name,
+        "source_sha256": source_sha256,
+        "metadata": json.dumps(options.metadata),
+        "gate_policy": json.dumps(policy),
+        "baseline_run_id": baseline_id,
+    }
+
+
+def _insert_run(conn: psycopg.Connection, database: Database, row: dict[str, object]) -> bool:
+    """Insert the run's row (column -> value); False when a concurrent process
+    committed the same run first."""
+    inserted = conn.execute(
+        sql.SQL(
+            "insert into {} ({}) values ({}) on conflict (run_id) do nothing returning run_id"
+        ).format(
+            database.relation("ai_eval_runs"),
+            sql.SQL(", ").join(map(sql.Identifier, row)),
+            sql.SQL(", ").join(map(sql.Placeholder, row)),
+        ),
+        row,
+    ).fetchone()
+    return inserted is not None
 
 
 def _stage(

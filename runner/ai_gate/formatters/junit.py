@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from xml.etree import ElementTree
 
+from ai_gate.evals import baseline
 from ai_gate.evals.verdicts import EvalReport, GateResult
-from ai_gate.formatters.text import baseline_rows, gate_explanation
+from ai_gate.formatters.text import BASELINE_HEADERS, baseline_cells, gate_explanation
 
 
 def fails(gate: GateResult, strict: bool) -> bool:
@@ -47,19 +48,22 @@ def eval_report(report: EvalReport) -> str:
             ElementTree.SubElement(case, "skipped", message=explanation)
         elif gate.status == "inconclusive":  # JUnit has no such outcome: not a pass
             ElementTree.SubElement(case, "skipped", message=f"inconclusive: {explanation}")
-    for row in baseline_rows(report):
+    comparisons = baseline.stored_comparisons(report.baseline)
+    for result in comparisons:
         case = ElementTree.SubElement(
-            suite, "testcase", classname="ai_gate.baseline", name=f"{row[0]} vs baseline"
+            suite, "testcase", classname="ai_gate.baseline", name=f"{result.metric} vs baseline"
         )
-        if row[7] == "REGRESSED":
+        if result.regressed:
+            cells = dict(zip(BASELINE_HEADERS, baseline_cells(result), strict=True))
             ElementTree.SubElement(
                 case,
                 "failure",
-                message=f"regressed {row[3]} (tolerance {row[4]}, p {row[6]}); flipped: {row[8]}",
+                message=f"regressed {cells['regression']} (tolerance {cells['tolerance']}, "
+                f"p {cells['p (Holm)']}); flipped: {cells['flipped pass -> fail']}",
                 type="regressed",
             )
-    baseline_failures = sum(1 for row in baseline_rows(report) if row[7] == "REGRESSED")
-    suite.set("tests", str(len(report.gates) + len(baseline_rows(report))))
+    baseline_failures = sum(1 for result in comparisons if result.regressed)
+    suite.set("tests", str(len(report.gates) + len(comparisons)))
     suite.set("failures", str(failures + baseline_failures))
     ElementTree.indent(suite)
     return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"

@@ -11,12 +11,14 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from ai_gate.evals import baseline
 from ai_gate.evals.thresholds import METRICS
 from ai_gate.routing import flags as routing
 from ai_gate.safe_text import printable
 
 if TYPE_CHECKING:
     from ai_gate.daily_outcome import DailyOutcome
+    from ai_gate.evals.baseline import MetricComparison
     from ai_gate.evals.verdicts import EvalReport, GateResult
     from ai_gate.rollout.actions import StepResult
     from ai_gate.rollout.canary import Decision
@@ -145,25 +147,24 @@ def text_report(report: EvalReport) -> str:
     return "\n".join(parts) + "\n"
 
 
+def baseline_cells(result: MetricComparison) -> tuple[str, ...]:
+    """One baseline comparison as the cells under BASELINE_HEADERS."""
+    p_value = result.adjusted_p_value
+    return (
+        result.metric,
+        number(result.baseline_value),
+        number(result.candidate_value),
+        "n/a" if result.delta_pp is None else f"{result.delta_pp:+.2f} pp",
+        f"{result.tolerance_pp:g} pp",
+        result.method + (f" ({result.pairs} pairs)" if result.pairs else ""),
+        "n/a" if p_value is None else f"{p_value:.3g}",
+        "REGRESSED" if result.regressed else "ok",
+        ", ".join(result.flipped_case_ids or []),
+    )
+
+
 def baseline_rows(report: EvalReport) -> list[tuple[str, ...]]:
-    comparison = report.baseline or {}
-    rows = []
-    for metric in comparison.get("metrics", []):  # type: ignore[union-attr]
-        p_value = metric["adjusted_p_value"]
-        rows.append(
-            (
-                metric["metric"],
-                number(metric["baseline_value"]),
-                number(metric["candidate_value"]),
-                "n/a" if metric["delta_pp"] is None else f"{metric['delta_pp']:+.2f} pp",
-                f"{metric['tolerance_pp']:g} pp",
-                metric["method"] + (f" ({metric['pairs']} pairs)" if metric["pairs"] else ""),
-                "n/a" if p_value is None else f"{p_value:.3g}",
-                "REGRESSED" if metric["regressed"] else "ok",
-                ", ".join(metric["flipped_case_ids"]),
-            )
-        )
-    return rows
+    return [baseline_cells(result) for result in baseline.stored_comparisons(report.baseline)]
 
 
 BASELINE_HEADERS = (

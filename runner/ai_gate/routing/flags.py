@@ -269,6 +269,43 @@ def record_changes(
     return _record_changes(database, conn, changes, expect_last_change_set)
 
 
+def _check_change_values(change: FlagChange) -> None:
+    check_audit_text("--reason", change.reason)
+    check_audit_text("--actor", change.actor)
+    for name, (low, high) in VALUE_RANGES.items():
+        value = getattr(change, name)
+        if value is not None and not low <= value <= high:
+            raise InputRejected(
+                f"--{name.replace('_', '-')} must be from {low:,} to {high:,}, "
+                f"got {value:,}; nothing was written"
+            )
+
+
+def _lock_for_a_change(conn: psycopg.Connection, database: Database) -> None:
+    """In the change's transaction: the routing lock, then the change log."""
+    # ai-gate's changes wait for a drill in progress (a no-op for the drill itself,
+    # whose session holds the lock).
+    conn.execute(f"set local lock_timeout = '{ROUTING_LOCK_WAIT_SECONDS}s'")
+    try:
+        conn.execute("select pg_advisory_xact_lock(%s, %s)", ROUTING_LOCK_KEYS)
+    except psycopg.errors.LockNotAvailable as exc:
+        raise RuntimeFailure(
+            f"another routing change (a rollback drill?) held the routing lock for "
+            f"{ROUTING_LOCK_WAIT_SECONDS} s; nothing was written, try again"
+        ) from exc
+    try:
+        # Serializes concurrent changes, SQL ones from the runbook too (each
+        # validates against the state the previous one left) without blocking
+        # readers of the view.
+        conn.execute(
+            sql.SQL("lock table {} in share row exclusive mode").format(
+                database.relation(CHANGE_LOG)
+            )
+        )
+    except psycopg.errors.UndefinedTable as exc:
+        raise _undefined(database, exc) from exc
+
+
 def _record_changes(
     database: Database,
     conn: psycopg.Connection,
@@ -281,37 +318,9 @@ def _record_changes(
     if any(change.environment != environment for change in changes):
         raise ValueError("one change set covers one environment")
     for change in changes:
-        check_audit_text("--reason", change.reason)
-        check_audit_text("--actor", change.actor)
-        for name, (low, high) in VALUE_RANGES.items():
-            value = getattr(change, name)
-            if value is not None and not low <= value <= high:
-                raise InputRejected(
-                    f"--{name.replace('_', '-')} must be from {low:,} to {high:,}, "
-                    f"got {value:,}; nothing was written"
-                )
+        _check_change_values(change)
     with conn.transaction():
-        # ai-gate's changes wait for a drill in progress (a no-op for the drill itself,
-        # whose session holds the lock).
-        conn.execute(f"set local lock_timeout = '{ROUTING_LOCK_WAIT_SECONDS}s'")
-        try:
-            conn.execute("select pg_advisory_xact_lock(%s, %s)", ROUTING_LOCK_KEYS)
-        except psycopg.errors.LockNotAvailable as exc:
-            raise RuntimeFailure(
-                f"another routing change (a rollback drill?) held the routing lock for "
-                f"{ROUTING_LOCK_WAIT_SECONDS} s; nothing was written, try again"
-            ) from exc
-        try:
-            # Serializes concurrent changes, SQL ones from the runbook too (each
-            # validates against the state the previous one left) without blocking
-            # readers of the view.
-            conn.execute(
-                sql.SQL("lock table {} in share row exclusive mode").format(
-                    database.relation(CHANGE_LOG)
-                )
-            )
-        except psycopg.errors.UndefinedTable as exc:
-            raise _undefined(database, exc) from exc
+        _lock_for_a_change(conn, database)
         if expect_last_change_set is not None:
             newest = last_change(conn, database, environment)
             if (newest.change_set_id if newest else "") != expect_last_change_set:
@@ -344,36 +353,45 @@ def _record_changes(
         if not pairs:
             return RecordedChange(None, [])
         change_set_id = str(uuid.uuid4())
-        reason = changes[-1].reason.strip()
-        actor = changes[-1].actor.strip()
-        via = changes[-1].via
-        insert = sql.SQL(
-            "insert into {} (change_set_id, provider, environment, enabled, is_default, weight,"
-            " timeout_ms, max_retries, reason, changed_by, changed_via, before_values)"
-            " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        ).format(database.relation(CHANGE_LOG))
-        with conn.cursor() as cur:
-            cur.executemany(
-                insert,
-                [
-                    (
-                        change_set_id,
-                        after.provider,
-                        after.environment,
-                        after.enabled,
-                        after.is_default,
-                        after.weight,
-                        after.timeout_ms,
-                        after.max_retries,
-                        reason,
-                        actor,
-                        via,
-                        json.dumps(before.overridable_values()),
-                    )
-                    for before, after in pairs
-                ],
-            )
+        _insert_change_rows(conn, database, change_set_id, changes[-1], pairs)
         return RecordedChange(change_set_id, pairs)
+
+
+def _insert_change_rows(
+    conn: psycopg.Connection,
+    database: Database,
+    change_set_id: str,
+    change: FlagChange,
+    pairs: list[tuple[ProviderConfig, ProviderConfig]],
+) -> None:
+    """One change-log row per provider whose values changed, in one change set."""
+    reason, actor, via = change.reason.strip(), change.actor.strip(), change.via
+    insert = sql.SQL(
+        "insert into {} (change_set_id, provider, environment, enabled, is_default, weight,"
+        " timeout_ms, max_retries, reason, changed_by, changed_via, before_values)"
+        " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+    ).format(database.relation(CHANGE_LOG))
+    with conn.cursor() as cur:
+        cur.executemany(
+            insert,
+            [
+                (
+                    change_set_id,
+                    after.provider,
+                    after.environment,
+                    after.enabled,
+                    after.is_default,
+                    after.weight,
+                    after.timeout_ms,
+                    after.max_retries,
+                    reason,
+                    actor,
+                    via,
+                    json.dumps(before.overridable_values()),
+                )
+                for before, after in pairs
+            ],
+        )
 
 
 @dataclass(frozen=True)

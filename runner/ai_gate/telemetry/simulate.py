@@ -96,32 +96,21 @@ class SimulationResult:
     eval_samples: int
 
 
-def simulate(
+def _write_telemetry(
     database: Database,
     scenario_name: str,
-    rows: int,
     seed: int,
+    rows: int,
     arms: routing.Arms,
-) -> SimulationResult:
-    if scenario_name not in SCENARIOS:
-        raise InputRejected(f"unknown scenario {scenario_name!r} (known: {', '.join(SCENARIOS)})")
-    if rows < 1:
-        raise InputRejected("--rows must be at least 1")
-    scenario = SCENARIOS[scenario_name]
-    rng = random.Random(f"{scenario_name}:{seed}")
+    rng: random.Random,
+    canary_share: float,
+    now: datetime,
+    span: float,
+) -> int:
+    """COPY `rows` synthetic generations spread over `span` seconds before `now`;
+    returns how many were routed to the canary."""
     environment, canary, baseline = arms.environment, arms.canary, arms.baseline
-    configs = routing.effective_configuration(database, environment)
-    shares = routing.traffic_shares(configs)
-    weight_share = shares[(environment, canary)] / (
-        (shares[(environment, canary)] + shares[(environment, baseline)]) or 1.0
-    )
-    canary_share = weight_share * scenario.share_factor
-    with database.connect() as conn:
-        now: datetime = conn.execute("select now()").fetchone()[0]  # type: ignore[index]
-    # Within the current rollout step (since the last flag change), at most 55 minutes.
-    changes = [c.last_changed_at for c in configs if c.last_changed_at]
-    since_change = (now - max(changes)).total_seconds() - 0.002 if changes else math.inf
-    span = min(timedelta(minutes=55).total_seconds(), since_change)
+    scenario = SCENARIOS[scenario_name]
     canary_rows = 0
     columns = (
         "scenario",
@@ -178,39 +167,75 @@ def simulate(
                     environment,
                 )
             )
+    return canary_rows
+
+
+def _eval_sample(
+    scenario_name: str,
+    seed: int,
+    index: int,
+    arms: routing.Arms,
+    rng: random.Random,
+    created: datetime,
+) -> dict[str, object]:
+    """One synthetic eval record; even indexes are the canary's (arms of equal size)."""
+    is_canary = index % 2 == 0
+    scenario = SCENARIOS[scenario_name]
+    profile = scenario.canary if is_canary else scenario.baseline
+    provider = arms.canary if is_canary else arms.baseline
+    return {
+        "sample_id": f"sim-{index}",
+        "schema_valid": rng.random() < profile.schema_valid_rate,
+        "safety_html_tailwind_compliant": rng.random() < profile.safety_rate,
+        "fallback_used": False,
+        "latency_ms": round(
+            rng.lognormvariate(0, profile.latency_sigma) * profile.latency_median_ms, 1
+        ),
+        "requested_provider": provider,
+        "selected_provider": provider,
+        "route_strategy": "canary" if is_canary else "weighted",
+        "created_at": created.isoformat(),
+        "metadata": {"synthetic": True, "scenario": scenario_name, "seed": seed},
+    }
+
+
+def simulate(
+    database: Database,
+    scenario_name: str,
+    rows: int,
+    seed: int,
+    arms: routing.Arms,
+) -> SimulationResult:
+    if scenario_name not in SCENARIOS:
+        raise InputRejected(f"unknown scenario {scenario_name!r} (known: {', '.join(SCENARIOS)})")
+    if rows < 1:
+        raise InputRejected("--rows must be at least 1")
+    scenario = SCENARIOS[scenario_name]
+    rng = random.Random(f"{scenario_name}:{seed}")
+    environment, canary, baseline = arms.environment, arms.canary, arms.baseline
+    configs = routing.effective_configuration(database, environment)
+    shares = routing.traffic_shares(configs)
+    weight_share = shares[(environment, canary)] / (
+        (shares[(environment, canary)] + shares[(environment, baseline)]) or 1.0
+    )
+    canary_share = weight_share * scenario.share_factor
+    with database.connect() as conn:
+        now: datetime = conn.execute("select now()").fetchone()[0]  # type: ignore[index]
+    # Within the current rollout step (since the last flag change), at most 55 minutes.
+    changes = [c.last_changed_at for c in configs if c.last_changed_at]
+    since_change = (now - max(changes)).total_seconds() - 0.002 if changes else math.inf
+    span = min(timedelta(minutes=55).total_seconds(), since_change)
+    canary_rows = _write_telemetry(
+        database, scenario_name, seed, rows, arms, rng, canary_share, now, span
+    )
     samples = max(2, min(rows // 2, 5000))
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / f"synthetic-{scenario_name}-{seed}.jsonl"
         with path.open("w", encoding="utf-8") as handle:
             for index in range(samples):
-                is_canary = index % 2 == 0  # quality arms of equal size
-                profile = scenario.canary if is_canary else scenario.baseline
                 created = now - timedelta(seconds=span * (1 - (index + 0.5) / samples))
-                handle.write(
-                    json.dumps(
-                        {
-                            "sample_id": f"sim-{index}",
-                            "schema_valid": rng.random() < profile.schema_valid_rate,
-                            "safety_html_tailwind_compliant": rng.random() < profile.safety_rate,
-                            "fallback_used": False,
-                            "latency_ms": round(
-                                rng.lognormvariate(0, profile.latency_sigma)
-                                * profile.latency_median_ms,
-                                1,
-                            ),
-                            "requested_provider": canary if is_canary else baseline,
-                            "selected_provider": canary if is_canary else baseline,
-                            "route_strategy": "canary" if is_canary else "weighted",
-                            "created_at": created.isoformat(),
-                            "metadata": {
-                                "synthetic": True,
-                                "scenario": scenario_name,
-                                "seed": seed,
-                            },
-                        }
-                    )
-                    + "\n"
-                )
+                record = _eval_sample(scenario_name, seed, index, arms, rng, created)
+                handle.write(json.dumps(record) + "\n")
         report = run_evaluation(
             database,
             RunOptions(
