@@ -19,7 +19,7 @@ import psycopg
 from psycopg import conninfo as pg_conninfo
 from psycopg import sql
 
-from ai_gate.errors import DatabaseUnavailable, RuntimeFailure
+from ai_gate.errors import DatabaseUnavailable, NotBuilt, RuntimeFailure
 
 # Supabase's transaction pooler: no session state (advisory locks, SET) survives a
 # transaction there.
@@ -133,7 +133,19 @@ class Database:
 
     @contextmanager
     def connect(self, *, autocommit: bool = False) -> Iterator[psycopg.Connection]:
-        """A transaction: committed when the block ends, rolled back on an error."""
+        """A transaction: committed when the block ends, rolled back on an error. A
+        relation that does not exist means the project is not built: said here, once."""
+        try:
+            with self._transaction(autocommit) as conn:
+                yield conn
+        except psycopg.errors.UndefinedTable as exc:
+            raise NotBuilt(
+                f"{exc.diag.message_primary or 'a relation does not exist'} on "
+                f"{self.describe()}: run `ai-gate build` first"
+            ) from exc
+
+    @contextmanager
+    def _transaction(self, autocommit: bool) -> Iterator[psycopg.Connection]:
         session = _SESSION.get()
         if not autocommit and session is not None and session.database is self:
             if session.conn is None or session.conn.broken or session.conn.closed:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import threading
 from pathlib import Path
 
@@ -13,6 +14,8 @@ from conftest import ClonedDatabase
 
 from ai_gate.errors import InputRejected
 from ai_gate.routing import flags as routing
+
+PASSING_RECORDS = Path(__file__).resolve().parents[2] / "examples" / "evals" / "passing.jsonl"
 
 
 def effective(db: ClonedDatabase, env: str) -> dict[str, dict]:
@@ -209,10 +212,32 @@ def test_flags_for_an_unknown_environment_is_rejected(built_db: ClonedDatabase) 
     assert "unknown environment 'nowhere' (known: prod, staging)" in result.stderr
 
 
-def test_flags_before_a_build_says_to_build(empty_db: ClonedDatabase) -> None:
-    result = empty_db.cli("flags")
-    assert result.returncode == 1
-    assert "run `ai-gate build` first" in result.stderr
+def test_every_command_before_a_build_says_to_build(empty_db: ClonedDatabase) -> None:
+    # "not built" is said in one place (Database.connect), alike for every command
+    commands = {
+        "flags": ["flags"],
+        "flags history": ["flags", "history"],
+        "run": ["run", str(PASSING_RECORDS)],
+        "check": ["check", "--latest"],
+        "canary evaluate": ["canary", "evaluate"],
+        "latency": ["latency"],
+    }
+    said = {}
+    for name, args in commands.items():
+        result = empty_db.cli(*args)
+        database = result.stderr.splitlines()[0].removeprefix("ai-gate: database ")
+        said[name] = (result.returncode, result.stderr.splitlines()[-1], database)
+    for name, (code, line, database) in said.items():
+        assert code == 1, (name, line)
+        assert re.fullmatch(
+            rf'ai-gate: (relation "public\.\w+"|public\.ai_latency_\w+) does not exist on '
+            rf"{re.escape(database)}: run `ai-gate build` first.*",
+            line,
+        ), (name, line)
+    assert said["flags"][1] == (
+        'ai-gate: relation "public.ai_provider_configs" does not exist on '
+        f"{said['flags'][2]}: run `ai-gate build` first"
+    )
 
 
 def test_every_command_refuses_an_unknown_environment_alike(

@@ -27,7 +27,6 @@ from ai_gate.database import Database
 from ai_gate.errors import InputRejected, RuntimeFailure
 from ai_gate.evals import baseline
 from ai_gate.evals.records import SAMPLE_COLUMNS, SAMPLE_COPY_TYPES, Problem, read_records
-from ai_gate.evals.thresholds import not_built
 from ai_gate.evals.verdicts import CONCURRENT_RUN_WAIT_SECONDS, fetch_run
 
 RUN_TYPES = ("offline", "canary", "scheduled")
@@ -244,8 +243,6 @@ def ingest(
                 f"another process is ingesting the same run; gave up waiting after "
                 f"{CONCURRENT_RUN_WAIT_SECONDS:g} s (nothing was written)"
             ) from exc
-        except psycopg.errors.UndefinedTable as exc:
-            raise not_built(database, exc) from exc
     return run_id, None
 
 

@@ -11,7 +11,7 @@ import yaml
 from psycopg import sql
 
 from ai_gate.database import Database
-from ai_gate.errors import InputRejected, NotBuilt
+from ai_gate.errors import InputRejected
 from ai_gate.routing.flags import unknown_environment
 from ai_gate.stats import z_one_sided
 
@@ -29,22 +29,12 @@ RATE_METRICS = METRICS[:-1]
 LATENCY_GATE = "p95_latency_ms_max"
 
 
-def not_built(database: Database, exc: psycopg.Error) -> NotBuilt:
-    return NotBuilt(
-        f"the eval tables do not exist in schema {database.schema} on {database.describe()}: "
-        f"run `ai-gate build` first ({getattr(exc.diag, 'message_primary', exc)})"
-    )
-
-
 def gate_names(conn: psycopg.Connection, database: Database) -> list[str]:
-    try:
-        rows = conn.execute(
-            sql.SQL("select gate from {} order by gate").format(
-                database.relation("ai_eval_gate_definitions")
-            )
-        ).fetchall()
-    except psycopg.errors.UndefinedTable as exc:
-        raise not_built(database, exc) from exc
+    rows = conn.execute(
+        sql.SQL("select gate from {} order by gate").format(
+            database.relation("ai_eval_gate_definitions")
+        )
+    ).fetchall()
     return [row[0] for row in rows]
 
 

@@ -19,7 +19,7 @@ from psycopg.rows import dict_row
 from ai_gate.database import Database, first_line
 from ai_gate.errors import InputRejected, RuntimeFailure
 from ai_gate.evals import baseline
-from ai_gate.evals.thresholds import METRICS, RATE_METRICS, not_built
+from ai_gate.evals.thresholds import METRICS, RATE_METRICS
 
 # A run's final statuses: a verdict, given once (aborted is retried, not a verdict).
 VERDICTS = ("passed", "failed", "inconclusive")
@@ -239,18 +239,15 @@ def _abort(database: Database, run_id: str, exc: BaseException) -> None:
 
 def latest_run_id(database: Database, environment: str | None) -> str:
     with database.connect() as conn:
-        try:
-            row = conn.execute(
-                sql.SQL(
-                    # Synthetic runs (ai-gate simulate) are never "the latest verdict".
-                    "select run_id from {} where not is_synthetic"
-                    " and (%(env)s::text is null or environment = %(env)s)"
-                    " order by started_at desc, run_id desc limit 1"
-                ).format(database.relation("ai_eval_runs")),
-                {"env": environment},
-            ).fetchone()
-        except psycopg.errors.UndefinedTable as exc:
-            raise not_built(database, exc) from exc
+        row = conn.execute(
+            sql.SQL(
+                # Synthetic runs (ai-gate simulate) are never "the latest verdict".
+                "select run_id from {} where not is_synthetic"
+                " and (%(env)s::text is null or environment = %(env)s)"
+                " order by started_at desc, run_id desc limit 1"
+            ).format(database.relation("ai_eval_runs")),
+            {"env": environment},
+        ).fetchone()
     if row is None:
         where = f" for environment {environment!r}" if environment else ""
         raise InputRejected(f"no evaluation runs{where} (synthetic runs do not count)")
@@ -261,17 +258,14 @@ def load_report(database: Database, run_id: str) -> EvalReport:
     """A run's verdict: from the snapshot stored when it was judged, else (a run not
     judged yet, or aborted) computed from the views."""
     with database.connect() as conn:
-        try:
-            run = fetch_run(conn, database, run_id)
-            if run is None:
-                raise InputRejected(f"no evaluation run {run_id!r}")
-            verdict = run.get("verdict")
-            if verdict:
-                summary, gates = verdict["summary"], verdict["gates"]
-            else:
-                summary, gates = _summary_and_gates(conn, database, run_id)
-        except psycopg.errors.UndefinedTable as exc:
-            raise not_built(database, exc) from exc
+        run = fetch_run(conn, database, run_id)
+        if run is None:
+            raise InputRejected(f"no evaluation run {run_id!r}")
+        verdict = run.get("verdict")
+        if verdict:
+            summary, gates = verdict["summary"], verdict["gates"]
+        else:
+            summary, gates = _summary_and_gates(conn, database, run_id)
     results = sorted(
         (
             GateResult(
@@ -347,47 +341,44 @@ def gate_history(
     verdict snapshot in one query; a run judged before snapshots were stored (none
     since 2026-11-25) is read from the views."""
     with database.connect() as conn:
-        try:
-            judged = conn.execute(
-                sql.SQL(
-                    "select run_id, started_at, status, verdict from ("
-                    " select run_id, started_at, status, verdict from {runs}"
-                    " where environment = %(env)s and not is_synthetic"
-                    " and status in ('passed', 'failed', 'inconclusive')"
-                    " and (%(since)s::timestamptz is null or started_at >= %(since)s)"
-                    " order by started_at desc, run_id desc limit %(runs)s"
-                    ") as newest order by started_at, run_id"
-                ).format(runs=database.relation("ai_eval_runs")),
-                {"env": environment, "since": since, "runs": runs},
-            ).fetchall()
-            rows = []
-            for run_id, started_at, run_status, verdict in judged:
-                if verdict:
-                    summary, gates = verdict["summary"], verdict["gates"]
-                else:
-                    summary, gates = _summary_and_gates(conn, database, run_id)
-                for gate in sorted(gates, key=lambda g: g["gate"]):
-                    low, high = gate.get("lower_bound"), gate.get("upper_bound")
-                    if low is None and high is None and gate["metric"] in RATE_METRICS:
-                        low = summary.get(f"{gate['metric']}_ci_low")
-                        high = summary.get(f"{gate['metric']}_ci_high")
-                    rows.append(
-                        GateHistoryRow(
-                            run_id=run_id,
-                            started_at=started_at,
-                            run_status=run_status,
-                            gate=gate["gate"],
-                            metric=gate["metric"],
-                            comparator=gate["comparator"],
-                            threshold=gate["threshold"],
-                            observed=gate["observed"],
-                            status=gate["status"],
-                            low=low,
-                            high=high,
-                        )
+        judged = conn.execute(
+            sql.SQL(
+                "select run_id, started_at, status, verdict from ("
+                " select run_id, started_at, status, verdict from {runs}"
+                " where environment = %(env)s and not is_synthetic"
+                " and status in ('passed', 'failed', 'inconclusive')"
+                " and (%(since)s::timestamptz is null or started_at >= %(since)s)"
+                " order by started_at desc, run_id desc limit %(runs)s"
+                ") as newest order by started_at, run_id"
+            ).format(runs=database.relation("ai_eval_runs")),
+            {"env": environment, "since": since, "runs": runs},
+        ).fetchall()
+        rows = []
+        for run_id, started_at, run_status, verdict in judged:
+            if verdict:
+                summary, gates = verdict["summary"], verdict["gates"]
+            else:
+                summary, gates = _summary_and_gates(conn, database, run_id)
+            for gate in sorted(gates, key=lambda g: g["gate"]):
+                low, high = gate.get("lower_bound"), gate.get("upper_bound")
+                if low is None and high is None and gate["metric"] in RATE_METRICS:
+                    low = summary.get(f"{gate['metric']}_ci_low")
+                    high = summary.get(f"{gate['metric']}_ci_high")
+                rows.append(
+                    GateHistoryRow(
+                        run_id=run_id,
+                        started_at=started_at,
+                        run_status=run_status,
+                        gate=gate["gate"],
+                        metric=gate["metric"],
+                        comparator=gate["comparator"],
+                        threshold=gate["threshold"],
+                        observed=gate["observed"],
+                        status=gate["status"],
+                        low=low,
+                        high=high,
                     )
-        except psycopg.errors.UndefinedTable as exc:
-            raise not_built(database, exc) from exc
+                )
     return rows
 
 

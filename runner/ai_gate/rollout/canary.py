@@ -33,7 +33,7 @@ from psycopg.rows import dict_row
 
 from ai_gate.actor import default_actor
 from ai_gate.database import Database
-from ai_gate.errors import EXIT_GATE_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, InputRejected, NotBuilt
+from ai_gate.errors import EXIT_GATE_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, InputRejected
 from ai_gate.rollout.rules import (
     METHOD,
     ArmCounts,
@@ -555,15 +555,9 @@ def evaluate(
     with database.connect() as conn:
         # one snapshot for all the evidence (the first statement of the transaction)
         conn.execute("set transaction isolation level repeatable read")
-        try:
-            evidence = gather(conn, database, arms, since, run_id, include_synthetic)
-            decision = decision_on(arms, evidence, run_id, include_synthetic)
-            return store(conn, database, decision, evidence, actor)
-        except psycopg.errors.UndefinedTable as exc:
-            raise NotBuilt(
-                f"the rollout tables do not exist on {database.describe()}: run `ai-gate build`"
-                f" first ({exc.diag.message_primary})"
-            ) from exc
+        evidence = gather(conn, database, arms, since, run_id, include_synthetic)
+        decision = decision_on(arms, evidence, run_id, include_synthetic)
+        return store(conn, database, decision, evidence, actor)
 
 
 def _check_quality_run(

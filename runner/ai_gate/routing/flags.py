@@ -21,7 +21,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from ai_gate.database import Database
-from ai_gate.errors import InputRejected, NotBuilt, RuntimeFailure
+from ai_gate.errors import InputRejected, RuntimeFailure
 from ai_gate.safe_text import is_unsafe_character, printable
 
 CONFIG_VIEW = "ai_provider_configs"
@@ -118,13 +118,6 @@ def check_audit_text(option: str, text: str) -> None:
             )
 
 
-def _undefined(database: Database, exc: psycopg.errors.UndefinedTable) -> NotBuilt:
-    return NotBuilt(
-        f"{database.schema}.{CONFIG_VIEW} or {CHANGE_LOG} does not exist on "
-        f"{database.describe()}: run `ai-gate build` first ({exc.diag.message_primary})"
-    )
-
-
 def read_effective(
     conn: psycopg.Connection, database: Database, environment: str | None = None
 ) -> list[ProviderConfig]:
@@ -132,12 +125,9 @@ def read_effective(
         "select * from {} where %(environment)s::text is null or environment = %(environment)s"
         " order by environment, is_default desc, provider"
     ).format(database.relation(CONFIG_VIEW))
-    try:
-        with conn.cursor(row_factory=dict_row) as cur:
-            cur.execute(query, {"environment": environment})
-            return [ProviderConfig(**row) for row in cur.fetchall()]
-    except psycopg.errors.UndefinedTable as exc:
-        raise _undefined(database, exc) from exc
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(query, {"environment": environment})
+        return [ProviderConfig(**row) for row in cur.fetchall()]
 
 
 def effective_configuration(
@@ -293,17 +283,12 @@ def _lock_for_a_change(conn: psycopg.Connection, database: Database) -> None:
             f"another routing change (a rollback drill?) held the routing lock for "
             f"{ROUTING_LOCK_WAIT_SECONDS} s; nothing was written, try again"
         ) from exc
-    try:
-        # Serializes concurrent changes, SQL ones from the runbook too (each
-        # validates against the state the previous one left) without blocking
-        # readers of the view.
-        conn.execute(
-            sql.SQL("lock table {} in share row exclusive mode").format(
-                database.relation(CHANGE_LOG)
-            )
-        )
-    except psycopg.errors.UndefinedTable as exc:
-        raise _undefined(database, exc) from exc
+    # Serializes concurrent changes, SQL ones from the runbook too (each
+    # validates against the state the previous one left) without blocking
+    # readers of the view.
+    conn.execute(
+        sql.SQL("lock table {} in share row exclusive mode").format(database.relation(CHANGE_LOG))
+    )
 
 
 def _record_changes(
@@ -425,13 +410,9 @@ def change_history(
         "select * from {} where %(environment)s::text is null or environment = %(environment)s"
         " order by change_id desc limit %(limit)s"
     ).format(database.relation(CHANGE_LOG))
-    with database.connect() as conn:
-        try:
-            with conn.cursor(row_factory=dict_row) as cur:
-                cur.execute(query, {"environment": environment, "limit": limit})
-                rows = cur.fetchall()
-        except psycopg.errors.UndefinedTable as exc:
-            raise _undefined(database, exc) from exc
+    with database.connect() as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(query, {"environment": environment, "limit": limit})
+        rows = cur.fetchall()
     return [
         HistoryEntry(
             change_id=row["change_id"],
