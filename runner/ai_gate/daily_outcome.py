@@ -15,11 +15,12 @@ from ai_gate.errors import (
     EXIT_RUNTIME_FAILURE,
 )
 from ai_gate.evals.verdicts import EvalReport
+from ai_gate.jsonable import JsonFields
 from ai_gate.rollout import canary
 
 
 @dataclass(frozen=True)
-class FileOutcome:
+class FileOutcome(JsonFields):
     """What became of one record file."""
 
     file: str
@@ -28,16 +29,6 @@ class FileOutcome:
     reused: bool = False
     message: str | None = None
     problems: tuple[str, ...] = ()
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "file": self.file,
-            "outcome": self.outcome,
-            "run_id": self.run_id,
-            "reused": self.reused,
-            "message": self.message,
-            "problems": list(self.problems),
-        }
 
 
 @dataclass

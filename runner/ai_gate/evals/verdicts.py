@@ -17,9 +17,10 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from ai_gate.database import Database, first_line
-from ai_gate.errors import InputRejected, RuntimeFailure
+from ai_gate.errors import InputRejected, NotBuilt, RuntimeFailure
 from ai_gate.evals import baseline
 from ai_gate.evals.thresholds import METRICS, RATE_METRICS
+from ai_gate.jsonable import JsonFields
 
 # A run's final statuses: a verdict, given once (aborted is retried, not a verdict).
 VERDICTS = ("passed", "failed", "inconclusive")
@@ -29,7 +30,7 @@ CONCURRENT_RUN_WAIT_SECONDS = 300.0
 
 
 @dataclass(frozen=True)
-class GateResult:
+class GateResult(JsonFields):
     gate: str
     metric: str
     comparator: str
@@ -41,19 +42,6 @@ class GateResult:
     upper_bound: float | None = None
     # the least evidence the gate judges on (0: a run judged before minimums existed)
     min_samples: int = 0
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "gate": self.gate,
-            "metric": self.metric,
-            "comparator": self.comparator,
-            "threshold": self.threshold,
-            "min_samples": self.min_samples,
-            "observed": self.observed,
-            "lower_bound": self.lower_bound,
-            "upper_bound": self.upper_bound,
-            "status": self.status,
-        }
 
 
 @dataclass(frozen=True)
@@ -161,7 +149,7 @@ def judge(database: Database, run_id: str) -> EvalReport:
             f"run {run_id} is being judged by another process; gave up waiting after "
             f"{CONCURRENT_RUN_WAIT_SECONDS:g} s (check it later: ai-gate check --run-id {run_id})"
         ) from exc
-    except (psycopg.Error, KeyboardInterrupt) as exc:
+    except (psycopg.Error, NotBuilt, KeyboardInterrupt) as exc:  # a view gone: not built
         _abort(database, run_id, exc)
         if isinstance(exc, KeyboardInterrupt):
             raise

@@ -34,6 +34,7 @@ from psycopg.rows import dict_row
 from ai_gate.actor import default_actor
 from ai_gate.database import Database
 from ai_gate.errors import EXIT_GATE_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, InputRejected
+from ai_gate.jsonable import JsonFields
 from ai_gate.rollout.rules import (
     METHOD,
     ArmCounts,
@@ -58,7 +59,7 @@ ROLLOUT_HORIZON = timedelta(days=14)
 
 
 @dataclass(frozen=True)
-class Arm:
+class Arm(JsonFields):
     provider: str
     served_rows: int
     routed_rows: int
@@ -90,12 +91,11 @@ class Arm:
             schema_valid=self.schema_valid,
         )
 
-    def as_json(self) -> dict[str, object]:
-        return asdict(self)
-
 
 @dataclass(frozen=True)
-class Decision:
+class Decision(JsonFields):
+    JSON_PROPERTIES = ("is_synthetic",)
+
     decision_id: int
     decision: str
     environment: str
@@ -125,30 +125,6 @@ class Decision:
     @property
     def exit_code(self) -> int:
         return DECISION_EXIT_CODES[self.decision]
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "decision_id": self.decision_id,
-            "decision": self.decision,
-            "environment": self.environment,
-            "canary": self.canary,
-            "baseline": self.baseline,
-            "window_start": self.window_start.isoformat() if self.window_start else None,
-            "window_end": self.window_end.isoformat() if self.window_end else None,
-            "eval_run_id": self.eval_run_id,
-            "method": self.method,
-            "alpha": self.alpha,
-            "look": self.look,
-            "step_start": self.step_start.isoformat() if self.step_start else None,
-            "expected_canary_share": self.expected_canary_share,
-            "rules": [asdict(rule) for rule in self.rules],
-            "arms": {name: arm.as_json() for name, arm in self.arms.items()},
-            "synthetic_rows": self.synthetic_rows,
-            "production_rows": self.production_rows,
-            "synthetic_eval_samples": self.synthetic_eval_samples,
-            "include_synthetic": self.include_synthetic,
-            "is_synthetic": self.is_synthetic,
-        }
 
 
 def _one_row(conn: psycopg.Connection, query: sql.Composable, params: object) -> dict:

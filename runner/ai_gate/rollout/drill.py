@@ -25,6 +25,7 @@ from psycopg import sql
 from ai_gate.actor import default_actor
 from ai_gate.database import Database
 from ai_gate.errors import AiGateError
+from ai_gate.jsonable import JsonFields
 from ai_gate.rollout import actions
 from ai_gate.routing import flags as routing
 
@@ -38,7 +39,7 @@ def _state(configs: list[routing.ProviderConfig]) -> dict[str, dict[str, object]
 
 
 @dataclass
-class DrillEvidence:
+class DrillEvidence(JsonFields):
     drill_id: str
     environment: str
     canary: str
@@ -55,9 +56,6 @@ class DrillEvidence:
 
     def step(self, name: str, ok: bool, detail: str) -> None:
         self.steps.append({"step": name, "at": _now(), "ok": ok, "detail": detail})
-
-    def as_json(self) -> dict[str, object]:
-        return dict(self.__dict__)
 
 
 def rollback_drill(

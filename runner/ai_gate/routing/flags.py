@@ -13,7 +13,7 @@ import math
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import psycopg
@@ -22,6 +22,7 @@ from psycopg.rows import dict_row
 
 from ai_gate.database import Database
 from ai_gate.errors import InputRejected, RuntimeFailure
+from ai_gate.jsonable import JsonFields
 from ai_gate.safe_text import is_unsafe_character, printable
 
 CONFIG_VIEW = "ai_provider_configs"
@@ -380,7 +381,7 @@ def _insert_change_rows(
 
 
 @dataclass(frozen=True)
-class HistoryEntry:
+class HistoryEntry(JsonFields):
     change_id: int
     change_set_id: str
     provider: str
@@ -395,12 +396,6 @@ class HistoryEntry:
 
     def differences(self) -> list[str]:
         return describe_differences(self.before, self.after)
-
-    def as_json(self) -> dict[str, object]:
-        data = asdict(self)
-        data["changed_at"] = self.changed_at.isoformat()
-        data["change_set_id"] = str(self.change_set_id)
-        return data
 
 
 def change_history(

@@ -14,24 +14,16 @@ from psycopg import sql
 
 from ai_gate.database import Database
 from ai_gate.errors import NotBuilt
+from ai_gate.jsonable import JsonFields
 
 
 @dataclass(frozen=True)
-class LatencyRow:
+class LatencyRow(JsonFields):
     selected_provider: str | None
     requests: int
     p50_ms: float | None
     p95_ms: float | None
     p99_ms: float | None
-
-    def as_json(self) -> dict[str, object]:
-        return {
-            "selected_provider": self.selected_provider,
-            "requests": self.requests,
-            "p50_ms": self.p50_ms,
-            "p95_ms": self.p95_ms,
-            "p99_ms": self.p99_ms,
-        }
 
 
 def percentiles(
