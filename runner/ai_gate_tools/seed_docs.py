@@ -91,12 +91,13 @@ def rollback_triggers() -> str:
 
 
 def rollout_plan() -> str:
-    plans: dict[str, list[str]] = {}
+    plans: dict[tuple[str, str], list[str]] = {}
     for row in _rows("ai_canary_rollout_plan"):
-        plans.setdefault(row["environment"], []).append(row["canary_percent"] + "%")
+        key = (row["environment"], row["canary"])
+        plans.setdefault(key, []).append(row["canary_percent"] + "%")
     return _markdown(
-        ["environment", "canary share of traffic, step by step"],
-        [[env, " → ".join(steps)] for env, steps in plans.items()],
+        ["environment", "canary", "canary share of traffic, step by step"],
+        [[env, canary, " → ".join(steps)] for (env, canary), steps in plans.items()],
     )
 
 

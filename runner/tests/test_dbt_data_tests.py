@@ -196,6 +196,13 @@ ROUTING_VIOLATIONS: dict[str, Violation] = {
         ),
         {"expression_is_true_ai_provider_configs_max_retries___0": 2},
     ),
+    "plan-for-an-unknown-canary": (
+        lambda db: db.execute(
+            "insert into ai_canary_rollout_plan (environment, canary, step, canary_percent)"
+            " values ('prod', 'nope', 1, 5)"
+        ),
+        {"rollout_plan_canary_is_a_provider_of_its_environment": 1},
+    ),
     "null-flag": (
         lambda db: db.execute(
             "update ai_provider_config_defaults set enabled = null where provider = 'custom'"
@@ -362,7 +369,7 @@ PLANTED: dict[str, tuple[str, ...]] = {
         "no-min-samples",
         "synthetic-flag-without-fallback",
     ),
-    "third": ("no-default", "wrong-summary-view"),
+    "third": ("no-default", "wrong-summary-view", "plan-for-an-unknown-canary"),
 }
 
 

@@ -103,7 +103,12 @@ def step(database: Database, arms: routing.Arms, actor: str | None = None) -> St
             "before the next step; nothing was written"
         )
     current = routing.traffic_shares(configs)[(environment, canary)] * 100
-    plan = rollout_plan(database, environment)
+    plan = rollout_plan(database, arms)
+    if not plan:
+        raise InputRejected(
+            f"no rollout plan for {canary} in {environment} (seed ai_canary_rollout_plan); "
+            "nothing was written"
+        )
     following = [percent for percent in plan if percent > current + 1e-9]
     if not following:
         raise InputRejected(

@@ -578,12 +578,13 @@ def latest_decision(database: Database, environment: str, canary: str) -> dict |
         )
 
 
-def rollout_plan(database: Database, environment: str) -> list[int]:
+def rollout_plan(database: Database, arms: routing.Arms) -> list[int]:
+    """The canary's plan in its environment: its share of traffic (percent) per step."""
     with database.connect() as conn:
         rows = conn.execute(
-            sql.SQL("select canary_percent from {} where environment = %s order by step").format(
-                database.relation("ai_canary_rollout_plan")
-            ),
-            (environment,),
+            sql.SQL(
+                "select canary_percent from {} where environment = %s and canary = %s order by step"
+            ).format(database.relation("ai_canary_rollout_plan")),
+            (arms.environment, arms.canary),
         ).fetchall()
     return [int(row[0]) for row in rows]
