@@ -22,17 +22,11 @@ from psycopg import sql
 from ai_gate import stats
 from ai_gate.database import Database
 from ai_gate.errors import InputRejected
+from ai_gate.evals.metrics import rate_sample_fields
 
 BASELINE_ALPHA = 0.05
 # The sample field each rate metric is computed from (macro eval_rate_metrics).
-SAMPLE_FIELD_OF_METRIC = {
-    "schema_valid_rate": "schema_valid",
-    "patch_apply_success": "patch_apply_success",
-    "edit_after_generate_rate": "edit_after_generate",
-    "publish_conversion_proxy": "publish_conversion",
-    "safety_html_tailwind_compliance": "safety_html_tailwind_compliant",
-    "fallback_rate": "fallback_used",
-}
+SAMPLE_FIELD_OF_METRIC = rate_sample_fields()
 MAX_FLIPPED_CASES = 20
 _NORMAL = NormalDist()
 

@@ -12,20 +12,13 @@ from psycopg import sql
 
 from ai_gate.database import Database
 from ai_gate.errors import InputRejected
+from ai_gate.evals.metrics import metric_names, rate_metric_names
 from ai_gate.routing.flags import unknown_environment
 from ai_gate.stats import z_one_sided
 
-METRICS = (
-    "schema_valid_rate",
-    "patch_apply_success",
-    "edit_after_generate_rate",
-    "publish_conversion_proxy",
-    "safety_html_tailwind_compliance",
-    "fallback_rate",
-    "p95_latency_ms",
-)
-
-RATE_METRICS = METRICS[:-1]
+# The metrics in report order, and the rate metrics among them (dbt_project.yml).
+METRICS = metric_names()
+RATE_METRICS = rate_metric_names()
 LATENCY_GATE = "p95_latency_ms_max"
 
 
