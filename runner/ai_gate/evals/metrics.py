@@ -16,6 +16,7 @@ class EvalMetric:
     name: str  # the summary's column and the gates' metric
     field: str  # the eval record field it is computed from
     kind: str  # rate | quantile
+    required: bool = False  # every record carries the field
 
 
 @cache
@@ -25,7 +26,12 @@ def eval_metrics() -> tuple[EvalMetric, ...]:
         raise RuntimeError("dbt_project.yml: vars.eval_metrics must be a non-empty list")
     metrics = []
     for entry in declared:
-        metric = EvalMetric(str(entry["name"]), str(entry["field"]), str(entry["kind"]))
+        metric = EvalMetric(
+            str(entry["name"]),
+            str(entry["field"]),
+            str(entry["kind"]),
+            bool(entry.get("required", False)),
+        )
         if metric.kind not in KINDS:
             raise RuntimeError(
                 f"dbt_project.yml: eval metric {metric.name}: kind must be one of "
@@ -46,3 +52,12 @@ def rate_metric_names() -> tuple[str, ...]:
 def rate_sample_fields() -> dict[str, str]:
     """Each rate metric's sample field (a boolean of the record)."""
     return {metric.name: metric.field for metric in eval_metrics() if metric.kind == "rate"}
+
+
+def boolean_fields(*, required: bool) -> tuple[str, ...]:
+    """The record fields the rate metrics read (booleans), required ones or the others."""
+    return tuple(
+        metric.field
+        for metric in eval_metrics()
+        if metric.kind == "rate" and metric.required == required
+    )

@@ -18,13 +18,11 @@ from typing import BinaryIO
 
 from psycopg.types.json import Jsonb
 
-REQUIRED_BOOLEANS = ("schema_valid", "safety_html_tailwind_compliant")
-OPTIONAL_BOOLEANS = (
-    "patch_apply_success",
-    "edit_after_generate",
-    "publish_conversion",
-    "fallback_used",
-)
+from ai_gate.evals.metrics import boolean_fields
+
+# The rate metrics' fields (dbt_project.yml, vars eval_metrics).
+REQUIRED_BOOLEANS = boolean_fields(required=True)
+OPTIONAL_BOOLEANS = boolean_fields(required=False)
 OPTIONAL_STRINGS = (
     "requested_provider",
     "selected_provider",
@@ -48,12 +46,8 @@ SAMPLE_COLUMNS = (
     "sample_id",
     "line_number",
     "case_id",
-    "schema_valid",
-    "safety_html_tailwind_compliant",
-    "patch_apply_success",
-    "edit_after_generate",
-    "publish_conversion",
-    "fallback_used",
+    *REQUIRED_BOOLEANS,
+    *OPTIONAL_BOOLEANS,
     "latency_ms",
     "requested_provider",
     "selected_provider",
@@ -68,12 +62,7 @@ SAMPLE_COPY_TYPES = (
     "text",
     "int4",
     "text",
-    "bool",
-    "bool",
-    "bool",
-    "bool",
-    "bool",
-    "bool",
+    *("bool" for _ in (*REQUIRED_BOOLEANS, *OPTIONAL_BOOLEANS)),
     "float8",
     "text",
     "text",
