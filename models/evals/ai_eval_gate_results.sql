@@ -8,7 +8,8 @@
 -- below it, and is `inconclusive` in between (a maximum mirrors it). Rates are bounded
 -- by Wilson, the p95 latency by order statistics (distribution-free).
 -- Values are rounded to 9 decimals before the comparison, so a rate of exactly the
--- threshold (19/20 against 0.95) is not failed by float noise.
+-- threshold (19/20 against 0.95) is not failed by float noise. The metrics are the
+-- var eval_metrics (dbt_project.yml).
 
 with
 
@@ -124,33 +125,13 @@ gate_inputs as (
     left join
         lateral (
             values
-            (
-                'schema_valid_rate',
-                summaries.schema_valid_rate,
-                summaries.schema_valid_rate_count
-            ),
-            (
-                'patch_apply_success',
-                summaries.patch_apply_success,
-                summaries.patch_apply_success_count
-            ),
-            (
-                'edit_after_generate_rate',
-                summaries.edit_after_generate_rate,
-                summaries.edit_after_generate_rate_count
-            ),
-            (
-                'publish_conversion_proxy',
-                summaries.publish_conversion_proxy,
-                summaries.publish_conversion_proxy_count
-            ),
-            (
-                'safety_html_tailwind_compliance',
-                summaries.safety_html_tailwind_compliance,
-                summaries.safety_html_tailwind_compliance_count
-            ),
-            ('fallback_rate', summaries.fallback_rate, summaries.fallback_rate_count),
-            ('p95_latency_ms', summaries.p95_latency_ms, summaries.p95_latency_ms_count)
+            {%- for metric in var('eval_metrics') %}
+                (
+                    '{{ metric["name"] }}',
+                    summaries.{{ metric["name"] }},
+                    summaries.{{ metric["name"] }}_count
+                ){{ "," if not loop.last }}
+            {%- endfor %}
         ) as observed_metrics (metric, observed, observed_count)
         on gate_definitions.metric = observed_metrics.metric
     where jsonb_typeof(thresholds.threshold) = 'number'
