@@ -156,6 +156,11 @@ def test_the_published_schema_matches_the_validator() -> None:
     assert set(schema["properties"]) == set(ALLOWED_FIELDS)
     assert set(schema["required"]) == {"sample_id", *REQUIRED_BOOLEANS}
     assert schema["additionalProperties"] is False
+    # generated from the metric registry: `python -m ai_gate_tools.record_schema --write`
+    from ai_gate_tools import record_schema
+
+    assert schema_path.read_text() == record_schema.render()
+    assert record_schema.main(["--check"]) == 0
 
 
 def test_every_spelling_of_a_valid_record_is_read_as_it_is(tmp_path: Path) -> None:

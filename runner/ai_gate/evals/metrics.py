@@ -17,6 +17,7 @@ class EvalMetric:
     field: str  # the eval record field it is computed from
     kind: str  # rate | quantile
     required: bool = False  # every record carries the field
+    description: str = ""  # the field's, in the record schema
 
 
 @cache
@@ -31,6 +32,7 @@ def eval_metrics() -> tuple[EvalMetric, ...]:
             str(entry["field"]),
             str(entry["kind"]),
             bool(entry.get("required", False)),
+            str(entry.get("description", "")),
         )
         if metric.kind not in KINDS:
             raise RuntimeError(
