@@ -21,12 +21,14 @@ select
     cast(null as text) as sample_id,
     cast(null as integer) as line_number,
     cast(null as text) as case_id,
-    cast(null as boolean) as schema_valid,
-    cast(null as boolean) as safety_html_tailwind_compliant,
-    cast(null as boolean) as patch_apply_success,
-    cast(null as boolean) as edit_after_generate,
-    cast(null as boolean) as publish_conversion,
-    cast(null as boolean) as fallback_used,
+    {#- the rate metrics' record fields (var eval_metrics), the required ones first #}
+    {%- for required in [true, false] %}
+        {%- for metric in var('eval_metrics') %}
+            {%- if metric['kind'] == 'rate' and (metric.get('required') or false) == required %}
+                cast(null as boolean) as {{ metric['field'] }},
+            {%- endif %}
+        {%- endfor %}
+    {%- endfor %}
     cast(null as double precision) as latency_ms,
     cast(null as text) as requested_provider,
     cast(null as text) as selected_provider,
