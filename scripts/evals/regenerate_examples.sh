@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Regenerate the eval tools' example outputs under examples/ with the real tools, run
+# offline with local providers (docs/importers.md). The tests read the committed
+# outputs; CI does not run this.
+#   promptfoo 0.121.20 (npm; 0.123 needs Node >= 22.22): examples/promptfoo/results.json
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+tools="$(mktemp -d)"
+trap 'rm -rf "$tools"' EXIT
+npm install --prefix "$tools" --no-audit --no-fund --silent promptfoo@0.121.20 >/dev/null
+
+export PROMPTFOO_DISABLE_TELEMETRY=1 PROMPTFOO_DISABLE_UPDATE=1
+export PROMPTFOO_CONFIG_DIR="$tools/config"
+cd examples/promptfoo
+# exit 100 means some checks failed, which the example is made to show
+"$tools/node_modules/.bin/promptfoo" eval -c promptfooconfig.yaml --repeat 3 --no-cache \
+  -j 1 --no-table -o results.json || [ $? -eq 100 ]
+echo "wrote examples/promptfoo/results.json"
