@@ -3,6 +3,7 @@
 # offline with local providers (docs/importers.md). The tests read the committed
 # outputs; CI does not run this.
 #   promptfoo 0.121.20 (npm; 0.123 needs Node >= 22.22): examples/promptfoo/results.json
+#   inspect-ai 0.3.285 (PyPI; mockllm/model, JSON log):   examples/inspect/site_generation.json
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -17,3 +18,10 @@ cd examples/promptfoo
 "$tools/node_modules/.bin/promptfoo" eval -c promptfooconfig.yaml --repeat 3 --no-cache \
   -j 1 --no-table -o results.json || [ $? -eq 100 ]
 echo "wrote examples/promptfoo/results.json"
+cd ../..
+
+python3 -m venv "$tools/venv"
+"$tools/venv/bin/pip" install -q inspect-ai==0.3.285
+"$tools/venv/bin/python" examples/inspect/site_eval.py "$tools/inspect-logs"
+cp "$tools"/inspect-logs/*.json examples/inspect/site_generation.json
+echo "wrote examples/inspect/site_generation.json"
