@@ -4,6 +4,7 @@
 # outputs; CI does not run this.
 #   promptfoo 0.121.20 (npm; 0.123 needs Node >= 22.22): examples/promptfoo/results.json
 #   inspect-ai 0.3.285 (PyPI; mockllm/model, JSON log):   examples/inspect/site_generation.json
+#   deepeval 4.3.1 (PyPI; non-LLM metrics only):           examples/deepeval/test_run.json
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -25,3 +26,12 @@ python3 -m venv "$tools/venv"
 "$tools/venv/bin/python" examples/inspect/site_eval.py "$tools/inspect-logs"
 cp "$tools"/inspect-logs/*.json examples/inspect/site_generation.json
 echo "wrote examples/inspect/site_generation.json"
+
+"$tools/venv/bin/pip" install -q deepeval==4.3.1
+mkdir "$tools/deepeval-results"
+# deepeval keeps a .deepeval folder in the working directory: run it in the temporary one
+(cd "$tools" && DEEPEVAL_TELEMETRY_OPT_OUT=1 DEEPEVAL_DISABLE_DOTENV=1 \
+  DEEPEVAL_RESULTS_FOLDER="$tools/deepeval-results" \
+  "$tools/venv/bin/python" "$OLDPWD/examples/deepeval/site_eval.py" >/dev/null)
+cp "$tools"/deepeval-results/test_run_*.json examples/deepeval/test_run.json
+echo "wrote examples/deepeval/test_run.json"
