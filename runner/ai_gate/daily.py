@@ -215,8 +215,9 @@ def _run_daily(
                 outcome.reports += [target.name for target in targets.values()]
         arms: routing.Arms | None = None
         try:
-            arms = routing.read_arms(database, environment, canary_provider, baseline_provider)
-            outcome.canary_skipped = _no_rollout(database, arms)
+            configs = routing.effective_configuration(database)
+            arms = routing.resolve_arms(configs, environment, canary_provider, baseline_provider)
+            outcome.canary_skipped = _no_rollout(configs, arms)
         except InputRejected as exc:  # no canary to name (an environment without one)
             outcome.canary_skipped = str(exc)
         if arms is not None and outcome.canary_skipped is None:
@@ -236,10 +237,9 @@ def _run_daily(
         outcome.reports.append(HTML_REPORT_FILE)
 
 
-def _no_rollout(database: Database, arms: routing.Arms) -> str | None:
+def _no_rollout(configs: list[routing.ProviderConfig], arms: routing.Arms) -> str | None:
     """Why there is no canary rollout to evaluate (None when there is one): a canary
     that gets no traffic has nothing to decide, and must not make daily inconclusive."""
-    configs = routing.effective_configuration(database, arms.environment)
     if routing.traffic_shares(configs)[(arms.environment, arms.canary)] == 0:
         return f"{arms.canary} gets no {arms.environment} traffic (disabled or weight 0)"
     return None

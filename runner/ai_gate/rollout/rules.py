@@ -158,21 +158,39 @@ class Rule:
     evidence: dict[str, float | None] = field(default_factory=dict)
 
     @classmethod
+    def _of(
+        cls,
+        kind: str,
+        name: str,
+        metric: str,
+        comparator: str,
+        threshold: float | None,
+        observed: float | None,
+        canary: float | None,
+        baseline: float | None,
+        status: str,
+        **bounds: Any,
+    ) -> Rule:
+        return cls(
+            name=name,
+            kind=kind,
+            metric=metric,
+            comparator=comparator,
+            threshold=threshold,
+            observed=observed,
+            canary_value=canary,
+            baseline_value=baseline,
+            status=status,
+            **bounds,
+        )
+
+    @classmethod
     def minimum(
         cls, name: str, metric: str, minimum: float, observed: int, canary: int, baseline: int
     ) -> Rule:
         """Enough evidence in an arm: `observed` of at least `minimum`."""
-        return cls(
-            name=name,
-            kind="minimum",
-            metric=metric,
-            comparator=">=",
-            threshold=minimum,
-            observed=observed,
-            canary_value=canary,
-            baseline_value=baseline,
-            status="ok" if observed >= minimum else "insufficient",
-        )
+        status = "ok" if observed >= minimum else "insufficient"
+        return cls._of("minimum", name, metric, ">=", minimum, observed, canary, baseline, status)
 
     @classmethod
     def sample_ratio(
@@ -185,16 +203,16 @@ class Rule:
         **bounds: Any,
     ) -> Rule:
         """The canary's share of the step's routed rows against the weights'."""
-        return cls(
-            name="sample_ratio",
-            kind="srm",
-            metric="canary_share",
-            comparator="=",
-            threshold=expected_share,
-            observed=observed,
-            canary_value=canary_rows,
-            baseline_value=baseline_rows,
-            status=status,
+        return cls._of(
+            "srm",
+            "sample_ratio",
+            "canary_share",
+            "=",
+            expected_share,
+            observed,
+            canary_rows,
+            baseline_rows,
+            status,
             **bounds,
         )
 
@@ -211,17 +229,8 @@ class Rule:
         **bounds: Any,
     ) -> Rule:
         """A rollback trigger: the canary's drop against the baseline, at most `tolerance`."""
-        return cls(
-            name=name,
-            kind="rollback",
-            metric=metric,
-            comparator="<=",
-            threshold=tolerance,
-            observed=observed,
-            canary_value=canary,
-            baseline_value=baseline,
-            status=status,
-            **bounds,
+        return cls._of(
+            "rollback", name, metric, "<=", tolerance, observed, canary, baseline, status, **bounds
         )
 
     @classmethod
@@ -238,16 +247,16 @@ class Rule:
         **bounds: Any,
     ) -> Rule:
         """A guardrail: the canary's value against a ceiling or floor."""
-        return cls(
-            name=name,
-            kind="guardrail",
-            metric=metric,
-            comparator=comparator,
-            threshold=threshold,
-            observed=observed,
-            canary_value=canary,
-            baseline_value=baseline,
-            status=status,
+        return cls._of(
+            "guardrail",
+            name,
+            metric,
+            comparator,
+            threshold,
+            observed,
+            canary,
+            baseline,
+            status,
             **bounds,
         )
 
