@@ -191,6 +191,30 @@ def test_the_traffic_share_line_replays_the_change_log(built_db: ClonedDatabase)
     assert shares == [0.01, round(5 / 104, 6), 0.0, round(5 / 104, 6), round(5 / 104, 6)]
 
 
+def test_the_report_draws_only_its_canarys_decisions(built_db: ClonedDatabase) -> None:
+    """Decisions of two canaries in one environment: the report of the seeded canary
+    (custom) lists exactly the decisions the database holds for custom."""
+    from datetime import timedelta
+
+    from ai_gate.report import read_report
+
+    for canary, baseline in (("custom", "openai"), ("openai", "custom"), ("custom", "openai")):
+        decided = built_db.cli(
+            "canary", "evaluate", "--env", "prod", "--canary", canary, "--baseline", baseline
+        )
+        assert decided.returncode in (0, 2, 4), decided.stderr
+    stored = built_db.execute(
+        "select decision_id, canary from ai_canary_decisions order by decision_id"
+    )
+    assert [canary for _, canary in stored] == ["custom", "openai", "custom"]
+    data = read_report(built_db.database, "prod", timedelta(days=1))
+    assert data.canary == "custom"
+    assert [d["decision_id"] for d in data.decisions] == [
+        decision_id for decision_id, canary in stored if canary == "custom"
+    ]
+    assert {d["canary"] for d in data.decisions} == {"custom"}
+
+
 def test_every_time_axis_spans_the_window_whatever_the_runs(
     built_db: ClonedDatabase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
