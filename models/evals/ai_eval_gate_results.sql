@@ -9,7 +9,7 @@
 -- by Wilson, the p95 latency by order statistics (distribution-free).
 -- Values are rounded to 9 decimals before the comparison, so a rate of exactly the
 -- threshold (19/20 against 0.95) is not failed by float noise. The metrics are the
--- var eval_metrics (dbt_project.yml).
+-- rows of ai_eval_run_summary v2 (every metric of the var eval_metrics).
 
 with
 
@@ -21,7 +21,7 @@ runs as (
 
 summaries as (
 
-    select * from {{ ref('ai_eval_run_summary', v=1) }}
+    select * from {{ ref('ai_eval_run_summary', v=2) }}
 
 ),
 
@@ -100,8 +100,8 @@ gate_inputs as (
         thresholds.gate,
         gate_definitions.metric,
         gate_definitions.comparator,
-        observed_metrics.observed,
-        observed_metrics.observed_count,
+        summaries.value as observed,
+        summaries.n as observed_count,
         run_policies.policy,
         run_policies.z,
         latency_bounds.p95_latency_ms_low,
@@ -121,19 +121,9 @@ gate_inputs as (
             case when summaries.run_id is not null then runs.thresholds end
         ) as thresholds (gate, threshold)
     inner join gate_definitions
-        on thresholds.gate = gate_definitions.gate
-    left join
-        lateral (
-            values
-            {%- for metric in var('eval_metrics') %}
-                (
-                    '{{ metric["name"] }}',
-                    summaries.{{ metric["name"] }},
-                    summaries.{{ metric["name"] }}_count
-                ){{ "," if not loop.last }}
-            {%- endfor %}
-        ) as observed_metrics (metric, observed, observed_count)
-        on gate_definitions.metric = observed_metrics.metric
+        on
+            thresholds.gate = gate_definitions.gate
+            and summaries.metric = gate_definitions.metric
     where jsonb_typeof(thresholds.threshold) = 'number'
 
 ),

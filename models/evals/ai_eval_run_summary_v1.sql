@@ -1,9 +1,11 @@
--- Per evaluation run: the sample count and the seven gate metrics. A rate is the
--- true count over the non-null count (null when no sample carries the field);
+-- Per evaluation run: the sample count and the seven metrics of version 1 (var
+-- eval_metrics, summary_v1: its column list is published and never changes; every
+-- metric is a row of version 2). A rate is the true count over the non-null count
+-- (null when no sample carries the field);
 -- beside each, the count it was computed from and its 95% Wilson interval.
 -- p95_latency_ms is percentile_cont(0.95) over the non-null latencies.
 
-{%- set rates = eval_rate_metrics() %}
+{%- set rates = eval_rate_metrics(summary_v1_only=true) %}
 
 with
 

@@ -49,6 +49,7 @@ from psycopg import sql
 
 from ai_gate.database import Database
 from ai_gate.dbt_project import DbtResult, project_dir, run_dbt, target_dir
+from ai_gate.evals.metrics import eval_metrics
 
 CHECKLIST_INDEXES = (
     ("sel", "(selected_provider, created_at desc)"),
@@ -438,6 +439,7 @@ def _bench_ingest(database: Database, samples: int, id_pattern: str, log: TextIO
     second), as an evaluation's records do. Needs the project built in the main schema."""
     rng = random.Random(3)
     id_rng = random.Random(4)
+    rate_metrics = [metric for metric in eval_metrics() if metric.kind == "rate"]
     # one a second, ending now: ai-gate refuses records from the future
     started = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=samples)
     with tempfile.TemporaryDirectory() as directory:
@@ -449,12 +451,14 @@ def _bench_ingest(database: Database, samples: int, id_pattern: str, log: TextIO
                         {
                             "sample_id": _sample_id(id_pattern, index, id_rng),
                             "case_id": f"c{index % 500}",
-                            "schema_valid": rng.random() < 0.99,
-                            "safety_html_tailwind_compliant": rng.random() < 0.999,
-                            "patch_apply_success": rng.choice([True, True, False, None]),
-                            "edit_after_generate": rng.choice([True, False, None]),
-                            "publish_conversion": rng.random() < 0.3,
-                            "fallback_used": rng.random() < 0.03,
+                            # every rate field of the registry: a required one true
+                            # at its typical rate, an optional one sometimes absent
+                            **{
+                                metric.field: rng.random() < metric.typical_rate
+                                if metric.required
+                                else rng.choice((True, True, False, None))
+                                for metric in rate_metrics
+                            },
                             "latency_ms": round(rng.lognormvariate(8.4, 0.5), 1),
                             "requested_provider": "openai",
                             "selected_provider": "openai",

@@ -189,8 +189,11 @@ class ArmState:
             routed_rows=self.rows,
             fallback=Rate(self.fallbacks, self.rows),
             latency=self.latency.latency(policy),
-            safety=Rate(self.safe, self.samples),
-            schema_valid=Rate(self.valid, self.samples),
+            eval_samples=self.samples,
+            quality={
+                "safety_html_tailwind_compliance": Rate(self.safe, self.samples),
+                "schema_valid_rate": Rate(self.valid, self.samples),
+            },
         )
 
 

@@ -1,7 +1,9 @@
-"""docs/eval-record.schema.json, generated from the metric registry (vars
-eval_metrics in dbt_project.yml) and the record's other fields, so the published
-schema cannot drift from the validator. `python -m ai_gate_tools.record_schema
---write` rewrites it; `--check` exits 1 when it is stale (the test suite runs it)."""
+"""What is generated from the metric registry (vars eval_metrics in dbt_project.yml):
+docs/eval-record.schema.json (with the record's other fields), so the published schema
+cannot drift from the validator, and the contract columns of the metric fields in
+ai_eval_samples (a dbt contract is YAML: it names its columns), between the markers of
+models/evals/_evals__models.yml. `python -m ai_gate_tools.record_schema --write`
+rewrites both; `--check` exits 1 when either is stale (the test suite runs it)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,12 @@ from ai_gate.evals.metrics import eval_metrics
 from ai_gate.evals.records import MAX_SAMPLE_ID_LENGTH
 
 PATH = "docs/eval-record.schema.json"
+CONTRACT_PATH = "models/evals/_evals__models.yml"
+BEGIN = (
+    "      # >>> generated from vars.eval_metrics by"
+    " python -m ai_gate_tools.record_schema --write\n"
+)
+END = "      # <<< generated\n"
 STRINGS = ("requested_provider", "selected_provider", "route_strategy", "case_id")
 
 
@@ -69,20 +77,57 @@ def render() -> str:
     return json.dumps(schema(), indent=2, ensure_ascii=False) + "\n"
 
 
+def contract_columns() -> str:
+    """ai_eval_samples' columns for the rate metrics' fields, in the sample table's
+    order (required ones first)."""
+    lines = []
+    for required in (True, False):
+        for metric in eval_metrics():
+            if metric.kind != "rate" or metric.required != required:
+                continue
+            lines += [
+                f"      - name: {metric.field}\n",
+                f"        description: {json.dumps(metric.description, ensure_ascii=False)}\n",
+                "        data_type: boolean\n",
+            ]
+            if required:
+                lines += ["        constraints:\n", "          - type: not_null\n"]
+    return "".join(lines)
+
+
+def render_contract(current: str) -> str:
+    """The models file with its generated section replaced."""
+    if current.count(BEGIN) != 1 or current.count(END) != 1:
+        raise SystemExit(f"{CONTRACT_PATH}: the generated section's markers are missing")
+    head, rest = current.split(BEGIN)
+    _, tail = rest.split(END)
+    return head + BEGIN + contract_columns() + END + tail
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--write", action="store_true", help=f"rewrite {PATH}")
     mode.add_argument("--check", action="store_true", help=f"exit 1 when {PATH} is stale")
     args = parser.parse_args(argv)
-    path = project_dir() / PATH
+    schema_path = project_dir() / PATH
+    contract_path = project_dir() / CONTRACT_PATH
+    contract = contract_path.read_text(encoding="utf-8")
     if args.write:
-        path.write_text(render(), encoding="utf-8")
+        schema_path.write_text(render(), encoding="utf-8")
+        contract_path.write_text(render_contract(contract), encoding="utf-8")
         return 0
-    if path.read_text(encoding="utf-8") != render():
-        sys.stderr.write(f"{PATH} is stale: python -m ai_gate_tools.record_schema --write\n")
-        return 1
-    return 0
+    stale = [
+        path
+        for path, current, wanted in (
+            (PATH, schema_path.read_text(encoding="utf-8"), render()),
+            (CONTRACT_PATH, contract, render_contract(contract)),
+        )
+        if current != wanted
+    ]
+    for path in stale:
+        sys.stderr.write(f"{path} is stale: python -m ai_gate_tools.record_schema --write\n")
+    return 1 if stale else 0
 
 
 if __name__ == "__main__":

@@ -196,6 +196,20 @@ ROUTING_VIOLATIONS: dict[str, Violation] = {
         ),
         {"expression_is_true_ai_provider_configs_max_retries___0": 2},
     ),
+    "trigger-on-an-unknown-metric": (
+        lambda db: db.execute(
+            "update ai_canary_rollback_triggers set metric = 'accessibility_rate'"
+            " where environment = 'staging' and trigger_name = 'schema_valid_drop'"
+        ),
+        {"rollback_trigger_metrics_are_eval_metrics": 1},
+    ),
+    "gate-on-an-unknown-metric": (
+        lambda db: db.execute(
+            "update ai_eval_gate_definitions set metric = 'accessibility_rate'"
+            " where gate = 'patch_apply_success_min'"
+        ),
+        {"gate_metrics_are_eval_metrics": 1},
+    ),
     "plan-for-an-unknown-canary": (
         lambda db: db.execute(
             "insert into ai_canary_rollout_plan (environment, canary, step, canary_percent)"
@@ -314,24 +328,31 @@ EVAL_VIOLATIONS: dict[str, tuple[str, dict[str, int]]] = {
     "gate-missing-from-environment": (
         "delete from ai_eval_thresholds"
         " where environment = 'staging' and gate = 'fallback_rate_max'",
-        {"every_environment_lists_every_gate": 1},
+        {"assert_every_environment_lists_every_gate": 1},
     ),
 }
 
 
-def wrong_summary_view(db: ClonedDatabase) -> None:
-    """A regression in the summary view: p95 computed as the median."""
-    definition = db.execute("select pg_get_viewdef('ai_eval_run_summary_v1'::regclass)")[0][0]
-    broken = definition.replace("percentile_cont((0.95)", "percentile_cont((0.5)")
-    assert broken != definition
-    db.execute(
-        f"create or replace view ai_eval_run_summary_v1 with (security_invoker = true) as {broken}"
-    )
+def wrong_summary_view(version: int) -> Callable[[ClonedDatabase], None]:
+    """A regression in a version of the summary view: p95 computed as the median."""
+
+    def plant(db: ClonedDatabase) -> None:
+        view = f"ai_eval_run_summary_v{version}"
+        definition = db.execute(f"select pg_get_viewdef('{view}'::regclass)")[0][0]
+        broken = definition.replace("percentile_cont((0.95)", "percentile_cont((0.5)")
+        assert broken != definition
+        db.execute(f"create or replace view {view} with (security_invoker = true) as {broken}")
+
+    return plant
 
 
 VIEW_VIOLATIONS: dict[str, Violation] = {
     # every ingested run has p95 > p50: both examples and the simulated run
-    "wrong-summary-view": (wrong_summary_view, {"assert_eval_summary_matches_samples": 3}),
+    "wrong-summary-view": (wrong_summary_view(1), {"assert_eval_summary_matches_samples": 3}),
+    "wrong-summary-v2-view": (
+        wrong_summary_view(2),
+        {"assert_eval_summary_v2_matches_samples": 3},
+    ),
 }
 
 # Which violations share a database: none of a group masks another's (two that break
@@ -369,7 +390,14 @@ PLANTED: dict[str, tuple[str, ...]] = {
         "no-min-samples",
         "synthetic-flag-without-fallback",
     ),
-    "third": ("no-default", "wrong-summary-view", "plan-for-an-unknown-canary"),
+    "third": (
+        "no-default",
+        "wrong-summary-view",
+        "plan-for-an-unknown-canary",
+        "trigger-on-an-unknown-metric",
+        "wrong-summary-v2-view",
+        "gate-on-an-unknown-metric",
+    ),
 }
 
 

@@ -18,6 +18,8 @@ class EvalMetric:
     kind: str  # rate | quantile
     required: bool = False  # every record carries the field
     description: str = ""  # the field's, in the record schema
+    summary_v1: bool = False  # a column of ai_eval_run_summary_v1 (published columns)
+    typical_rate: float = 1.0  # a healthy provider's share of true (simulate, benches)
 
 
 @cache
@@ -28,19 +30,34 @@ def eval_metrics() -> tuple[EvalMetric, ...]:
     metrics = []
     for entry in declared:
         metric = EvalMetric(
-            str(entry["name"]),
-            str(entry["field"]),
-            str(entry["kind"]),
-            bool(entry.get("required", False)),
-            str(entry.get("description", "")),
+            name=str(entry["name"]),
+            field=str(entry["field"]),
+            kind=str(entry["kind"]),
+            required=bool(entry.get("required", False)),
+            description=str(entry.get("description", "")),
+            summary_v1=bool(entry.get("summary_v1", False)),
+            typical_rate=float(entry.get("typical_rate", 1.0)),
         )
         if metric.kind not in KINDS:
             raise RuntimeError(
                 f"dbt_project.yml: eval metric {metric.name}: kind must be one of "
                 f"{', '.join(KINDS)}, not {metric.kind!r}"
             )
+        for other in metrics:
+            if metric.name == other.name or metric.field == other.field:
+                raise RuntimeError(
+                    f"dbt_project.yml: eval metrics {other.name} and {metric.name}: "
+                    "names and fields must be unique"
+                )
         metrics.append(metric)
     return tuple(metrics)
+
+
+def metric_named(name: str) -> EvalMetric:
+    for metric in eval_metrics():
+        if metric.name == name:
+            return metric
+    raise KeyError(name)
 
 
 def metric_names() -> tuple[str, ...]:

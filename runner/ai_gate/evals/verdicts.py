@@ -179,16 +179,21 @@ def run_status(gate_statuses: list[str], strict: bool, regressed: bool) -> str:
 def _summary_and_gates(
     conn: psycopg.Connection, database: Database, run_id: str
 ) -> tuple[dict[str, object], list[dict[str, object]]]:
-    """One run's summary row and gate rows, from the dbt views, as JSON-ready dicts.
-    The gate view is computed from the summary row, so it is computed once here."""
+    """One run's summary (every metric of the registry: the long rows of
+    ai_eval_run_summary v2, flattened to the verdict's keys) and gate rows, from the
+    dbt views, as JSON-ready dicts."""
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
-            sql.SQL("select * from {} where run_id = %s").format(
-                database.relation("ai_eval_run_summary_v1")
+            sql.SQL(
+                "select metric, value, n, ci_low, ci_high,"
+                " (select count(*) from {} where run_id = %(run_id)s) as sample_count"
+                " from {} where run_id = %(run_id)s"
+            ).format(
+                database.relation("ai_eval_samples"), database.relation("ai_eval_run_summary_v2")
             ),
-            (run_id,),
+            {"run_id": run_id},
         )
-        summary = cur.fetchone() or {}
+        rows = {row["metric"]: row for row in cur.fetchall()}
         cur.execute(
             sql.SQL(
                 "select gate, metric, comparator, threshold, min_samples, observed, lower_bound,"
@@ -198,12 +203,17 @@ def _summary_and_gates(
             (run_id,),
         )
         gates = [{**gate, "threshold": float(gate["threshold"])} for gate in cur.fetchall()]
-    keep = (
-        "sample_count",
-        *(f"{metric}{suffix}" for metric in METRICS for suffix in ("", "_count")),
-        *(f"{m}_ci_{bound}" for m in RATE_METRICS for bound in ("low", "high")),
-    )
-    return {key: summary.get(key) for key in keep}, gates
+    summary: dict[str, object] = {
+        "sample_count": next(iter(rows.values()))["sample_count"] if rows else 0
+    }
+    for metric in METRICS:
+        row = rows.get(metric, {})
+        summary[metric] = row.get("value")
+        summary[f"{metric}_count"] = row.get("n", 0)
+        if metric in RATE_METRICS:
+            summary[f"{metric}_ci_low"] = row.get("ci_low")
+            summary[f"{metric}_ci_high"] = row.get("ci_high")
+    return summary, gates
 
 
 def _abort(database: Database, run_id: str, exc: BaseException) -> None:

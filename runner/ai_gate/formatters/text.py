@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ai_gate.evals import baseline
 from ai_gate.evals.thresholds import METRICS
+from ai_gate.rollout.rules import judged_quality_metrics
 from ai_gate.routing import flags as routing
 from ai_gate.safe_text import printable
 
@@ -232,8 +233,12 @@ def _evidence(rule: Rule) -> str:
 
 
 def _arms_table(decision: Decision) -> str:
+    """Each arm's counts, latency and the eval rates the rules judged (registry order)."""
+    judged = judged_quality_metrics(decision.rules)
+    arms = list(decision.arms.values())
+    quality = [metric for metric in (arms[0].quality if arms else {}) if metric in judged]
     arm_rows = []
-    for arm in decision.arms.values():
+    for arm in arms:
         quantiles = " / ".join(
             _fmt(arm.latency_quantiles[k], "latency") for k in ("p50", "p90", "p95", "p99")
         )
@@ -243,19 +248,11 @@ def _arms_table(decision: Decision) -> str:
                 f"{arm.served_rows:,}",
                 _rate(arm.fallback),
                 quantiles,
-                _rate(arm.schema_valid),
-                _rate(arm.safety),
+                *(_rate(arm.quality[metric]) for metric in quality),
             )
         )
     return table(
-        (
-            "arm",
-            "served",
-            "fallback rate",
-            "latency p50 / p90 / p95 / p99 ms",
-            "schema-valid rate",
-            "safety rate",
-        ),
+        ("arm", "served", "fallback rate", "latency p50 / p90 / p95 / p99 ms", *quality),
         arm_rows,
     )
 

@@ -34,6 +34,7 @@ from psycopg.rows import dict_row
 from ai_gate.actor import default_actor
 from ai_gate.database import Database
 from ai_gate.errors import EXIT_GATE_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, InputRejected
+from ai_gate.evals.metrics import rate_sample_fields
 from ai_gate.jsonable import JsonFields
 from ai_gate.rollout.rules import (
     METHOD,
@@ -71,8 +72,7 @@ class Arm(JsonFields):
     # rank -> value: the order statistics the latency rules' bounds are
     latency_order_statistics: dict[int, float]
     eval_samples: int
-    schema_valid: Rate
-    safety: Rate
+    quality: dict[str, Rate]  # eval rate metric -> its rate among the eval samples
 
     def counts(self) -> ArmCounts:
         return ArmCounts(
@@ -87,8 +87,8 @@ class Arm(JsonFields):
                 p50=self.latency_quantiles.get("p50"),
                 p95=self.latency_quantiles.get("p95"),
             ),
-            safety=self.safety,
-            schema_valid=self.schema_valid,
+            eval_samples=self.eval_samples,
+            quality=self.quality,
         )
 
 
@@ -154,6 +154,14 @@ def _configuration(
             (environment,),
         )
         triggers = cur.fetchall()
+    rates = rate_sample_fields()
+    for trigger in triggers:
+        if trigger["metric"] not in rates:
+            raise InputRejected(
+                f"rollback trigger {trigger['trigger_name']!r} of environment {environment!r}:"
+                f" {trigger['metric']!r} is not an eval rate metric"
+                f" (vars.eval_metrics in dbt_project.yml: {', '.join(rates)})"
+            )
     guardrails.pop("environment")
     return {k: float(v) for k, v in guardrails.items()}, triggers
 
@@ -261,25 +269,36 @@ def _eval_arm(
             "coalesce(samples.created_at, runs.started_at) >= %(start)s"
             " and coalesce(samples.created_at, runs.started_at) < %(end)s"
         )
+    # per rate metric of the registry: how many samples carry its field, and how
+    # many of those are true
+    rates = sql.SQL("").join(
+        sql.SQL(
+            " count(samples.{field}) as {trials}, count(*) filter (where samples.{field})"
+        ).format(field=sql.Identifier(field), trials=sql.Identifier(f"{metric}:trials"))
+        + sql.SQL(" as {},").format(sql.Identifier(metric))
+        for metric, field in rate_sample_fields().items()
+    )
     return _one_row(
         conn,
         sql.SQL(
-            "select count(*) as eval_samples,"
-            " count(*) filter (where samples.schema_valid) as schema_valid,"
-            " count(*) filter (where samples.safety_html_tailwind_compliant) as safety,"
+            "select count(*) as eval_samples,{}"
             " count(*) filter (where runs.is_synthetic) as synthetic_samples"
             " from {} as samples inner join {} as runs on samples.run_id = runs.run_id"
             " where samples.selected_provider = %(provider)s"
             " and runs.environment = %(environment)s"
             " and (%(synthetic)s or not runs.is_synthetic) and {}"
-        ).format(database.relation("ai_eval_samples"), database.relation("ai_eval_runs"), where),
+        ).format(
+            rates,
+            database.relation("ai_eval_samples"),
+            database.relation("ai_eval_runs"),
+            where,
+        ),
         {"provider": provider, "start": start, "end": end, "run_id": run_id, **scope},
     )
 
 
 def _arm(provider: str, telemetry: dict[str, object], quality: dict[str, object]) -> Arm:
     quantiles = telemetry.get("quantiles") or [None] * len(QUANTILES)
-    evals = int(quality.get("eval_samples") or 0)
     return Arm(
         provider=provider,
         served_rows=int(telemetry.get("served_rows") or 0),
@@ -294,9 +313,11 @@ def _arm(provider: str, telemetry: dict[str, object], quality: dict[str, object]
         },
         latency_above_p95_ceiling=int(telemetry.get("latency_above_p95_ceiling") or 0),
         latency_order_statistics=telemetry.get("order_statistics") or {},  # type: ignore[arg-type]
-        eval_samples=evals,
-        schema_valid=Rate(int(quality.get("schema_valid") or 0), evals),
-        safety=Rate(int(quality.get("safety") or 0), evals),
+        eval_samples=int(quality.get("eval_samples") or 0),
+        quality={
+            metric: Rate(int(quality.get(metric) or 0), int(quality.get(f"{metric}:trials") or 0))
+            for metric in rate_sample_fields()
+        },
     )
 
 

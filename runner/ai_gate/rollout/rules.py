@@ -43,7 +43,10 @@ P95 = 0.95
 # usually made (eval samples per arm; telemetry rows per arm).
 TARGET_EVAL_SAMPLES = 600
 TARGET_TELEMETRY_ROWS = 5_000
-QUALITY_METRICS = {"safety_html_tailwind_compliance": "safety", "schema_valid_rate": "schema_valid"}
+# The guardrail min_schema_valid_rate is a floor on this eval metric's rate.
+SCHEMA_VALID_METRIC = "schema_valid_rate"
+# A rollback rule's metric: the eval metric's name and this (a drop in points).
+DROP_SUFFIX = "_drop_pp"
 
 
 @dataclass(frozen=True)
@@ -87,8 +90,10 @@ class ArmCounts:
     routed_rows: int  # telemetry rows routed to it (fallback, sample ratio)
     fallback: Rate  # fallbacks of the rows routed to it (successes = fallbacks)
     latency: Latency
-    safety: Rate
-    schema_valid: Rate
+    eval_samples: int  # eval samples it served
+    # eval metric name -> its rate among those samples (every rate metric of the
+    # registry: the triggers and the schema-valid guardrail read theirs)
+    quality: dict[str, Rate]
 
 
 @dataclass(frozen=True)
@@ -288,7 +293,7 @@ def _e_value(log_e: float) -> float:
 def _rollback_rule(
     name: str, metric: str, tolerance_pp: float, margin_pp: float, c: Rate, b: Rate, policy: Policy
 ) -> Rule:
-    metric_name = f"{metric}_drop_pp"
+    metric_name = f"{metric}{DROP_SUFFIX}"
     if c.trials == 0 or b.trials == 0:
         return Rule.rollback(
             name,
@@ -551,15 +556,14 @@ def judge(
                 baseline.served_rows,
             )
         )
-        evals = arm.safety.trials
         rules.append(
             Rule.minimum(
                 f"{arm.provider}_eval_samples",
                 "eval_samples",
                 policy.min_eval_samples_per_arm,
-                evals,
-                canary.safety.trials,
-                baseline.safety.trials,
+                arm.eval_samples,
+                canary.eval_samples,
+                baseline.eval_samples,
             )
         )
     canary_rows, baseline_rows = step_routed_rows or (canary.routed_rows, baseline.routed_rows)
@@ -580,28 +584,36 @@ def judge(
     rules.append(
         _rate_guardrail(
             "min_schema_valid_rate",
-            "schema_valid_rate",
+            SCHEMA_VALID_METRIC,
             ">=",
             policy.min_schema_valid_rate,
-            canary.schema_valid,
-            baseline.schema_valid,
+            canary.quality[SCHEMA_VALID_METRIC],
+            baseline.quality[SCHEMA_VALID_METRIC],
             policy,
         )
     )
     for name, metric, tolerance, margin in policy.triggers:
-        attribute = QUALITY_METRICS[metric]
         rules.append(
             _rollback_rule(
                 name,
                 metric,
                 tolerance,
                 margin,
-                getattr(canary, attribute),
-                getattr(baseline, attribute),
+                canary.quality[metric],
+                baseline.quality[metric],
                 policy,
             )
         )
     return decide(rules), rules
+
+
+def judged_quality_metrics(rules: list[Rule]) -> set[str]:
+    """The eval metrics whose rates the rules judged: the triggers' and the
+    schema-valid guardrail's."""
+    judged = {SCHEMA_VALID_METRIC} if any(r.metric == SCHEMA_VALID_METRIC for r in rules) else set()
+    return judged | {
+        rule.metric.removesuffix(DROP_SUFFIX) for rule in rules if rule.kind == "rollback"
+    }
 
 
 def decide(rules: list[Rule]) -> str:

@@ -6,8 +6,8 @@ canary gets the share its weight gives it (a scenario may scale that, as a produ
 does not honour the flags would). Everything lies between the environment's last flag
 change (at most 55 minutes ago) and now, inside the window `ai-gate canary evaluate
 --include-synthetic` reads. Same scenario, rows and seed -> the same data (relative to
-now). Rates are realistic: the baseline's pages fail the safety checks 0.1% of the time
-and its outputs are schema-valid 99.5% of the time.
+now). Rates are realistic: each required eval field is true as often as its metric's
+`typical_rate` says (vars.eval_metrics: schema-valid 99.5%, safety checks passed 99.9%).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from psycopg import sql
 from ai_gate.database import Database
 from ai_gate.errors import InputRejected
 from ai_gate.evals.ingest import RunOptions
+from ai_gate.evals.metrics import eval_metrics
 from ai_gate.evals.runs import run_evaluation
 from ai_gate.routing import flags as routing
 
@@ -34,8 +35,10 @@ class ArmProfile:
     latency_median_ms: float
     latency_sigma: float
     fallback_rate: float
-    schema_valid_rate: float
-    safety_rate: float
+    # percentage points less true, on the metric of the environment's rollback trigger
+    # of this name (ai_canary_rollback_triggers)
+    regressed_trigger: str | None = None
+    regression_pp: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -46,7 +49,7 @@ class Scenario:
     baseline: ArmProfile
 
 
-BASELINE = ArmProfile(5000, 0.45, 0.01, 0.995, 0.999)
+BASELINE = ArmProfile(5000, 0.45, 0.01)
 SCENARIOS = {
     "healthy": Scenario(
         "the canary behaves like the baseline",
@@ -57,19 +60,19 @@ SCENARIOS = {
     "latency-regression": Scenario(
         "the canary's median latency is 1.8 times the baseline's",
         1.0,
-        ArmProfile(9000, 0.45, 0.01, 0.995, 0.999),
+        ArmProfile(9000, 0.45, 0.01),
         BASELINE,
     ),
     "safety-regression": Scenario(
         "3 percentage points more of the canary's pages fail the safety checks",
         1.0,
-        ArmProfile(5000, 0.45, 0.01, 0.995, 0.969),
+        ArmProfile(5000, 0.45, 0.01, regressed_trigger="safety_regression", regression_pp=3.0),
         BASELINE,
     ),
     "fallback-storm": Scenario(
         "a fifth of the canary's requests fall back",
         1.0,
-        ArmProfile(5000, 0.45, 0.2, 0.995, 0.999),
+        ArmProfile(5000, 0.45, 0.2),
         BASELINE,
     ),
     "low-traffic": Scenario(
@@ -170,6 +173,31 @@ def _write_telemetry(
     return canary_rows
 
 
+def _pass_rates(database: Database, environment: str, profile: ArmProfile) -> dict[str, float]:
+    """Each required eval field's chance of being true for an arm of this profile."""
+    rates = {
+        metric.name: metric.typical_rate
+        for metric in eval_metrics()
+        if metric.kind == "rate" and metric.required
+    }
+    if profile.regressed_trigger:
+        with database.connect() as conn:
+            row = conn.execute(
+                sql.SQL(
+                    "select metric from {} where environment = %s and trigger_name = %s"
+                ).format(database.relation("ai_canary_rollback_triggers")),
+                (environment, profile.regressed_trigger),
+            ).fetchone()
+        if row is None or row[0] not in rates:
+            raise InputRejected(
+                f"environment {environment!r} has no rollback trigger"
+                f" {profile.regressed_trigger!r} on a required eval metric to regress"
+            )
+        rates[row[0]] -= profile.regression_pp / 100
+    fields = {metric.name: metric.field for metric in eval_metrics()}
+    return {fields[name]: rate for name, rate in rates.items()}
+
+
 def _eval_sample(
     scenario_name: str,
     seed: int,
@@ -177,16 +205,17 @@ def _eval_sample(
     arms: routing.Arms,
     rng: random.Random,
     created: datetime,
+    pass_rates: dict[bool, dict[str, float]],
 ) -> dict[str, object]:
     """One synthetic eval record; even indexes are the canary's (arms of equal size)."""
     is_canary = index % 2 == 0
     scenario = SCENARIOS[scenario_name]
     profile = scenario.canary if is_canary else scenario.baseline
     provider = arms.canary if is_canary else arms.baseline
+    checks = {field: rng.random() < rate for field, rate in pass_rates[is_canary].items()}
     return {
         "sample_id": f"sim-{index}",
-        "schema_valid": rng.random() < profile.schema_valid_rate,
-        "safety_html_tailwind_compliant": rng.random() < profile.safety_rate,
+        **checks,
         "fallback_used": False,
         "latency_ms": round(
             rng.lognormvariate(0, profile.latency_sigma) * profile.latency_median_ms, 1
@@ -211,6 +240,10 @@ def simulate(
     if rows < 1:
         raise InputRejected("--rows must be at least 1")
     scenario = SCENARIOS[scenario_name]
+    pass_rates = {
+        True: _pass_rates(database, arms.environment, scenario.canary),
+        False: _pass_rates(database, arms.environment, scenario.baseline),
+    }
     rng = random.Random(f"{scenario_name}:{seed}")
     environment, canary, baseline = arms.environment, arms.canary, arms.baseline
     configs = routing.effective_configuration(database, environment)
@@ -234,7 +267,7 @@ def simulate(
         with path.open("w", encoding="utf-8") as handle:
             for index in range(samples):
                 created = now - timedelta(seconds=span * (1 - (index + 0.5) / samples))
-                record = _eval_sample(scenario_name, seed, index, arms, rng, created)
+                record = _eval_sample(scenario_name, seed, index, arms, rng, created, pass_rates)
                 handle.write(json.dumps(record) + "\n")
         report = run_evaluation(
             database,
