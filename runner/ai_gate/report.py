@@ -141,30 +141,25 @@ def read_report(
 def _daily_latency(
     cur: psycopg.Cursor, database: Database, since: datetime, first: datetime, until: datetime
 ) -> list[dict[str, object]]:
-    """p50/p95/p99 per provider per UTC day from the first hour with telemetry: one call
-    of the rollup-backed function per day."""
-    rows: list[dict[str, object]] = []
+    """p50/p95/p99 per provider per UTC day from the first hour with telemetry: the
+    rollup-backed function once per day, all days in one statement."""
     day = max(since, first).replace(hour=0, minute=0, second=0, microsecond=0)
-    while day < until:
-        cur.execute(
-            sql.SQL("select * from {}(%s, %s) where selected_provider is not null").format(
-                database.relation("ai_latency_percentiles")
-            ),
-            (max(day, since), min(day + timedelta(days=1), until)),
-        )
-        rows += [
-            {
-                "day": day,
-                "provider": row["selected_provider"],
-                "requests": row["requests"],
-                "p50_ms": row["p50_ms"],
-                "p95_ms": row["p95_ms"],
-                "p99_ms": row["p99_ms"],
-            }
-            for row in cur.fetchall()
-        ]
-        day += timedelta(days=1)
-    return rows
+    if day >= until:
+        return []
+    cur.execute(
+        sql.SQL(
+            "select days.day, latency.selected_provider as provider, latency.requests,"
+            " latency.p50_ms, latency.p95_ms, latency.p99_ms"
+            " from generate_series(%(first_day)s::timestamptz, %(until)s::timestamptz"
+            " - interval '1 microsecond', interval '24 hours') as days (day)"
+            " cross join lateral {}(greatest(days.day, %(since)s::timestamptz),"
+            " least(days.day + interval '24 hours', %(until)s::timestamptz)) as latency"
+            " where latency.selected_provider is not null"
+            " order by days.day, latency.selected_provider"
+        ).format(database.relation("ai_latency_percentiles")),
+        {"first_day": day, "since": since, "until": until},
+    )
+    return list(cur.fetchall())
 
 
 def _canary_share(

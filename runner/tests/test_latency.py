@@ -212,3 +212,30 @@ def test_an_empty_window_says_so(built_db: ClonedDatabase) -> None:
         r"no generations with a latency in this window\n",
         result.stdout,
     ), result.stdout
+
+
+@pytest.mark.xdist_group("rolled_up")
+def test_the_reports_daily_latency_is_the_function_on_each_day(
+    rolled_up_db: ClonedDatabase,
+) -> None:
+    """The report's latency chart (one statement for every day of its window) holds,
+    day by day and provider by provider, what ai_latency_percentiles gives when called
+    on that UTC day alone; the days differ from one another, so a shifted or merged
+    day would show."""
+    from datetime import timedelta
+
+    from ai_gate.report import read_report
+
+    data = read_report(rolled_up_db.database, "prod", timedelta(days=30))
+    assert len({row["day"] for row in data.latency}) >= 10
+    for row in data.latency:
+        start = max(row["day"], data.since)
+        end = min(row["day"] + timedelta(days=1), data.until)
+        direct = rolled_up_db.execute(
+            "select requests, p50_ms, p95_ms, p99_ms from ai_latency_percentiles(%s, %s)"
+            " where selected_provider = %s",
+            (start, end, row["provider"]),
+        )
+        assert direct == [(row["requests"], row["p50_ms"], row["p95_ms"], row["p99_ms"])], row
+    p95_by_day = [row["p95_ms"] for row in data.latency if row["provider"] == "openai"]
+    assert len(set(p95_by_day)) > 1
