@@ -42,7 +42,7 @@ from ai_gate.errors import (
     RuntimeFailure,
     UsageError,
 )
-from ai_gate.evals import ingest, reports, runs, verdicts
+from ai_gate.evals import importers, ingest, reports, runs, verdicts
 from ai_gate.evals.ingest import RUN_TYPES
 from ai_gate.files import write_report
 from ai_gate.formatters import json as json_format
@@ -317,9 +317,30 @@ def emit_report(report: verdicts.EvalReport, args: argparse.Namespace, database:
 
 def _run_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
-        "file", help="JSONL eval records (docs/eval-record.schema.json); - reads standard input"
+        "file",
+        help="JSONL eval records (docs/eval-record.schema.json), - for standard input; or "
+        "the results file of promptfoo, inspect-ai or deepeval (docs/importers.md)",
     )
     p.add_argument("--env", default="prod", metavar="ENV", help="environment (default prod)")
+    p.add_argument(
+        "--format",
+        choices=importers.FORMATS,
+        help="the file's format (default: told from its content; a file of another "
+        "format is rejected)",
+    )
+    p.add_argument(
+        "--map",
+        metavar="MAP.yml",
+        help="another tool's file: ai-gate field -> the tool's check name (default: every "
+        "ai-gate field whose own name is a check of the file)",
+    )
+    p.add_argument(
+        "--on-error",
+        choices=importers.ON_ERROR,
+        default="fail",
+        help="another tool's file: an errored attempt fails every check it has no result "
+        "for (fail, the default) or is left out (skip); either way it is counted",
+    )
     p.add_argument(
         "--run-type",
         default="offline",
@@ -397,6 +418,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         git_sha=args.git_sha,
         confidence=args.confidence,
         baseline=args.baseline,
+        format=args.format,
+        map_file=Path(args.map) if args.map else None,
+        on_error=args.on_error,
     )
     report = runs.run_evaluation(database, options, progress=sys.stderr)
     return emit_report(report, args, database)

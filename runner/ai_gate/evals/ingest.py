@@ -55,6 +55,13 @@ class RunOptions:
     confidence: float | None = None
     # a run id, or `latest-passed`: compare every rate metric with that run
     baseline: str | None = None
+    # the file's format (importers.FORMATS; None: detected from its content), the map
+    # of an imported file (MAP.yml) and what its errored attempts become
+    format: str | None = None
+    map_file: Path | None = None
+    on_error: str = "fail"
+    # the name stored as source_file when `path` holds records derived from it
+    source_name: str | None = None
 
 
 # --- run identity -------------------------------------------------------------------------
@@ -271,7 +278,8 @@ def _run_row(
         "strict": options.strict,
         "is_synthetic": options.is_synthetic,
         "status": "running",
-        "source_file": "stdin" if label == STDIN_LABEL else options.path.name,
+        "source_file": options.source_name
+        or ("stdin" if label == STDIN_LABEL else options.path.name),
         "source_sha256": source_sha256,
         "metadata": json.dumps(options.metadata),
         "gate_policy": json.dumps(policy),

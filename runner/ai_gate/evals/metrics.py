@@ -20,6 +20,7 @@ class EvalMetric:
     description: str = ""  # the field's, in the record schema
     summary_v1: bool = False  # a column of ai_eval_run_summary_v1 (published columns)
     typical_rate: float = 1.0  # a healthy provider's share of true (simulate, benches)
+    direction: str = "higher"  # higher: true is good (a check); lower: true is bad
 
 
 @cache
@@ -37,11 +38,16 @@ def eval_metrics() -> tuple[EvalMetric, ...]:
             description=str(entry.get("description", "")),
             summary_v1=bool(entry.get("summary_v1", False)),
             typical_rate=float(entry.get("typical_rate", 1.0)),
+            direction=str(entry.get("direction", "higher")),
         )
         if metric.kind not in KINDS:
             raise RuntimeError(
                 f"dbt_project.yml: eval metric {metric.name}: kind must be one of "
                 f"{', '.join(KINDS)}, not {metric.kind!r}"
+            )
+        if metric.direction not in ("higher", "lower"):
+            raise RuntimeError(
+                f"dbt_project.yml: eval metric {metric.name}: direction must be higher or lower"
             )
         for other in metrics:
             if metric.name == other.name or metric.field == other.field:
@@ -79,4 +85,13 @@ def boolean_fields(*, required: bool) -> tuple[str, ...]:
         metric.field
         for metric in eval_metrics()
         if metric.kind == "rate" and metric.required == required
+    )
+
+
+def check_fields() -> tuple[str, ...]:
+    """The record fields that are checks an attempt must pass (rates where true is good)."""
+    return tuple(
+        metric.field
+        for metric in eval_metrics()
+        if metric.kind == "rate" and metric.direction == "higher"
     )

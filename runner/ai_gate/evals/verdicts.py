@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import psycopg
@@ -19,6 +19,7 @@ from psycopg.rows import dict_row
 from ai_gate.database import Database, first_line
 from ai_gate.errors import InputRejected, NotBuilt, RuntimeFailure
 from ai_gate.evals import baseline
+from ai_gate.evals.flakiness import CaseFlakiness, case_flakiness, errored_attempts, flake_rate
 from ai_gate.evals.thresholds import METRICS, RATE_METRICS
 from ai_gate.jsonable import JsonFields
 
@@ -70,6 +71,15 @@ class EvalReport:
     reused: bool = False
     gate_policy: dict[str, object] | None = None
     baseline: dict[str, object] | None = None  # baseline.as_json, when compared
+    # cases tried more than once by a provider (flakiness.py)
+    flakiness: list[CaseFlakiness] = field(default_factory=list)
+    error_count: int = 0  # samples that errored (an imported tool's failed attempts)
+    errors: list[dict[str, object]] = field(default_factory=list)  # the first of them
+
+    @property
+    def source(self) -> dict[str, object] | None:
+        """Where an imported run's records came from (format, tool, version, eval id)."""
+        return self.metadata.get("source")  # type: ignore[return-value]
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -88,6 +98,11 @@ class EvalReport:
             "baseline": self.baseline,
             "gates": [gate.as_json() for gate in self.gates],
             "gates_switched_off": sorted(k for k, v in self.thresholds.items() if v is None),
+            "source": self.source,
+            "error_count": self.error_count,
+            "errors": self.errors,
+            "flake_rate": flake_rate(self.flakiness),
+            "flakiness": [case.as_json() for case in self.flakiness],
             "source_file": self.source_file,
             "source_sha256": self.source_sha256,
             "triggered_by": self.triggered_by,
@@ -128,7 +143,11 @@ def judge(database: Database, run_id: str) -> EvalReport:
             assert run is not None
             if run[1] not in VERDICTS:
                 summary, gates = _summary_and_gates(conn, database, run_id)
-                verdict: dict[str, object] = {"summary": summary, "gates": gates}
+                verdict: dict[str, object] = {
+                    "summary": summary,
+                    "gates": gates,
+                    **_attempts(conn, database, run_id),
+                }
                 regressed = False
                 if run[2] is not None:
                     comparison = baseline.as_json(
@@ -216,6 +235,16 @@ def _summary_and_gates(
     return summary, gates
 
 
+def _attempts(conn: psycopg.Connection, database: Database, run_id: str) -> dict[str, object]:
+    """The run's repeated cases and errored samples, for its verdict."""
+    count, listed = errored_attempts(conn, database, run_id)
+    return {
+        "flakiness": [case.as_json() for case in case_flakiness(conn, database, run_id)],
+        "error_count": count,
+        "errors": listed,
+    }
+
+
 def _abort(database: Database, run_id: str, exc: BaseException) -> None:
     error = f"{type(exc).__name__}: {exc}".strip()
     try:
@@ -260,10 +289,10 @@ def load_report(database: Database, run_id: str) -> EvalReport:
         if run is None:
             raise InputRejected(f"no evaluation run {run_id!r}")
         verdict = run.get("verdict")
-        if verdict:
-            summary, gates = verdict["summary"], verdict["gates"]
-        else:
+        if not verdict:
             summary, gates = _summary_and_gates(conn, database, run_id)
+            verdict = {"summary": summary, "gates": gates, **_attempts(conn, database, run_id)}
+        summary, gates = verdict["summary"], verdict["gates"]
     results = sorted(
         (
             GateResult(
@@ -304,7 +333,10 @@ def load_report(database: Database, run_id: str) -> EvalReport:
         ci_job_id=run["ci_job_id"],
         git_sha=run["git_sha"],
         gate_policy=run.get("gate_policy"),
-        baseline=(verdict or {}).get("baseline"),
+        baseline=verdict.get("baseline"),
+        flakiness=[CaseFlakiness.from_json(case) for case in verdict.get("flakiness") or []],
+        error_count=int(verdict.get("error_count") or 0),
+        errors=list(verdict.get("errors") or []),
     )
 
 

@@ -1,5 +1,6 @@
 """JUnit XML: the verdict of an eval run for CI test reports (`--junit`): one test
-case per gate and per baseline comparison."""
+case per gate and per baseline comparison; one per errored attempt (an error); one
+per case tried more than once (a flaky one says so in its system-out)."""
 
 from __future__ import annotations
 
@@ -62,8 +63,34 @@ def eval_report(report: EvalReport) -> str:
                 f"p {cells['p (Holm)']}); flipped: {cells['flipped pass -> fail']}",
                 type="regressed",
             )
+    for error in report.errors:
+        case = ElementTree.SubElement(
+            suite,
+            "testcase",
+            classname="ai_gate.errors",
+            name=f"{error['sample_id']} ({error.get('case_id') or '-'})",
+        )
+        ElementTree.SubElement(case, "error", message=str(error.get("error") or ""), type="error")
+    for flaky in sorted(report.flakiness, key=lambda c: (not c.flaky, c.case_id, c.provider or "")):
+        case = ElementTree.SubElement(
+            suite,
+            "testcase",
+            classname="ai_gate.flakiness",
+            name=f"{flaky.case_id} ({flaky.provider or '-'})",
+        )
+        if flaky.flaky:
+            ElementTree.SubElement(case, "system-out").text = (
+                f"flaky: {flaky.passes} of {flaky.attempts} attempts passed "
+                f"(pass rate {flaky.pass_rate:.4f}, pass^k {flaky.pass_k:.4f}, "
+                f"95% lower bound {flaky.pass_k_lower:.4f})"
+            )
+    ElementTree.SubElement(
+        properties, "property", name="error_count", value=str(report.error_count)
+    )
     baseline_failures = sum(1 for result in comparisons if result.regressed)
-    suite.set("tests", str(len(report.gates) + len(comparisons)))
+    tests = len(report.gates) + len(comparisons) + len(report.errors) + len(report.flakiness)
+    suite.set("tests", str(tests))
     suite.set("failures", str(failures + baseline_failures))
+    suite.set("errors", str(len(report.errors)))
     ElementTree.indent(suite)
     return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"

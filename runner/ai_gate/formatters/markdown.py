@@ -6,11 +6,18 @@ from ai_gate.evals.thresholds import METRICS
 from ai_gate.evals.verdicts import EvalReport
 from ai_gate.formatters.text import (
     BASELINE_HEADERS,
+    ERROR_HEADERS,
+    FLAKINESS_HEADERS,
     baseline_rows,
     bounds,
+    error_rows,
+    errors_summary,
     evidence,
+    flakiness_rows,
+    flakiness_summary,
     number,
     policy_text,
+    source_text,
     verdict,
 )
 
@@ -26,6 +33,7 @@ def eval_report(
         f"Run `{report.run_id}` · environment `{report.environment}` · {report.run_type} · "
         f"{report.sample_count:,} samples{' · strict' if report.strict else ''} · "
         f"source `{report.source_file}`",
+        *(["", source_text(report)] if source_text(report) else []),
         "",
         policy_text(report),
         "",
@@ -60,9 +68,29 @@ def eval_report(
             "|" + "---|" * len(BASELINE_HEADERS),
         ]
         lines += ["| " + " | ".join(row) + " |" for row in baseline_rows(report)]
+    if report.error_count:
+        lines += ["", errors_summary(report) + ":", "", *_table(ERROR_HEADERS, error_rows(report))]
+    if report.flakiness:
+        lines += [
+            "",
+            flakiness_summary(report) + ":",
+            "",
+            *_table(FLAKINESS_HEADERS, flakiness_rows(report)),
+        ]
     if trend:
         lines += _trend(trend, icon)
     return "\n".join(lines) + "\n"
+
+
+def _table(headers: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    return [
+        "| " + " | ".join(headers) + " |",
+        "|" + "---|" * len(headers),
+        *("| " + " | ".join(cell(c) for c in row) + " |" for row in rows),
+    ]
 
 
 def _trend(

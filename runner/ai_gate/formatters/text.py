@@ -117,7 +117,10 @@ def text_report(report: EvalReport) -> str:
         "n",
         "status",
     )
-    parts = [header, "", table(headers, gate_rows)]
+    parts = [header]
+    if source_text(report):
+        parts.append(source_text(report))  # type: ignore[arg-type]
+    parts += ["", table(headers, gate_rows)]
     if confidence:
         parts.append(policy_text(report))
     off = sorted(gate for gate, value in report.thresholds.items() if value is None)
@@ -143,9 +146,86 @@ def text_report(report: EvalReport) -> str:
             f"(alpha {report.baseline['alpha']}):",
             table(BASELINE_HEADERS, baseline_rows(report)),
         ]
+    if report.error_count:
+        parts += ["", errors_summary(report), table(ERROR_HEADERS, error_rows(report))]
+    if report.flakiness:
+        parts += ["", flakiness_summary(report), table(FLAKINESS_HEADERS, flakiness_rows(report))]
     if report.status == "aborted":
         parts.append(f"\nrun aborted: {report.metadata.get('error', 'unknown error')}")
     return "\n".join(parts) + "\n"
+
+
+FLAKINESS_HEADERS = (
+    "case",
+    "provider",
+    "attempts",
+    "passes",
+    "pass rate",
+    "pass^k",
+    "pass^k 95% lower",
+    "flaky",
+)
+ERROR_HEADERS = ("sample", "case", "provider", "error")
+
+
+def source_text(report: EvalReport) -> str | None:
+    """Where an imported run came from: the tool, its version, its eval id, attempts."""
+    source = report.source
+    if not source:
+        return None
+    version = f" {source['tool_version']}" if source.get("tool_version") else ""
+    eval_id = f", eval {source['eval_id']}" if source.get("eval_id") else ""
+    skipped = f", {source['skipped']} left out (--on-error skip)" if source.get("skipped") else ""
+    return (
+        f"from {source['tool']}{version} ({source['format']} format{eval_id}): "
+        f"{source['attempts']} attempts, {source['errors']} errored{skipped}"
+    )
+
+
+def flakiness_rows(report: EvalReport) -> list[tuple[str, ...]]:
+    """Repeated cases, flaky ones first, then by case and provider."""
+    cases = sorted(report.flakiness, key=lambda c: (not c.flaky, c.case_id, c.provider or ""))
+    return [
+        (
+            printable(case.case_id),
+            printable(case.provider or "-"),
+            str(case.attempts),
+            str(case.passes),
+            f"{case.pass_rate:.4f}",
+            f"{case.pass_k:.4f}",
+            f"{case.pass_k_lower:.4f}",
+            "FLAKY" if case.flaky else ("all passed" if case.pass_all else "all failed"),
+        )
+        for case in cases
+    ]
+
+
+def flakiness_summary(report: EvalReport) -> str:
+    flaky = sum(case.flaky for case in report.flakiness)
+    return (
+        f"{len(report.flakiness)} cases tried more than once by a provider; {flaky} flaky"
+        f" (flake rate {flaky / len(report.flakiness):.4f})"
+    )
+
+
+def error_rows(report: EvalReport) -> list[tuple[str, ...]]:
+    return [
+        (
+            printable(str(error["sample_id"])),
+            printable(str(error.get("case_id") or "-")),
+            printable(str(error.get("provider") or "-")),
+            printable(str(error.get("error") or ""))[:120],
+        )
+        for error in report.errors
+    ]
+
+
+def errors_summary(report: EvalReport) -> str:
+    listed = len(report.errors)
+    more = f" (the first {listed} listed)" if listed < report.error_count else ""
+    return (
+        f"{report.error_count} errored attempts{more}: each fails the checks it has no result for"
+    )
 
 
 def baseline_cells(result: MetricComparison) -> tuple[str, ...]:
