@@ -2,9 +2,10 @@
 
 For each rate metric: did the candidate regress against the baseline by more than the
 metric's tolerance (ai_eval_gate_definitions.baseline_tolerance_pp), significantly?
-When the runs share case_ids the comparison is paired on those cases (each case once
-in each run): McNemar's exact test when the tolerance is 0, else a one-sided z-test of
-the paired difference against the tolerance. Otherwise the runs are compared unpaired,
+When the runs share case_ids the comparison is paired on those cases (a case tried
+several times in a run, repeats or providers, is good when every attempt is):
+McNemar's exact test when the tolerance is 0, else a one-sided z-test of the paired
+difference against the tolerance. Otherwise the runs are compared unpaired,
 by Newcombe's score interval for the difference (its p-value is the level at which the
 interval's bound reaches the tolerance). Holm's correction across the metrics keeps
 the chance of failing a candidate that did not regress at BASELINE_ALPHA.
@@ -227,7 +228,7 @@ def comparisons(
                 "with cases as ("
                 " select run_id, case_id, bool_and({good}) as good from {samples}"
                 " where run_id in (%(baseline)s, %(candidate)s) and case_id is not null"
-                " and {column} is not null group by run_id, case_id having count(*) = 1),"
+                " and {column} is not null group by run_id, case_id),"
                 " pairs as (select b.case_id, b.good as baseline_good, c.good as candidate_good"
                 " from cases as b inner join cases as c on b.case_id = c.case_id"
                 " where b.run_id = %(baseline)s and c.run_id = %(candidate)s)"

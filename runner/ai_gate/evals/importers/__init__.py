@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,16 +117,25 @@ def detect(path: Path) -> tuple[str | None, _Document | None]:
                 return name, document
         return None, document
     first = document.raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    # JSONL whose first line is not a valid record: the record validator says why
-    return ("records" if parsed is None and first == b"{" else None), document
+    # JSONL whose first line is not a valid record, or no line at all: the record
+    # validator says why
+    return ("records" if parsed is None and first in (b"{", b"") else None), document
+
+
+def _is_regular_file(path: Path) -> bool:
+    try:
+        return stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return True  # missing or unreadable: reading it says why
 
 
 def resolve_format(path: Path, requested: str | None) -> str:
     """The format to read `path` as: `requested`, checked against the content, else
     the detected one. A file of another format is refused, naming what it is."""
-    if str(path) == "-":
+    if str(path) == "-" or not _is_regular_file(path):
+        # standard input, a pipe or a device: read once, by the record reader
         if requested not in (None, "records"):
-            raise InputRejected(f"--format {requested} reads a file, not standard input")
+            raise InputRejected(f"{path}: --format {requested} reads a regular file")
         return "records"
     found, _ = detect(path)
     label = str(path)
