@@ -71,9 +71,12 @@ def daily_lock(database: Database, timeout_seconds: float, log: TextIO) -> Itera
 
 def record_files(path: Path) -> list[Path]:
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if p.suffix == ".jsonl" and p.is_file())
+        # records (.jsonl) and other tools' results (.json), each read as its content says
+        files = sorted(
+            p for p in path.iterdir() if p.suffix in (".jsonl", ".json") and p.is_file()
+        )
         if not files:
-            raise InputRejected(f"{path}: no .jsonl files")
+            raise InputRejected(f"{path}: no .jsonl or .json files")
         return files
     if not path.exists():
         raise InputRejected(f"{path}: no such file or directory")

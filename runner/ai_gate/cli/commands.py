@@ -653,7 +653,9 @@ def _daily_arguments(p: argparse.ArgumentParser) -> None:
         "--records",
         required=True,
         metavar="PATH",
-        help="a JSONL file, or a folder of *.jsonl files",
+        help="a JSONL file of eval records or a results file of promptfoo, inspect-ai or "
+        "deepeval, or a folder of *.jsonl and *.json files (each read as its content says; "
+        "docs/importers.md)",
     )
     p.add_argument(
         "--report-dir",
