@@ -37,6 +37,12 @@ samples as (
 
 ),
 
+metrics as (
+
+    select * from {{ ref('ai_eval_metrics') }}
+
+),
+
 run_policies as (
 
     select
@@ -99,6 +105,7 @@ gate_inputs as (
         summaries.run_id,
         thresholds.gate,
         gate_definitions.metric,
+        metrics.kind as metric_kind,
         gate_definitions.comparator,
         summaries.value as observed,
         summaries.n as observed_count,
@@ -124,17 +131,19 @@ gate_inputs as (
         on
             thresholds.gate = gate_definitions.gate
             and summaries.metric = gate_definitions.metric
+    inner join metrics
+        on gate_definitions.metric = metrics.metric
     where jsonb_typeof(thresholds.threshold) = 'number'
 
 ),
 
--- a rate gate's successes (null for the latency gate, which has no Wilson bounds)
+-- a rate gate's successes (null for the others, which have no Wilson bounds)
 rate_inputs as (
 
     select
         *,
         case
-            when metric <> 'p95_latency_ms' then round(observed * observed_count)
+            when metric_kind = 'rate' then round(observed * observed_count)
         end as rate_successes
     from gate_inputs
 
@@ -168,11 +177,14 @@ bounded as (
         case
             when policy <> 'confidence' then null
             when metric = 'p95_latency_ms' then p95_latency_ms_low
+            -- an exact statistic of the run's cases: judged on its value
+            when metric_kind = 'repeats' then observed
             else rate_lower_bound
         end as lower_bound,
         case
             when policy <> 'confidence' then null
             when metric = 'p95_latency_ms' then p95_latency_ms_high
+            when metric_kind = 'repeats' then observed
             else rate_upper_bound
         end as upper_bound
     from rate_bounds

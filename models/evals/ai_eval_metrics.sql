@@ -11,7 +11,7 @@ registry as (
         {%- for metric in var('eval_metrics') %}
             (
                 '{{ metric["name"] }}',
-                '{{ metric["field"] }}',
+                {{ "'" ~ metric['field'] ~ "'" if metric.get('field') else 'null' }},
                 '{{ metric["kind"] }}',
                 {{ 'true' if metric.get('required') else 'false' }},
                 {{ 'true' if metric.get('summary_v1') else 'false' }},

@@ -3,23 +3,39 @@
 -- interval. Long, so that a new metric adds rows, not columns (version 1 keeps its
 -- published columns). A rate is the true count over the non-null count (null when no
 -- sample carries the field); a quantile metric is percentile_cont(0.95) over the
--- non-null values. Every run has a row for every metric, with n = 0 when it has no
--- samples carrying the field.
+-- non-null values; case_pass_k (kind repeats) is the lowest pass^k of the cases tried
+-- more than once by a provider, n how many there are. Every run has a row for every
+-- metric, with n = 0 when nothing carries it. The samples of a case quarantined for
+-- the run (gate_policy.quarantine, snapshotted from ai_eval_quarantine when it was
+-- ingested) are left out: these are the values the gates judge.
 
 {%- set rates = eval_rate_metrics() %}
 {%- set quantiles = eval_quantile_metrics() %}
+{%- set repeats = eval_repeat_metrics() %}
 
 with
 
-runs as (
+-- not materialized: both are read twice, and a materialized CTE would keep a query
+-- for one run (the gates of `ai-gate run`) from reaching the samples' primary key
+runs as not materialized (
 
     select * from {{ ref('ai_eval_runs') }}
 
 ),
 
-samples as (
+samples as not materialized (
 
     select * from {{ ref('ai_eval_samples') }}
+
+),
+
+gated_samples as not materialized (
+
+    select samples.*
+    from samples
+    inner join runs
+        on samples.run_id = runs.run_id
+    where not coalesce(runs.gate_policy -> 'quarantine' ? samples.case_id, false)
 
 ),
 
@@ -36,7 +52,41 @@ counts as (
             percentile_cont(0.95) within group (order by {{ field }}) as {{ metric }},
         {%- endfor %}
         count(*) as sample_count
-    from samples
+    from gated_samples
+    group by run_id
+
+),
+
+case_attempts as (
+
+    select
+        gated_samples.run_id,
+        gated_samples.case_id,
+        gated_samples.selected_provider,
+        count(*) as attempts,
+        count(*) filter (where {{ eval_attempt_passes('gated_samples') }}) as passes
+    from gated_samples
+    where gated_samples.case_id is not null
+    group by gated_samples.run_id, gated_samples.case_id, gated_samples.selected_provider
+    having count(*) > 1
+
+),
+
+repeat_counts as (
+
+    select
+        run_id,
+        count(*) as repeated_cases,
+        -- pass rate ^ attempts, as exp(attempts * ln(rate)); below e^-700 it is 0 (the
+        -- power itself would raise an underflow)
+        min(
+            case
+                when passes = 0 then 0.0
+                when attempts * ln(passes::double precision / attempts) < -700 then 0.0
+                else exp(attempts * ln(passes::double precision / attempts))
+            end
+        ) as case_pass_k
+    from case_attempts
     group by run_id
 
 ),
@@ -49,12 +99,14 @@ metric_counts as (
         metrics.successes,
         coalesce(
             metrics.successes::double precision / nullif(metrics.n, 0),
-            metrics.quantile_value
+            metrics.exact_value
         ) as value,
         coalesce(metrics.n, 0) as n
     from runs
     left join counts
         on runs.run_id = counts.run_id
+    left join repeat_counts
+        on runs.run_id = repeat_counts.run_id
     cross join
         lateral (
             values
@@ -72,9 +124,20 @@ metric_counts as (
                     null::bigint,
                     counts.{{ metric }}_count,
                     counts.{{ metric }}
-                ){{ "," if not loop.last }}
+                ),
             {%- endfor %}
-        ) as metrics (metric, successes, n, quantile_value)
+            {%- for metric in repeats %}
+                (
+                    '{{ metric }}',
+                    null::bigint,
+                    repeat_counts.repeated_cases,
+                    repeat_counts.case_pass_k
+                ),
+            {%- endfor %}
+            -- no metric: a last row, so that every row above ends with a comma
+            (null, null, null, null)
+        ) as metrics (metric, successes, n, exact_value)
+    where metrics.metric is not null
 
 ),
 

@@ -72,9 +72,7 @@ def daily_lock(database: Database, timeout_seconds: float, log: TextIO) -> Itera
 def record_files(path: Path) -> list[Path]:
     if path.is_dir():
         # records (.jsonl) and other tools' results (.json), each read as its content says
-        files = sorted(
-            p for p in path.iterdir() if p.suffix in (".jsonl", ".json") and p.is_file()
-        )
+        files = sorted(p for p in path.iterdir() if p.suffix in (".jsonl", ".json") and p.is_file())
         if not files:
             raise InputRejected(f"{path}: no .jsonl or .json files")
         return files

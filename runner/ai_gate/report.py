@@ -41,6 +41,9 @@ class ReportData:
     traffic_share: list[tuple[datetime, float]] = field(default_factory=list)
     changes: list[routing.HistoryEntry] = field(default_factory=list)
     drills: list[dict[str, object]] = field(default_factory=list)
+    # per judged run with repeated cases, oldest first: run_id, started_at,
+    # repeated_cases, flaky_cases, flake_rate, flaky (the flaky cases' names)
+    flakiness: list[dict[str, object]] = field(default_factory=list)
 
 
 # The first hour with telemetry: the latency chart asks for no day before it (one
@@ -80,6 +83,10 @@ def read_report(
     data.gates = verdicts.gate_history(database, environment, since=data.since)
     params = {"environment": environment, "canary": canary, "since": data.since, "until": until}
     with database.connect() as conn, conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            FLAKINESS_SQL.format(runs=database.relation("ai_eval_runs").as_string(conn)), params
+        )
+        data.flakiness = cur.fetchall()
         cur.execute(
             "select max_p95_latency_ms from {} where environment = %(environment)s".format(
                 database.relation("ai_canary_guardrails").as_string(conn)
@@ -136,6 +143,33 @@ def read_report(
             until,
         )
     return data
+
+
+# The flake rate of every judged, real run with repeated cases: from its verdict.
+FLAKINESS_SQL = """
+select
+    runs.run_id,
+    runs.started_at,
+    jsonb_array_length(runs.verdict -> 'flakiness') as repeated_cases,
+    count(cases.value) filter (where (cases.value ->> 'flaky')::boolean) as flaky_cases,
+    count(cases.value) filter (where (cases.value ->> 'flaky')::boolean)::double precision
+        / jsonb_array_length(runs.verdict -> 'flakiness') as flake_rate,
+    coalesce(
+        array_agg(
+            (cases.value ->> 'case_id') || ' (' || coalesce(cases.value ->> 'provider', '-') || ')'
+            order by cases.value ->> 'case_id', cases.value ->> 'provider'
+        ) filter (where (cases.value ->> 'flaky')::boolean),
+        '{{}}'
+    ) as flaky
+from {runs} as runs
+cross join lateral jsonb_array_elements(runs.verdict -> 'flakiness') as cases (value)
+where runs.environment = %(environment)s and not runs.is_synthetic
+    and runs.status in ('passed', 'failed', 'inconclusive')
+    and runs.started_at >= %(since)s
+    and jsonb_typeof(runs.verdict -> 'flakiness') = 'array'
+group by runs.run_id, runs.started_at, runs.verdict
+order by runs.started_at, runs.run_id
+"""
 
 
 def _daily_latency(

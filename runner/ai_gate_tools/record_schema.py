@@ -26,7 +26,7 @@ STRINGS = ("requested_provider", "selected_provider", "route_strategy", "case_id
 
 
 def schema() -> dict[str, object]:
-    metrics = [metric for metric in eval_metrics()]
+    metrics = [metric for metric in eval_metrics() if metric.field]
     properties: dict[str, object] = {
         "sample_id": {
             "type": "string",

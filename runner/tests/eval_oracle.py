@@ -49,4 +49,19 @@ def expected_metrics(path: Path) -> dict[str, object]:
     latencies = [float(r["latency_ms"]) for r in records if r.get("latency_ms") is not None]
     result["p95_latency_ms"] = percentile_cont(latencies, 0.95)
     result["p95_latency_ms_count"] = len(latencies)
+    # case_pass_k: the lowest (passes / attempts) ** attempts over the cases a provider
+    # tried more than once; an attempt passes with no error and no check false
+    # (fallback_used is no check: true is bad)
+    checks = [field for field in RATE_FIELDS.values() if field != "fallback_used"]
+    attempts: dict[tuple[object, object], list[bool]] = {}
+    for record in records:
+        if record.get("case_id") is None:
+            continue
+        passed = "error" not in (record.get("metadata") or {}) and all(
+            record.get(field) is not False for field in checks
+        )
+        attempts.setdefault((record["case_id"], record.get("selected_provider")), []).append(passed)
+    repeated = [tries for tries in attempts.values() if len(tries) > 1]
+    result["case_pass_k"] = min((sum(t) / len(t)) ** len(t) for t in repeated) if repeated else None
+    result["case_pass_k_count"] = len(repeated)
     return result

@@ -203,6 +203,13 @@ ROUTING_VIOLATIONS: dict[str, Violation] = {
         ),
         {"rollback_trigger_metrics_are_eval_metrics": 1},
     ),
+    "quarantine-without-reason-nor-environment": (
+        lambda db: db.execute(
+            "insert into ai_eval_quarantine (environment, case_id, reason)"
+            " values ('nowhere', 'case-001', null)"
+        ),
+        {"quarantine_environments_have_thresholds": 1, "not_null_ai_eval_quarantine_reason": 1},
+    ),
     "gate-on-an-unknown-metric": (
         lambda db: db.execute(
             "update ai_eval_gate_definitions set metric = 'accessibility_rate'"
@@ -397,6 +404,7 @@ PLANTED: dict[str, tuple[str, ...]] = {
         "trigger-on-an-unknown-metric",
         "wrong-summary-v2-view",
         "gate-on-an-unknown-metric",
+        "quarantine-without-reason-nor-environment",
     ),
 }
 

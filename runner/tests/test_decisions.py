@@ -235,7 +235,7 @@ def test_the_new_seed_columns_are_tested(built_db: ClonedDatabase) -> None:
         "canary_go_alpha_is_a_probability": 1,
         "canary_srm_alpha_is_a_probability": 1,
         "canary_go_margins_are_positive": 2,  # both staging triggers
-        "eval_confidence_is_between_a_half_and_one": 7,  # each staging gate
+        "eval_confidence_is_between_a_half_and_one": 8,  # each staging gate
         "eval_baseline_tolerances_are_not_negative": 1,
         "eval_baselines_are_runs": 1,
         "every_eval_run_has_samples": 1,

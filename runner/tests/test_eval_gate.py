@@ -18,7 +18,8 @@ REPO = Path(__file__).resolve().parents[2]
 EXAMPLES = REPO / "examples" / "evals"
 PASSING = REPO / "examples" / "evals" / "passing.jsonl"
 FAILING = REPO / "examples" / "evals" / "failing.jsonl"
-METRICS = [*RATE_FIELDS, "p95_latency_ms"]
+V1_METRICS = [*RATE_FIELDS, "p95_latency_ms"]
+METRICS = [*V1_METRICS, "case_pass_k"]
 
 
 def write_jsonl(path: Path, records: list[dict]) -> Path:
@@ -44,6 +45,9 @@ def varied_records(seed: int, count: int) -> list[dict]:
             "patch_apply_success": rng.choice([True, False, None]),
             "edit_after_generate": rng.choice([True, None, None]),
             "fallback_used": rng.choice([True, False, False, False, None]),
+            # cases tried more than once by a provider (case_pass_k)
+            "case_id": f"c{rng.randrange(max(1, count // 3))}",
+            "selected_provider": rng.choice(["openai", "custom"]),
         }
         if rng.random() < 0.8:
             record["latency_ms"] = round(rng.lognormvariate(8, 0.7), 3)
@@ -66,7 +70,24 @@ def test_summary_matches_the_python_oracle(
         (report["run_id"],),
     )[0][0]
     assert view["sample_count"] == expected["sample_count"] == report["sample_count"]
+    v2 = dict(
+        built_db.execute(
+            "select metric, json_build_array(value, n) from ai_eval_run_summary_v2"
+            " where run_id = %s",
+            (report["run_id"],),
+        )
+    )
     for metric in METRICS:
+        v2_value, v2_count = v2[metric]
+        assert v2_count == expected[f"{metric}_count"] == report["metric_counts"][metric], metric
+        if expected[metric] is None:
+            assert v2_value is None and report["metrics"][metric] is None, metric
+        else:
+            assert v2_value == pytest.approx(expected[metric], abs=0.001), metric
+            assert report["metrics"][metric] == pytest.approx(expected[metric], abs=0.001)
+    if count >= 7:  # more samples than (case, provider) pairs: some repeated
+        assert expected["case_pass_k_count"] > 0
+    for metric in V1_METRICS:
         assert view[f"{metric}_count"] == expected[f"{metric}_count"], metric
         if expected[metric] is None:
             assert view[metric] is None and report["metrics"][metric] is None, metric
@@ -235,7 +256,8 @@ def test_thresholds_file_overrides_and_is_snapshotted(
     assert result.returncode == 0, result.stdout + result.stderr
     payload = json.loads(report.read_text())
     assert "p95_latency_ms_max" not in {gate["gate"] for gate in payload["gates"]}
-    assert payload["gates_switched_off"] == ["p95_latency_ms_max"]
+    # (case_pass_k_min is off in the seeds)
+    assert payload["gates_switched_off"] == ["case_pass_k_min", "p95_latency_ms_max"]
     snapshot = built_db.execute("select thresholds from ai_eval_runs")[0][0]
     assert snapshot["schema_valid_rate_min"] == 0.9
     assert snapshot["p95_latency_ms_max"] is None

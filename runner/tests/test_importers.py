@@ -318,3 +318,55 @@ def test_daily_reads_each_file_of_a_folder_as_its_content_says(
         built_db.execute("select source_file, metadata -> 'source' ->> 'tool' from ai_eval_runs")
     )
     assert sources == {"a.jsonl": None, "inspect.json": "inspect-ai", "promptfoo.json": "promptfoo"}
+
+
+def test_a_gate_on_pass_k_and_a_quarantine_that_keeps_cases_out_of_the_gates(
+    built_db: ClonedDatabase, tmp_path: Path
+) -> None:
+    """The pass^k gate is off in the seeds; switched on, it judges the lowest pass^k of
+    the repeated cases. Quarantined cases leave the gates (and v2) but stay reported."""
+    thresholds = tmp_path / "thresholds.yml"
+    thresholds.write_text("case_pass_k_min: 0.2\n")
+    _, seeded, _ = run_json(built_db, tmp_path, str(PROMPTFOO))
+    assert "case_pass_k_min" in seeded["gates_switched_off"]
+
+    _, report, _ = run_json(built_db, tmp_path, str(PROMPTFOO), "--thresholds", str(thresholds))
+    gate = next(g for g in report["gates"] if g["gate"] == "case_pass_k_min")
+    # unsafe-embed, broken-json and provider-error never pass: pass^3 = 0
+    assert (gate["observed"], gate["status"]) == (0.0, "failed")
+    assert report["metric_counts"]["case_pass_k"] == 10
+
+    built_db.execute(
+        "insert into ai_eval_quarantine (environment, case_id, reason) values"
+        " ('staging', 'unsafe-embed', 'known'), ('staging', 'broken-json', 'known'),"
+        " ('staging', 'provider-error', 'known')"
+    )
+    _, quarantined, output = run_json(
+        built_db, tmp_path, str(PROMPTFOO), "--thresholds", str(thresholds)
+    )
+    assert quarantined["run_id"] != report["run_id"]  # the quarantine is part of the policy
+    assert quarantined["gate_policy"]["quarantine"] == [
+        "broken-json",
+        "provider-error",
+        "unsafe-embed",
+    ]
+    gate = next(g for g in quarantined["gates"] if g["gate"] == "case_pass_k_min")
+    # left: bakery (3 of 3) and flaky-hero (2 of 3): min pass^3 = (2/3)^3
+    assert gate["observed"] == pytest.approx((2 / 3) ** 3, abs=0.001)
+    assert gate["status"] == "passed"
+    assert quarantined["metric_counts"]["case_pass_k"] == 4
+    # the other gates judge the 12 attempts of the two cases left
+    assert quarantined["metric_counts"]["schema_valid_rate"] == 12
+    assert quarantined["metrics"]["schema_valid_rate"] == 1.0
+    assert quarantined["metrics"]["safety_html_tailwind_compliance"] == pytest.approx(10 / 12)
+    # still reported: every repeated case, the quarantined ones marked; the errors too
+    marked = {(c["case_id"], c["provider"]) for c in quarantined["flakiness"] if c["quarantined"]}
+    assert len(quarantined["flakiness"]) == 10 and len(marked) == 6
+    assert quarantined["error_count"] == 6
+    assert "all failed (quarantined)" in output
+    # the stored verdict agrees with the dbt test of stored statuses and with v2
+    v2 = built_db.execute(
+        "select value, n from ai_eval_run_summary_v2 where run_id = %s and metric = 'case_pass_k'",
+        (quarantined["run_id"],),
+    )
+    assert v2 == [(pytest.approx((2 / 3) ** 3), 4)]

@@ -100,7 +100,11 @@ def test_too_few_samples_is_inconclusive_never_a_pass(
         ) == [(status,)]
     # The minimum is the run's own: it is in its policy snapshot.
     policy = built_db.execute("select gate_policy from ai_eval_runs where run_id = 'n100'")[0][0]
-    assert policy == {"policy": "point", "min_samples": dict.fromkeys(sorted(GATES), 100)}
+    assert policy == {
+        "policy": "point",
+        # case_pass_k_min: seeded off, its minimum is one repeated case
+        "min_samples": {**dict.fromkeys(sorted(GATES), 100), "case_pass_k_min": 1},
+    }
 
 
 def test_a_run_no_gate_could_judge_is_inconclusive(

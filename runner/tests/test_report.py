@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 PASSING = REPO / "examples" / "evals" / "passing.jsonl"
 FAILING = REPO / "examples" / "evals" / "failing.jsonl"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SECTIONS = ("header", "gates", "latency", "canary", "audit")
+SECTIONS = ("header", "gates", "flakiness", "latency", "canary", "audit")
 # Chromium as root in a container, and nothing that phones home at start.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -80,6 +80,7 @@ def test_an_empty_window_says_why_each_section_is_empty(
     assert "No canary decisions in staging in the window" in text
     assert "No flag changes in staging in the window" in text
     assert "No rollback drills in staging in the window" in text
+    assert "No run in staging tried a case more than once in the window" in text
 
 
 @pytest.mark.xdist_group("rolled_up")
@@ -124,6 +125,10 @@ def test_the_report_opens_offline_with_every_section_drawn(
                 "[data-table=latest-run] tbody tr",
                 "rows => rows.map(r => [...r.children].map(c => c.textContent))",
             )
+            flakiness_table = page.eval_on_selector_all(
+                "[data-table=flakiness] tbody tr",
+                "rows => rows.map(r => [...r.children].map(c => c.textContent))",
+            )
             changes = page.locator("#audit table").first.locator("tbody tr").count()
             page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         finally:
@@ -132,7 +137,7 @@ def test_the_report_opens_offline_with_every_section_drawn(
     assert errors == []
     assert sections == dict.fromkeys(SECTIONS, 1)
     names = [chart[0] for chart in charts]
-    assert "latency" in names and "canary" in names
+    assert "latency" in names and "canary" in names and "flake-rate" in names
     assert {"gate:schema_valid_rate_min", "gate:fallback_rate_max"} <= set(names)
     for name, paths, height in charts:
         assert paths > 20 and height > 100, (name, paths, height)
@@ -171,6 +176,23 @@ def test_the_report_opens_offline_with_every_section_drawn(
             assert row[1] == "n/a"
         else:
             assert float(row[1].replace(",", "")) == pytest.approx(observed, rel=1e-3, abs=1e-4)
+    # The flakiness table: each run's repeated and flaky cases, as its stored verdict
+    # has them (recounted here from the verdict's cases), newest run first.
+    stored_flakiness = []
+    for run_id, cases in rolled_up_db.execute(
+        "select run_id, verdict -> 'flakiness' from ai_eval_runs where not is_synthetic"
+        " order by started_at desc, run_id desc"
+    ):
+        flaky = sorted(f"{c['case_id']} ({c['provider']})" for c in cases if c["flaky"])
+        stored_flakiness.append(
+            [run_id, str(len(cases)), str(len(flaky)), f"{len(flaky) / len(cases):.4f}", flaky]
+        )
+    shown_flakiness = [
+        [row[0], row[2], row[3], row[4], sorted(filter(None, row[5].split(", ")))]
+        for row in flakiness_table
+    ]
+    assert shown_flakiness == stored_flakiness
+    assert len({row[2] for row in stored_flakiness}) > 1  # the runs differ
     assert changes >= 3  # the step, and the drill's rollback and restore
     assert (tmp_path / "report.png").stat().st_size > 50_000
 
@@ -250,10 +272,14 @@ def test_every_time_axis_spans_the_window_whatever_the_runs(
     monkeypatch.setattr(html, "_svg", recording_svg)
     html.report(data)
     window = (mdates.date2num(data.since), mdates.date2num(data.until))
-    # the seven gate charts (publish_conversion_proxy_min without data), then the
-    # canary share (no latency chart: no telemetry)
-    assert [title for title, *_ in drawn] == [*sorted({row.gate for row in data.gates}), ""]
-    assert len(drawn) == 8
+    # the gate charts (publish_conversion_proxy_min without data), the flake rate (the
+    # records repeat cases), then the canary share (no latency chart: no telemetry)
+    flake_rate = "flake rate per run: flaky cases / repeated cases"
+    assert [title for title, *_ in drawn] == [
+        *sorted({row.gate for row in data.gates}),
+        flake_rate,
+        "",
+    ]
     for title, xlim, _ylim, offset in drawn:
         assert xlim == pytest.approx(window), title
         assert offset == "", title

@@ -3,10 +3,11 @@
 A case tried more than once by one provider (promptfoo --repeat, inspect-ai epochs,
 records with the same case_id and provider) has attempts; an attempt passes when it
 has no error and every check it carries is true (the rate fields where true is good:
-metrics.check_fields). Per case and provider: attempts, passes, the pass rate, whether
-every attempt passed (pass^k observed, k = attempts), the estimate of pass^k for k
-attempts (the pass rate to the k) with a one-sided 95% lower bound (Wilson's lower
-bound to the k), and `flaky`: some attempts passed and some failed.
+metrics.check_fields; the macro eval_attempt_passes says it in SQL). Per case and
+provider: attempts, passes, the pass rate, whether every attempt passed (pass^k
+observed, k = attempts), the estimate of pass^k for k attempts (the pass rate to the
+k) with a one-sided 95% lower bound (Wilson's lower bound to the k), and `flaky`: some
+attempts passed and some failed.
 """
 
 from __future__ import annotations
@@ -37,9 +38,17 @@ class CaseFlakiness(JsonFields):
     flaky: bool  # some passed, some failed
     pass_k: float  # the pass rate to the power of the attempts
     pass_k_lower: float  # its one-sided 95% lower bound
+    quarantined: bool = False  # kept out of the gates (the run's gate_policy.quarantine)
 
     @classmethod
-    def of(cls, case_id: str, provider: str | None, attempts: int, passes: int) -> CaseFlakiness:
+    def of(
+        cls,
+        case_id: str,
+        provider: str | None,
+        attempts: int,
+        passes: int,
+        quarantined: bool = False,
+    ) -> CaseFlakiness:
         low = stats.wilson_interval(passes, attempts, Z_ONE_SIDED_95)
         assert low is not None
         return cls(
@@ -52,6 +61,7 @@ class CaseFlakiness(JsonFields):
             flaky=0 < passes < attempts,
             pass_k=(passes / attempts) ** attempts,
             pass_k_lower=low[0] ** attempts,
+            quarantined=quarantined,
         )
 
     @classmethod
@@ -61,6 +71,7 @@ class CaseFlakiness(JsonFields):
             stored.get("provider"),  # type: ignore[arg-type]
             int(stored["attempts"]),  # type: ignore[call-overload]
             int(stored["passes"]),  # type: ignore[call-overload]
+            bool(stored.get("quarantined", False)),
         )
 
 
@@ -79,12 +90,18 @@ def case_flakiness(
         cur.execute(
             sql.SQL(
                 "select case_id, selected_provider, count(*),"
-                " count(*) filter (where {})"
-                " from {} where run_id = %s and case_id is not null"
+                " count(*) filter (where {}),"
+                " coalesce((select gate_policy -> 'quarantine' from {} where run_id = %(run)s)"
+                " ? case_id, false)"
+                " from {} where run_id = %(run)s and case_id is not null"
                 " group by case_id, selected_provider having count(*) > 1"
                 " order by case_id, selected_provider nulls first"
-            ).format(_attempt_passes(), database.relation("ai_eval_samples")),
-            (run_id,),
+            ).format(
+                _attempt_passes(),
+                database.relation("ai_eval_runs"),
+                database.relation("ai_eval_samples"),
+            ),
+            {"run": run_id},
         )
         return [CaseFlakiness.of(*row) for row in cur.fetchall()]
 

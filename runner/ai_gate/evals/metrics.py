@@ -8,14 +8,14 @@ from functools import cache
 
 from ai_gate.project_config import project_var
 
-KINDS = ("rate", "quantile")
+KINDS = ("rate", "quantile", "repeats")  # repeats: from the cases tried more than once
 
 
 @dataclass(frozen=True)
 class EvalMetric:
     name: str  # the summary's column and the gates' metric
-    field: str  # the eval record field it is computed from
-    kind: str  # rate | quantile
+    field: str  # the eval record field it is computed from ("" for kind repeats)
+    kind: str  # rate | quantile | repeats
     required: bool = False  # every record carries the field
     description: str = ""  # the field's, in the record schema
     summary_v1: bool = False  # a column of ai_eval_run_summary_v1 (published columns)
@@ -32,7 +32,7 @@ def eval_metrics() -> tuple[EvalMetric, ...]:
     for entry in declared:
         metric = EvalMetric(
             name=str(entry["name"]),
-            field=str(entry["field"]),
+            field=str(entry.get("field") or ""),
             kind=str(entry["kind"]),
             required=bool(entry.get("required", False)),
             description=str(entry.get("description", "")),
@@ -49,8 +49,13 @@ def eval_metrics() -> tuple[EvalMetric, ...]:
             raise RuntimeError(
                 f"dbt_project.yml: eval metric {metric.name}: direction must be higher or lower"
             )
+        if bool(metric.field) == (metric.kind == "repeats"):
+            raise RuntimeError(
+                f"dbt_project.yml: eval metric {metric.name}: a {metric.kind} metric "
+                + ("has no field" if metric.kind == "repeats" else "needs a field")
+            )
         for other in metrics:
-            if metric.name == other.name or metric.field == other.field:
+            if metric.name == other.name or (metric.field and metric.field == other.field):
                 raise RuntimeError(
                     f"dbt_project.yml: eval metrics {other.name} and {metric.name}: "
                     "names and fields must be unique"

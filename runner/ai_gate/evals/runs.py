@@ -13,6 +13,7 @@ from ai_gate.evals import importers
 from ai_gate.evals.ingest import RUN_TYPES, RunOptions, ingest
 from ai_gate.evals.thresholds import (
     environment_confidence,
+    environment_quarantine,
     environment_thresholds,
     gate_names,
     gate_policy,
@@ -42,10 +43,11 @@ def run_evaluation(
         confidence = options.confidence
         if confidence is None:
             confidence = environment_confidence(conn, database, options.environment)
+        quarantine = environment_quarantine(conn, database, options.environment)
     if options.thresholds_file is not None:
         thresholds.update(load_threshold_overrides(options.thresholds_file, known_gates))
     require_a_gate(thresholds, options.environment, options.thresholds_file)
-    policy = gate_policy(confidence, min_samples)
+    policy = gate_policy(confidence, min_samples, quarantine)
     run_id, existing = ingest(database, options, thresholds, policy, progress)
     if existing is not None and existing["status"] in VERDICTS:
         return replace(load_report(database, run_id), reused=True)

@@ -31,9 +31,12 @@ def gate_names(conn: psycopg.Connection, database: Database) -> list[str]:
     return [row[0] for row in rows]
 
 
-def gate_policy(confidence: float | None, min_samples: dict[str, int]) -> dict[str, object]:
+def gate_policy(
+    confidence: float | None, min_samples: dict[str, int], quarantine: list[str] | None = None
+) -> dict[str, object]:
     """The stored gate policy: point estimates (confidence None) or one-sided bounds at a
-    confidence, and each gate's minimum sample count."""
+    confidence, each gate's minimum sample count, and the cases kept out of the gates
+    (only when there are any: a policy without them is the one stored before them)."""
     policy: dict[str, object] = {"policy": "point"}
     if confidence is not None:
         if not 0.5 < confidence < 1:
@@ -43,7 +46,21 @@ def gate_policy(confidence: float | None, min_samples: dict[str, int]) -> dict[s
             "confidence": confidence,
             "z": z_one_sided(1 - confidence),
         }
-    return {**policy, "min_samples": dict(sorted(min_samples.items()))}
+    policy = {**policy, "min_samples": dict(sorted(min_samples.items()))}
+    return {**policy, "quarantine": sorted(quarantine)} if quarantine else policy
+
+
+def environment_quarantine(
+    conn: psycopg.Connection, database: Database, environment: str
+) -> list[str]:
+    """The cases ai_eval_quarantine keeps out of the environment's gates."""
+    rows = conn.execute(
+        sql.SQL("select case_id from {} where environment = %s order by case_id").format(
+            database.relation("ai_eval_quarantine")
+        ),
+        (environment,),
+    ).fetchall()
+    return [row[0] for row in rows]
 
 
 def environment_confidence(

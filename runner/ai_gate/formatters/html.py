@@ -211,6 +211,48 @@ def _gates_section(data: ReportData) -> str:
     )
 
 
+def _flakiness_section(data: ReportData) -> str:
+    if not data.flakiness:
+        return (
+            f'<p class="empty">No run in {_e(data.environment)} tried a case more than once '
+            "in the window (repeats: promptfoo --repeat, inspect-ai epochs, records with "
+            "the same case_id and provider).</p>"
+        )
+    figure, axes = plt.subplots(figsize=(6.8, 2.1))
+    axes.plot(
+        [row["started_at"] for row in data.flakiness],
+        [row["flake_rate"] for row in data.flakiness],
+        color="#37474f",
+        lw=1,
+        marker="o",
+        ms=3,
+    )
+    axes.set_ylim(0, max(0.05, max(float(row["flake_rate"]) for row in data.flakiness)) * 1.1)
+    axes.set_title("flake rate per run: flaky cases / repeated cases", fontsize=9)
+    _time_axis(axes, data.since, data.until)
+    table = _table(
+        ["run", "started", "repeated cases", "flaky", "flake rate", "flaky cases"],
+        [
+            [
+                _e(row["run_id"]),
+                _e(f"{row['started_at']:%Y-%m-%d %H:%M}"),
+                str(row["repeated_cases"]),
+                str(row["flaky_cases"]),
+                _number(row["flake_rate"]),
+                _e(", ".join(row["flaky"])),
+            ]
+            for row in reversed(data.flakiness)
+        ],
+        raw=True,
+    )
+    return (
+        "<p>Cases tried more than once by a provider; a case is flaky when some attempts "
+        "passed and some failed (docs/importers.md).</p>"
+        f'<div class="chart" data-chart="flake-rate">{_svg(figure)}</div>'
+        f'<div data-table="flakiness">{table}</div>'
+    )
+
+
 def _latency_section(data: ReportData) -> str:
     if not data.latency:
         return (
@@ -346,6 +388,7 @@ def report(data: ReportData) -> str:
 
     sections = [
         ("gates", "Gate history", _gates_section(data)),
+        ("flakiness", "Flakiness", _flakiness_section(data)),
         ("latency", "Latency", _latency_section(data)),
         ("canary", "Canary", _canary_section(data)),
         ("audit", "Audit", _audit_section(data)),

@@ -194,7 +194,8 @@ def flakiness_rows(report: EvalReport) -> list[tuple[str, ...]]:
             f"{case.pass_rate:.4f}",
             f"{case.pass_k:.4f}",
             f"{case.pass_k_lower:.4f}",
-            "FLAKY" if case.flaky else ("all passed" if case.pass_all else "all failed"),
+            ("FLAKY" if case.flaky else ("all passed" if case.pass_all else "all failed"))
+            + (" (quarantined)" if case.quarantined else ""),
         )
         for case in cases
     ]
