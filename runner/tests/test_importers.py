@@ -370,3 +370,37 @@ def test_a_gate_on_pass_k_and_a_quarantine_that_keeps_cases_out_of_the_gates(
         (quarantined["run_id"],),
     )
     assert v2 == [(pytest.approx((2 / 3) ** 3), 4)]
+
+
+def test_an_inspect_scorer_with_several_values_and_a_score_that_is_no_verdict(
+    built_db: ClonedDatabase, tmp_path: Path
+) -> None:
+    """A scorer returning a dict gives one check per key (`scorer.key`); a value that
+    is no pass/fail (a partial `P`) is refused, naming the sample and the scorer."""
+    log = json.loads(INSPECT.read_text())
+    for sample in log["samples"]:
+        scores = sample.get("scores") or {}
+        if scores:
+            scores["checks"] = {
+                "value": {
+                    "json": scores.pop("schema_valid")["value"],
+                    "safe": scores.pop("safety_html_tailwind_compliant")["value"],
+                }
+            }
+    several = tmp_path / "several.json"
+    several.write_text(json.dumps(log))
+    mapping = tmp_path / "map.yml"
+    mapping.write_text("schema_valid: checks.json\nsafety_html_tailwind_compliant: checks.safe\n")
+    _, report, _ = run_json(built_db, tmp_path, str(several), "--map", str(mapping))
+    assert_matches(report, expected(inspect_attempts()))
+
+    log["samples"][1]["scores"]["checks"]["value"]["json"] = "P"
+    partial = tmp_path / "partial.json"
+    partial.write_text(json.dumps(log))
+    refused = built_db.cli("run", str(partial), "--map", str(mapping))
+    assert refused.returncode == 3
+    assert (
+        f"{partial}: samples[1].scores.checks: a score must be C or I, true or false, 1 or 0"
+        " to be a check; got 'P'" in refused.stderr
+    )
+    assert built_db.execute("select count(*) from ai_eval_runs") == [(1,)]
