@@ -294,32 +294,6 @@ def test_a_pinned_baseline_shows_per_case_regressions(
     assert "bakery" in output
 
 
-def test_daily_reads_each_file_of_a_folder_as_its_content_says(
-    built_db: ClonedDatabase, tmp_path: Path
-) -> None:
-    records = tmp_path / "records"
-    records.mkdir()
-    (records / "a.jsonl").write_bytes(RECORDS.read_bytes())
-    (records / "promptfoo.json").write_bytes(PROMPTFOO.read_bytes())
-    (records / "inspect.json").write_bytes(INSPECT.read_bytes())
-    reports = tmp_path / "reports"
-    result = built_db.cli(
-        "daily", "--env", "staging", "--records", str(records), "--report-dir", str(reports)
-    )
-    assert result.returncode == 2, result.stderr  # promptfoo's gates fail
-    outcome = json.loads((reports / "daily-outcome.json").read_text())
-    statuses = {entry["file"]: entry["outcome"] for entry in outcome["files"]}
-    assert statuses == {
-        "a.jsonl": "passed",
-        "inspect.json": "inconclusive",
-        "promptfoo.json": "failed",
-    }
-    sources = dict(
-        built_db.execute("select source_file, metadata -> 'source' ->> 'tool' from ai_eval_runs")
-    )
-    assert sources == {"a.jsonl": None, "inspect.json": "inspect-ai", "promptfoo.json": "promptfoo"}
-
-
 def test_a_gate_on_pass_k_and_a_quarantine_that_keeps_cases_out_of_the_gates(
     built_db: ClonedDatabase, tmp_path: Path
 ) -> None:

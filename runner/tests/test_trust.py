@@ -21,6 +21,8 @@ from conftest import ClonedDatabase, clean_environ, run_cli
 REPO = Path(__file__).resolve().parents[2]
 PASSING = REPO / "examples" / "evals" / "passing.jsonl"
 FAILING = REPO / "examples" / "evals" / "failing.jsonl"
+DEEPEVAL_RUN = REPO / "examples" / "deepeval" / "test_run.json"
+INSPECT_LOG = REPO / "examples" / "inspect" / "site_generation.json"
 CLI = [sys.executable, "-m", "ai_gate"]
 
 
@@ -198,6 +200,11 @@ def test_daily_shows_a_failed_gate_behind_a_rejected_file(
     records.mkdir()
     (records / "a-failing.jsonl").write_bytes(FAILING.read_bytes())
     (records / "b-malformed.jsonl").write_text('{"sample_id": "x"}\n')
+    # other tools' results beside the records: each file read as its content says
+    # (not promptfoo's example: its providers are named custom and openai, and its
+    # samples would be the quality of prod's canary arms)
+    (records / "c-deepeval.json").write_bytes(DEEPEVAL_RUN.read_bytes())
+    (records / "d-inspect.json").write_bytes(INSPECT_LOG.read_bytes())
     report_dir = tmp_path / "reports" / "today"  # missing: daily creates it
     result = built_db.cli(
         "daily", "--env", "prod", "--records", str(records), "--report-dir", str(report_dir)
@@ -208,6 +215,17 @@ def test_daily_shows_a_failed_gate_behind_a_rejected_file(
     assert [(f["file"], f["outcome"]) for f in outcome["files"]] == [
         ("a-failing.jsonl", "failed"),
         ("b-malformed.jsonl", "rejected"),
+        # 5 and 15 samples: below prod's minimum of 100, whatever their rates
+        ("c-deepeval.json", "inconclusive"),
+        ("d-inspect.json", "inconclusive"),
+    ]
+    sources = built_db.execute(
+        "select source_file, metadata -> 'source' ->> 'tool' from ai_eval_runs order by 1"
+    )
+    assert sources == [
+        ("a-failing.jsonl", None),
+        ("c-deepeval.json", "deepeval"),
+        ("d-inspect.json", "inspect-ai"),
     ]
     assert "b-malformed.jsonl:1: schema_valid: required" in " ".join(
         outcome["files"][1]["problems"]
@@ -216,7 +234,8 @@ def test_daily_shows_a_failed_gate_behind_a_rejected_file(
     assert any(line.startswith("a-failing.jsonl ") and " FAILED " in line for line in lines)
     assert any(line.startswith("b-malformed.jsonl ") and " REJECTED " in line for line in lines)
 
-    (records / "a-failing.jsonl").unlink()
+    for name in ("a-failing.jsonl", "c-deepeval.json", "d-inspect.json"):
+        (records / name).unlink()
     only_rejected = built_db.cli("daily", "--env", "prod", "--records", str(records))
     assert only_rejected.returncode == 3, only_rejected.stdout
 
