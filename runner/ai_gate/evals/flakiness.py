@@ -2,7 +2,7 @@
 
 A case tried more than once by one provider (promptfoo --repeat, inspect-ai epochs,
 records with the same case_id and provider) has attempts; an attempt passes when it
-has no error and every check it carries is true (the rate fields where true is good:
+has no error and every check it carries is true (the registry's `check` fields:
 metrics.check_fields; the macro eval_attempt_passes says it in SQL). Per case and
 provider: attempts, passes, the pass rate, whether every attempt passed (pass^k
 observed, k = attempts), the estimate of pass^k for k attempts (the pass rate to the

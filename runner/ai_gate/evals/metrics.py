@@ -20,7 +20,7 @@ class EvalMetric:
     description: str = ""  # the field's, in the record schema
     summary_v1: bool = False  # a column of ai_eval_run_summary_v1 (published columns)
     typical_rate: float = 1.0  # a healthy provider's share of true (simulate, benches)
-    direction: str = "higher"  # higher: true is good (a check); lower: true is bad
+    check: bool = False  # a check of the output an attempt must pass (flakiness)
 
 
 @cache
@@ -38,16 +38,16 @@ def eval_metrics() -> tuple[EvalMetric, ...]:
             description=str(entry.get("description", "")),
             summary_v1=bool(entry.get("summary_v1", False)),
             typical_rate=float(entry.get("typical_rate", 1.0)),
-            direction=str(entry.get("direction", "higher")),
+            check=bool(entry.get("check", False)),
         )
         if metric.kind not in KINDS:
             raise RuntimeError(
                 f"dbt_project.yml: eval metric {metric.name}: kind must be one of "
                 f"{', '.join(KINDS)}, not {metric.kind!r}"
             )
-        if metric.direction not in ("higher", "lower"):
+        if metric.check and metric.kind != "rate":
             raise RuntimeError(
-                f"dbt_project.yml: eval metric {metric.name}: direction must be higher or lower"
+                f"dbt_project.yml: eval metric {metric.name}: only a rate's field is a check"
             )
         if bool(metric.field) == (metric.kind == "repeats"):
             raise RuntimeError(
@@ -94,9 +94,5 @@ def boolean_fields(*, required: bool) -> tuple[str, ...]:
 
 
 def check_fields() -> tuple[str, ...]:
-    """The record fields that are checks an attempt must pass (rates where true is good)."""
-    return tuple(
-        metric.field
-        for metric in eval_metrics()
-        if metric.kind == "rate" and metric.direction == "higher"
-    )
+    """The record fields that are checks an attempt must pass (registry `check`)."""
+    return tuple(metric.field for metric in eval_metrics() if metric.check)

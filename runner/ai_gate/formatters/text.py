@@ -149,7 +149,13 @@ def text_report(report: EvalReport) -> str:
     if report.error_count:
         parts += ["", errors_summary(report), table(ERROR_HEADERS, error_rows(report))]
     if report.flakiness:
-        parts += ["", flakiness_summary(report), table(FLAKINESS_HEADERS, flakiness_rows(report))]
+        rows = flakiness_rows(report)
+        parts += ["", flakiness_summary(report), table(FLAKINESS_HEADERS, rows[:TEXT_CASES])]
+        if len(rows) > TEXT_CASES:
+            parts.append(
+                f"... {len(rows) - TEXT_CASES} more repeated cases (every one in "
+                "--report-json and --report-md)"
+            )
     if report.status == "aborted":
         parts.append(f"\nrun aborted: {report.metadata.get('error', 'unknown error')}")
     return "\n".join(parts) + "\n"
@@ -166,6 +172,7 @@ FLAKINESS_HEADERS = (
     "flaky",
 )
 ERROR_HEADERS = ("sample", "case", "provider", "error")
+TEXT_CASES = 20  # repeated cases the text report lists (flaky first); files list all
 
 
 def source_text(report: EvalReport) -> str | None:
