@@ -211,6 +211,15 @@ def _gates_section(data: ReportData) -> str:
     )
 
 
+FLAKY_CASES_LISTED = 12  # per run; the run's JSON and Markdown reports list every one
+
+
+def _some(names: list[str]) -> str:
+    listed = ", ".join(names[:FLAKY_CASES_LISTED])
+    more = len(names) - FLAKY_CASES_LISTED
+    return f"{listed} and {more} more" if more > 0 else listed
+
+
 def _flakiness_section(data: ReportData) -> str:
     if not data.flakiness:
         return (
@@ -239,7 +248,7 @@ def _flakiness_section(data: ReportData) -> str:
                 str(row["repeated_cases"]),
                 str(row["flaky_cases"]),
                 _number(row["flake_rate"]),
-                _e(", ".join(row["flaky"])),
+                _e(_some(row["flaky"])),
             ]
             for row in reversed(data.flakiness)
         ],
