@@ -32,9 +32,10 @@ def run_evaluation(
     results: importers); return the stored verdict."""
     if options.run_type not in RUN_TYPES:
         raise InputRejected(f"run type must be one of {', '.join(RUN_TYPES)}")
-    fmt = importers.resolve_format(options.path, options.format)
-    if fmt != "records":
-        return _run_imported(database, options, fmt, progress)
+    fmt, document = importers.resolve_format(options.path, options.format)
+    if fmt != "records":  # another tool's file, read whole to tell its format
+        assert document is not None
+        return _run_imported(database, options, fmt, document, progress)
     if options.map_file is not None:
         raise InputRejected("--map applies to the results of another tool, not to eval records")
     with database.connect() as conn:
@@ -58,13 +59,15 @@ def run_evaluation(
 
 
 def _run_imported(
-    database: Database, options: RunOptions, fmt: str, progress: TextIO | None
+    database: Database,
+    options: RunOptions,
+    fmt: str,
+    document: importers.Document,
+    progress: TextIO | None,
 ) -> EvalReport:
     """Another tool's file: its records, written to a temporary file, ingested like
     ai-gate's own; the run's metadata says where they came from."""
-    imported = importers.load(
-        options.path, fmt, importers.load_map(options.map_file), options.on_error
-    )
+    imported = importers.load(document, fmt, importers.load_map(options.map_file), options.on_error)
     if progress is not None:
         source = imported.source
         version = f" {source['tool_version']}" if source["tool_version"] else ""

@@ -51,7 +51,9 @@ class Imported:
 
 
 @dataclass
-class _Document:
+class Document:
+    """A tool's file, read (and parsed) once: detecting its format reads it whole."""
+
     path: Path
     label: str
     raw: bytes
@@ -65,16 +67,16 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not JSON")
 
 
-def _read(path: Path) -> _Document:
+def _read(path: Path) -> Document:
     label = str(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
         raise InputRejected(f"{label}: cannot read: {exc.strerror or exc}") from exc
-    return _Document(path, label, raw)
+    return Document(path, label, raw)
 
 
-def _parse_whole(document: _Document) -> object:
+def _parse_whole(document: Document) -> object:
     """The file as one JSON document, or None when it is not one (JSONL, not JSON)."""
     try:
         text = document.raw.decode("utf-8-sig")
@@ -102,7 +104,7 @@ def _starts_like_records(path: Path) -> bool | None:
     return True if isinstance(first, dict) and "sample_id" in first else None
 
 
-def detect(path: Path) -> tuple[str | None, _Document | None]:
+def detect(path: Path) -> tuple[str | None, Document | None]:
     """The format of a file, from its content (None when it is none of them), and the
     file read whole when it had to be."""
     if _starts_like_records(path):
@@ -129,15 +131,17 @@ def _is_regular_file(path: Path) -> bool:
         return True  # missing or unreadable: reading it says why
 
 
-def resolve_format(path: Path, requested: str | None) -> str:
+def resolve_format(path: Path, requested: str | None) -> tuple[str, Document | None]:
     """The format to read `path` as: `requested`, checked against the content, else
-    the detected one. A file of another format is refused, naming what it is."""
+    the detected one; and the file as read to tell, when it had to be read whole
+    (another tool's file; records are streamed by the record reader). A file of
+    another format is refused, naming what it is."""
     if str(path) == "-" or not _is_regular_file(path):
         # standard input, a pipe or a device: read once, by the record reader
         if requested not in (None, "records"):
             raise InputRejected(f"{path}: --format {requested} reads a regular file")
-        return "records"
-    found, _ = detect(path)
+        return "records", None
+    found, document = detect(path)
     label = str(path)
     if found == "inspect-eval-archive":
         raise InputRejected(
@@ -152,11 +156,11 @@ def resolve_format(path: Path, requested: str | None) -> str:
                 f"{label}: not a format ai-gate reads (eval records as JSONL, or "
                 "the results of promptfoo, inspect-ai or deepeval); name it with --format"
             )
-        return found
+        return found, document
     if found != requested:
         what = _FOUND.get(found or "", "none of the formats ai-gate reads")
         raise InputRejected(f"{label}: not {_FOUND[requested]} (found: {what})")
-    return requested
+    return requested, document
 
 
 def load_map(path: Path | None) -> dict[str, str] | None:
@@ -246,10 +250,8 @@ def _records(
         }
 
 
-def load(path: Path, fmt: str, mapping: dict[str, str] | None, on_error: str) -> Imported:
-    """Read a tool's file as ai-gate records."""
-    document = _read(path)
-    document.parsed = _parse_whole(document)
+def load(document: Document, fmt: str, mapping: dict[str, str] | None, on_error: str) -> Imported:
+    """A tool's file (as resolve_format read it) as ai-gate records."""
     tool_file = _READERS[fmt][1](document.parsed, document.label)
     fields = _field_map(tool_file, mapping, document.label)
     records, skipped = [], 0
@@ -266,7 +268,7 @@ def load(path: Path, fmt: str, mapping: dict[str, str] | None, on_error: str) ->
         "tool": tool_file.tool,
         "tool_version": tool_file.tool_version,
         "eval_id": tool_file.eval_id,
-        "file": path.name,
+        "file": document.path.name,
         "file_sha256": hashlib.sha256(document.raw).hexdigest(),
         "map": fields,
         "on_error": on_error,
