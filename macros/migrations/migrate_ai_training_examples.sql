@@ -4,9 +4,9 @@
     models and tests; `ai-gate migrate --print` prints the same statements
     (ai_training_examples_migration_script).
 
-    Needs a profile with `autocommit: true` (ai-gate's own profile and
-    profiles.example.yml have it): CREATE INDEX CONCURRENTLY cannot run inside the
-    transaction dbt would otherwise open.
+    Needs a connection with `autocommit: true` (the `migrate` target of ai-gate's own
+    profile and of profiles.example.yml: `--target migrate`): CREATE INDEX
+    CONCURRENTLY cannot run inside the transaction dbt would otherwise open.
 -#}
 {% macro migrate_ai_training_examples() %}
     {%- set statements = ai_training_examples_migration_statements() -%}

@@ -10,6 +10,11 @@
 -- Values are rounded to 9 decimals before the comparison, so a rate of exactly the
 -- threshold (19/20 against 0.95) is not failed by float noise. The metrics are the
 -- rows of ai_eval_run_summary v2 (every metric of the var eval_metrics).
+-- A gate with fewer samples than its minimum never passes: it fails when the evidence
+-- is conclusive against it (its one-sided bound at the run's below_minimum_z, from the
+-- environment's confidence, 0.95 when none, lies on the failing side of the
+-- threshold), else it is inconclusive. A run ingested before that rule
+-- (no below_minimum_z in its policy) keeps its judgement: inconclusive.
 
 with
 
@@ -48,18 +53,31 @@ run_policies as (
     select
         run_id,
         coalesce(gate_policy ->> 'policy', 'point') as policy,
-        (gate_policy ->> 'z')::double precision as z
+        (gate_policy ->> 'z')::double precision as z,
+        (gate_policy ->> 'below_minimum_z')::double precision as below_minimum_z,
+        -- the z of the bounds a gate is judged on: the confidence policy's, else the
+        -- one that can fail a gate below its minimum
+        coalesce(
+            (gate_policy ->> 'z')::double precision,
+            (gate_policy ->> 'below_minimum_z')::double precision
+        ) as bound_z,
+        (
+            select max(minimums.value::bigint)
+            from jsonb_each_text(gate_policy -> 'min_samples') as minimums
+        ) as largest_minimum
     from runs
 
 ),
 
 ranked_latencies as (
 
-    -- only the runs judged on bounds need their latencies ranked
+    -- only the runs judged on bounds need their latencies ranked: those of the
+    -- confidence policy, and those with fewer latencies than a gate's minimum (found
+    -- by reading at most that many rows, so a large run is never sorted for it)
     select
         samples.run_id,
         samples.latency_ms,
-        run_policies.z,
+        run_policies.bound_z as z,
         row_number() over (
             partition by samples.run_id order by samples.latency_ms
         ) as latency_rank,
@@ -68,8 +86,24 @@ ranked_latencies as (
     inner join run_policies
         on samples.run_id = run_policies.run_id
     where
-        run_policies.policy = 'confidence'
-        and samples.latency_ms is not null
+        samples.latency_ms is not null
+        and (
+            run_policies.policy = 'confidence'
+            or (
+                run_policies.below_minimum_z is not null
+                and run_policies.largest_minimum > (
+                    select count(*)
+                    from (
+                        select null as latency_present
+                        from samples as run_latencies
+                        where
+                            run_latencies.run_id = run_policies.run_id
+                            and run_latencies.latency_ms is not null
+                        limit run_policies.largest_minimum
+                    ) as first_latencies
+                )
+            )
+        )
 
 ),
 
@@ -110,7 +144,8 @@ gate_inputs as (
         summaries.value as observed,
         summaries.n as observed_count,
         run_policies.policy,
-        run_policies.z,
+        run_policies.bound_z as z,
+        run_policies.below_minimum_z,
         latency_bounds.p95_latency_ms_low,
         latency_bounds.p95_latency_ms_high,
         (thresholds.threshold #>> '{}')::numeric as threshold,
@@ -149,7 +184,8 @@ rate_inputs as (
 
 ),
 
--- its one-sided Wilson bounds at the policy's z (null under the point policy)
+-- its one-sided Wilson bounds at the bounds' z (null for a run judged on the point
+-- estimate alone)
 rate_bounds as (
 
     select
@@ -164,6 +200,8 @@ rate_bounds as (
 
 bounded as (
 
+    -- bounds under the confidence policy, and below a gate's minimum (where they can
+    -- fail it); null where the point estimate alone judges
     select
         run_id,
         gate,
@@ -174,15 +212,22 @@ bounded as (
         observed,
         observed_count,
         policy,
+        below_minimum_z,
         case
-            when policy <> 'confidence' then null
+            when
+                policy <> 'confidence'
+                and (below_minimum_z is null or observed_count >= min_samples)
+                then null
             when metric = 'p95_latency_ms' then p95_latency_ms_low
             -- an exact statistic of the run's cases: judged on its value
             when metric_kind = 'repeats' then observed
             else rate_lower_bound
         end as lower_bound,
         case
-            when policy <> 'confidence' then null
+            when
+                policy <> 'confidence'
+                and (below_minimum_z is null or observed_count >= min_samples)
+                then null
             when metric = 'p95_latency_ms' then p95_latency_ms_high
             when metric_kind = 'repeats' then observed
             else rate_upper_bound
@@ -207,7 +252,17 @@ judged as (
         upper_bound,
         case
             when observed is null then 'skipped'
-            when observed_count < min_samples then 'inconclusive'
+            -- below the minimum: never passed; failed only on conclusive evidence
+            when observed_count < min_samples
+                then
+                    case
+                        when below_minimum_z is null then 'inconclusive'
+                        when comparator = '>='
+                            and round(upper_bound::numeric, 9) < threshold then 'failed'
+                        when comparator = '<='
+                            and round(lower_bound::numeric, 9) > threshold then 'failed'
+                        else 'inconclusive'
+                    end
             when policy = 'confidence' and comparator = '>='
                 then
                     case

@@ -73,8 +73,9 @@ def vars_argument(dbt_vars: dict[str, object]) -> list[str]:
 
 
 def migrate(database: Database, dbt_vars: dict[str, object], log: TextIO) -> None:
+    # the profile's `migrate` target autocommits: CREATE INDEX CONCURRENTLY needs it
     args = ["run-operation", MIGRATION_OPERATION, *vars_argument(dbt_vars)]
-    result = run_dbt(database, args, stream=log)
+    result = run_dbt(database, args, stream=log, profile_target="migrate")
     assert isinstance(result, DbtResult)
     require_success(result, f"dbt run-operation {MIGRATION_OPERATION}")
 
@@ -101,7 +102,7 @@ def build(
     *,
     full_refresh: bool = False,
     dbt_vars: dict[str, object] | None = None,
-    select: str | None = None,
+    select: list[str] | None = None,
 ) -> DbtResult:
     dbt_vars = dbt_vars or {}
     product_schema = str(project_var("product_schema", dbt_vars))
@@ -123,14 +124,14 @@ def build(
     if full_refresh:
         args.append("--full-refresh")
     if select:
-        args += ["--select", select]
+        args += ["--select", *select]
     result = run_dbt(database, args, stream=log)
     assert isinstance(result, DbtResult)
     require_success(result, "dbt build")
     if select and not result.counts:
         # dbt only warns and exits 0 when a selection matches nothing
         raise RuntimeFailure(
-            f"--select {select!r} matches no model, seed or test of the project: nothing "
+            f"--select {' '.join(select)!r} matches no model, seed or test of the project: nothing "
             "was built (dbt's selection syntax: `ai-gate exec -- dbt ls --select ...`)"
         )
     return result

@@ -97,14 +97,21 @@ def run_dbt(
     *,
     stream: TextIO | None = None,
     capture: bool = False,
+    profile_target: str | None = None,
 ) -> DbtResult | str:
     """Run `dbt ARGS` on the project. With capture, return stdout; else a DbtResult.
 
-    dbt's own log lines go to `stream` (stderr by default) so stdout stays ours.
+    dbt's own log lines go to `stream` (stderr by default) so stdout stays ours. With
+    `profile_target` (an output of the profile other than the default), dbt keeps its
+    artifacts in a folder of that name inside the target folder: its parse of the
+    project is tied to the profile's target, and sharing one folder would make every
+    build parse the whole project again.
     """
     directory = project_dir()
     with project_lock(directory):
-        return _run_dbt_locked(directory, database, args, stream=stream, capture=capture)
+        return _run_dbt_locked(
+            directory, database, args, stream=stream, capture=capture, profile_target=profile_target
+        )
 
 
 def _run_dbt_locked(
@@ -114,8 +121,13 @@ def _run_dbt_locked(
     *,
     stream: TextIO | None,
     capture: bool,
+    profile_target: str | None,
 ) -> DbtResult | str:
-    run_results = target_dir(directory) / "run_results.json"
+    artifacts = target_dir(directory)
+    if profile_target is not None:
+        artifacts = artifacts / profile_target
+        args = [*args, "--target", profile_target, "--target-path", str(artifacts)]
+    run_results = artifacts / "run_results.json"
     if run_results.exists():
         # A stale file would blame the previous invocation's nodes.
         run_results.unlink()

@@ -20,7 +20,18 @@ ROWS = "20000"
 # The 25% step, so that one simulated hour holds enough canary traffic to decide; the
 # scenarios below run at prod's seeded weights (custom 1%) instead, with these rows.
 AT_SEEDED_WEIGHTS = {"healthy": "40000", "low-traffic": "3000"}
-STEP = ["flags", "set", "custom", "--env", "prod", "--weight", "25", "--reason", "dry run at 25%"]
+STEP = [
+    "flags",
+    "set",
+    "custom",
+    "--env",
+    "prod",
+    "--weight",
+    "25",
+    "--reason",
+    "dry run at 25%",
+    "--confirm-traffic",
+]
 SEED = "1"
 PLAN: list[tuple[str, str, list[list[str]]]] = [
     (

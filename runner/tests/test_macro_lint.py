@@ -21,6 +21,12 @@ DEFINITION = re.compile(r"\{%-?\s*(macro|test)\s+(\w+)\s*\(")
 NOT_RENDERED = {
     "migrate_ai_training_examples": "a dbt operation: it executes the statements of "
     "ai_training_examples_migration_statements, which lint_migration renders",
+    # the view materialization and the seed reset run these while they build (ADR 0006)
+    "saved_dependent_views": "runs dependent_views_query, which lint_dependent_views renders",
+    "restore_dependent_views": "runs recreate_dependent_views, which lint_dependent_views renders",
+    "view_columns_extend": "runs view_column_signature_query, which lint_dependent_views renders",
+    "postgres__reset_csv_table": "dbt's seed materialization calls it (the dispatch search "
+    "order); it runs saved_dependent_views and restore_dependent_views",
 }
 
 

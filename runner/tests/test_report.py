@@ -52,7 +52,7 @@ def seed(db: ClonedDatabase, folder: Path) -> None:
         (["run", str(skipping), "--run-id", "release-3"], 0),
     ):
         assert db.cli(*args).returncode == code
-    flags = ["flags", "set", "custom", "--env", "prod", "--weight", "5"]
+    flags = ["flags", "set", "custom", "--env", "prod", "--weight", "5", "--confirm-traffic"]
     assert db.cli(*flags, "--reason", "canary to 5%", "--actor", "alice").returncode == 0
     for scenario in ("healthy", "safety-regression"):
         simulate = ["simulate", "--scenario", scenario, "--rows", "4000", "--seed", "7"]
@@ -206,7 +206,9 @@ def test_the_traffic_share_line_replays_the_change_log(built_db: ClonedDatabase)
 
     steps = (["--weight", "5"], ["--disable"], ["--enable"])
     for step in steps:
-        changed = built_db.cli("flags", "set", "custom", "--env", "prod", *step, "--reason", "t")
+        changed = built_db.cli(
+            "flags", "set", "custom", "--env", "prod", *step, "--reason", "t", "--confirm-traffic"
+        )
         assert changed.returncode == 0, changed.stderr
     data = read_report(built_db.database, "prod", timedelta(days=1))
     shares = [round(share, 6) for _, share in data.traffic_share]

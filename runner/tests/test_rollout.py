@@ -33,7 +33,16 @@ def at_step(db: ClonedDatabase, percent: int) -> None:
     """Weights for a rollout step: custom `percent` of prod (openai keeps the rest)."""
     for provider, weight in (("custom", percent), ("openai", 100 - percent)):
         result = db.cli(
-            "flags", "set", provider, "--env", "prod", "--weight", str(weight), "--reason", "test"
+            "flags",
+            "set",
+            provider,
+            "--env",
+            "prod",
+            "--weight",
+            str(weight),
+            "--reason",
+            "test",
+            "--confirm-traffic",
         )
         assert result.returncode == 0, result.stderr
 
@@ -152,7 +161,7 @@ def test_apply_records_the_rollback_in_the_change_log(built_db: ClonedDatabase) 
     decision_id = built_db.execute("select max(decision_id) from ai_canary_decisions")[0][0]
     reason = built_db.execute(
         "select reason, changed_via from ai_provider_config_changes"
-        " where changed_via <> 'ai-gate flags set'"
+        " where changed_via not like 'ai-gate flags set%'"
     )
     assert reason == [
         (
@@ -167,7 +176,15 @@ def test_apply_moves_the_default_off_a_canary_that_is_default(
 ) -> None:
     assert (
         built_db.cli(
-            "flags", "set", "custom", "--env", "prod", "--default", "--reason", "custom promoted"
+            "flags",
+            "set",
+            "custom",
+            "--env",
+            "prod",
+            "--default",
+            "--reason",
+            "custom promoted",
+            "--confirm-traffic",
         ).returncode
         == 0
     )
@@ -186,7 +203,8 @@ def test_apply_on_go_changes_nothing(built_db: ClonedDatabase) -> None:
     assert result.returncode == 0
     assert "nothing to apply" in result.stdout
     assert built_db.execute(
-        "select count(*) from ai_provider_config_changes where changed_via <> 'ai-gate flags set'"
+        "select count(*) from ai_provider_config_changes"
+        " where changed_via not like 'ai-gate flags set%'"
     ) == [(0,)]
 
 
@@ -218,7 +236,8 @@ def test_step_is_refused_after_hold(built_db: ClonedDatabase) -> None:
     result = built_db.cli("canary", "step", "--env", "prod")
     assert result.returncode == 3
     assert built_db.execute(
-        "select count(*) from ai_provider_config_changes where changed_via <> 'ai-gate flags set'"
+        "select count(*) from ai_provider_config_changes"
+        " where changed_via not like 'ai-gate flags set%'"
     ) == [(0,)]
 
 
@@ -239,6 +258,7 @@ def test_drill_restores_exactly_the_previous_flags(
                 "70",
                 "--reason",
                 "setup",
+                "--confirm-traffic",
             ).returncode
             == 0
         )

@@ -54,7 +54,8 @@ def test_seeded_defaults(built_db: ClonedDatabase) -> None:
             ["custom", "--env", "prod", "--max-retries", "-1"],
             "--max-retries must be from 0 to 2,147,483,647, got -1",
         ),
-        (["openai", "--env", "prod", "--weight", "0"], None),  # custom (weight 1) still serves
+        # custom (weight 1) still serves: the invariants hold (its traffic acknowledged)
+        (["openai", "--env", "prod", "--weight", "0", "--confirm-traffic"], None),
         (["nope", "--env", "prod", "--enable"], "unknown provider 'nope'"),
         (["custom", "--env", "qa", "--enable"], "unknown environment 'qa'"),
     ],
@@ -105,6 +106,7 @@ def test_moving_the_default_is_one_audited_change_set(built_db: ClonedDatabase) 
         "promote custom",
         "--actor",
         "alice",
+        "--confirm-traffic",  # the canary becomes the fallback target
     )
     assert result.returncode == 0, result.stderr
     staging = effective(built_db, "staging")

@@ -101,7 +101,13 @@ def _build_arguments(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="pass --full-refresh to dbt (the change log keeps its rows)",
     )
-    p.add_argument("--select", metavar="SELECTOR", help="dbt node selection")
+    p.add_argument(
+        "--select",
+        nargs="+",
+        metavar="SELECTOR",
+        help="dbt node selection, as for dbt (e.g. --select ai_eval_run_summary my_model+); "
+        "the views ai-gate reads are kept whatever is selected (ADR 0006)",
+    )
     add_vars(p)
 
 
@@ -226,12 +232,21 @@ def _flags_set_arguments(p: argparse.ArgumentParser) -> None:
         "--actor",
         help="who (default: AI_GATE_ACTOR, else the OS user; one line, at most 500 characters)",
     )
+    p.add_argument(
+        "--confirm-traffic",
+        action="store_true",
+        help="acknowledge a change that moves traffic toward the canary outside `canary "
+        "step` (raises its share, makes it the default, or leaves a provider that is not "
+        "the default serving the majority); recorded in the audit log. Moves toward safety "
+        "need none",
+    )
 
 
 @command(
     "flags set",
-    "Record an audited change of one provider's routing flags in one environment. "
-    "Refused, with nothing written, if it would break a routing invariant.",
+    "Record an audited change of one provider's routing flags in one environment and "
+    "say what it does to the traffic shares. Refused, with nothing written, if it would "
+    "break a routing invariant or move traffic toward the canary unacknowledged.",
     exits={EXIT_OK: None, EXIT_RUNTIME_FAILURE: None, EXIT_INPUT_REJECTED: None, EXIT_USAGE: None},
     arguments=_flags_set_arguments,
 )
@@ -257,7 +272,7 @@ def cmd_flags_set(args: argparse.Namespace) -> int:
         max_retries=args.max_retries,
     )
     database = connect_announced()
-    recorded = routing.record_change(database, change)
+    recorded = routing.record_change(database, change, confirm_traffic=args.confirm_traffic)
     sys.stdout.write(text.recorded_change(args.env, args.provider, recorded))
     show_configs(database, args.env)
     return EXIT_OK

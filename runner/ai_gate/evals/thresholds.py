@@ -20,6 +20,9 @@ from ai_gate.stats import z_one_sided
 METRICS = metric_names()
 RATE_METRICS = rate_metric_names()
 LATENCY_GATE = "p95_latency_ms_max"
+# The confidence at which a gate with fewer samples than its minimum is failed, when the
+# environment sets none: the evidence must be conclusive against it.
+BELOW_MINIMUM_CONFIDENCE = 0.95
 
 
 def gate_names(conn: psycopg.Connection, database: Database) -> list[str]:
@@ -35,8 +38,9 @@ def gate_policy(
     confidence: float | None, min_samples: dict[str, int], quarantine: list[str] | None = None
 ) -> dict[str, object]:
     """The stored gate policy: point estimates (confidence None) or one-sided bounds at a
-    confidence, each gate's minimum sample count, and the cases kept out of the gates
-    (only when there are any: a policy without them is the one stored before them)."""
+    confidence, each gate's minimum sample count and the z below it, and the cases kept
+    out of the gates (only when there are any: a policy without them is the one stored
+    before them)."""
     policy: dict[str, object] = {"policy": "point"}
     if confidence is not None:
         if not 0.5 < confidence < 1:
@@ -46,7 +50,13 @@ def gate_policy(
             "confidence": confidence,
             "z": z_one_sided(1 - confidence),
         }
-    policy = {**policy, "min_samples": dict(sorted(min_samples.items()))}
+    policy = {
+        **policy,
+        "min_samples": dict(sorted(min_samples.items())),
+        # below a gate's minimum it never passes, and fails when its one-sided bound at
+        # this z (the confidence, else BELOW_MINIMUM_CONFIDENCE) misses the threshold
+        "below_minimum_z": z_one_sided(1 - (confidence or BELOW_MINIMUM_CONFIDENCE)),
+    }
     return {**policy, "quarantine": sorted(quarantine)} if quarantine else policy
 
 

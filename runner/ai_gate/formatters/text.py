@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ai_gate.evals import baseline
-from ai_gate.evals.thresholds import METRICS
+from ai_gate.evals.thresholds import BELOW_MINIMUM_CONFIDENCE, METRICS
 from ai_gate.rollout.rules import judged_quality_metrics
 from ai_gate.routing import flags as routing
 from ai_gate.safe_text import printable
@@ -56,7 +56,8 @@ def verdict(report: EvalReport) -> str:
 
 
 def bounds(gate: GateResult) -> str:
-    """The confidence policy's bounds, `[low, high]`; empty under the point policy."""
+    """The bounds a gate was judged on, `[low, high]` (the confidence policy's, or those
+    below its minimum); empty where the point estimate alone judged it."""
     if gate.lower_bound is None and gate.upper_bound is None:
         return ""
     return f"[{number(gate.lower_bound, gate.metric)}, {number(gate.upper_bound, gate.metric)}]"
@@ -66,6 +67,12 @@ def policy_text(report: EvalReport) -> str:
     policy = report.gate_policy or {}
     if policy.get("policy") == "confidence":
         return f"gates judged on one-sided bounds at confidence {policy['confidence']}"
+    if "below_minimum_z" in policy:
+        return (
+            "gates judged on the point estimate; below its minimum sample count a gate is "
+            f"judged on one-sided bounds at confidence {BELOW_MINIMUM_CONFIDENCE}: failed "
+            "when they miss the threshold, else inconclusive, never passed"
+        )
     return "gates judged on the point estimate"
 
 
@@ -77,6 +84,12 @@ def evidence(gate: GateResult, count: int) -> str:
 def gate_explanation(gate: GateResult, strict: bool, count: int = 0) -> str:
     if gate.status == "skipped":
         return "no data" + (" (fails under --strict)" if strict else "")
+    if count < gate.min_samples and gate.status == "failed":
+        return (
+            f"{count:,} samples, fewer than the {gate.min_samples:,} it needs to pass, and "
+            f"conclusive against it: bounds {bounds(gate)}, needs {gate.comparator} "
+            f"{number(gate.threshold, gate.metric)}"
+        )
     if count < gate.min_samples:
         return f"{count:,} samples, fewer than the {gate.min_samples:,} it needs to judge" + (
             " (fails under --strict)" if strict else ""
@@ -96,11 +109,14 @@ def text_report(report: EvalReport) -> str:
         f"{' (already recorded; verdict re-reported)' if report.reused else ''}"
     )
     confidence = (report.gate_policy or {}).get("policy") == "confidence"
+    # the bounds column: under the confidence policy, or when a gate below its minimum
+    # was judged on them
+    show_bounds = confidence or any(bounds(gate) for gate in report.gates)
     gate_rows = [
         (
             gate.gate,
             number(gate.observed, gate.metric),
-            *((bounds(gate),) if confidence else ()),
+            *((bounds(gate),) if show_bounds else ()),
             gate.comparator,
             number(gate.threshold, gate.metric),
             evidence(gate, report.metric_counts.get(gate.metric, 0)),
@@ -111,7 +127,7 @@ def text_report(report: EvalReport) -> str:
     headers = (
         "gate",
         "observed",
-        *(("bounds",) if confidence else ()),
+        *(("bounds",) if show_bounds else ()),
         "",
         "threshold",
         "n",
@@ -121,7 +137,7 @@ def text_report(report: EvalReport) -> str:
     if source_text(report):
         parts.append(source_text(report))  # type: ignore[arg-type]
     parts += ["", table(headers, gate_rows)]
-    if confidence:
+    if show_bounds:
         parts.append(policy_text(report))
     off = sorted(gate for gate, value in report.thresholds.items() if value is None)
     if off:
@@ -345,6 +361,10 @@ def _arms_table(decision: Decision) -> str:
     )
 
 
+# The eval runs a decision left out that its text names (the JSON has them all).
+IGNORED_RUNS_SHOWN = 5
+
+
 def decision_text(decision: Decision) -> str:
     span = f"{decision.window_start:%Y-%m-%d %H:%M} to {decision.window_end:%Y-%m-%d %H:%M} UTC"
     window = (
@@ -405,6 +425,18 @@ def decision_text(decision: Decision) -> str:
             f"\nnote: {decision.excluded_synthetic_rows:,} synthetic telemetry rows in the "
             "window were left out (--include-synthetic counts them, for dry runs)"
         )
+    if decision.ignored_eval_runs:
+        shown = decision.ignored_eval_runs[:IGNORED_RUNS_SHOWN]
+        named = ", ".join(
+            f"{printable(str(run['run_id']))} ({run['run_type']}, {int(run['samples']):,} samples)"
+            for run in shown
+        )
+        more = len(decision.ignored_eval_runs) - len(shown)
+        lines.append(
+            f"\nleft out of quality: {len(decision.ignored_eval_runs)} eval runs that are not "
+            f"canary evidence (run type canary: production samples scored): {named}"
+            + (f" and {more} more" if more > 0 else "")
+        )
     if decision.decision == "inconclusive":
         lines.append(
             "\ninconclusive: the evidence shows neither a problem nor that every rule is "
@@ -458,8 +490,12 @@ def configs(configs: Sequence[routing.ProviderConfig]) -> str:
 
 
 def recorded_change(environment: str, provider: str, recorded: routing.RecordedChange) -> str:
+    traffic = f"{recorded.traffic.describe()}\n" if recorded.traffic else ""
     if not recorded.recorded:
-        return f"ai-gate flags set: {environment}/{provider} already as asked; nothing recorded\n"
+        return (
+            f"ai-gate flags set: {environment}/{provider} already as asked; nothing recorded\n"
+            + traffic
+        )
     lines = []
     for before, after in recorded.rows:
         differences = routing.describe_differences(
@@ -469,7 +505,7 @@ def recorded_change(environment: str, provider: str, recorded: routing.RecordedC
             f"recorded {after.environment}/{after.provider}: {', '.join(differences)} "
             f"(change set {recorded.change_set_id})"
         )
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n" + traffic
 
 
 def history(entries: Sequence[routing.HistoryEntry]) -> str:
@@ -497,7 +533,8 @@ def history(entries: Sequence[routing.HistoryEntry]) -> str:
 def rollback_applied(decision: Decision, recorded: routing.RecordedChange | None) -> str:
     if recorded is None:
         return f"--apply: decision is {decision.decision}; nothing to apply\n"
-    return f"--apply: rollback recorded (change set {recorded.change_set_id})\n"
+    traffic = f"{recorded.traffic.describe()}\n" if recorded.traffic else ""
+    return f"--apply: rollback recorded (change set {recorded.change_set_id})\n{traffic}"
 
 
 def step(result: StepResult, environment: str, canary: str) -> str:
@@ -505,6 +542,7 @@ def step(result: StepResult, environment: str, canary: str) -> str:
         f"canary step: {canary} {result.from_percent:.1f}% -> {result.to_percent}% of "
         f"{environment} traffic (after go decision #{result.decision_id}; change set "
         f"{result.recorded.change_set_id})\n"
+        + (f"{result.recorded.traffic.describe()}\n" if result.recorded.traffic else "")
     )
 
 

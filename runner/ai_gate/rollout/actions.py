@@ -55,6 +55,11 @@ def apply_rollback(
     breached = [r.name for r in decision.rules if r.kind == "rollback" and r.status == "breached"]
     reason = f"canary rollback: decision #{decision.decision_id} ({', '.join(breached)})"
     configs = routing.effective_configuration(database, decision.environment)
+    routing.require_rollout_roles(
+        configs,
+        routing.Arms(decision.environment, decision.canary, decision.baseline),
+        "rollback",
+    )
     return routing.record_changes(
         database,
         rollback_changes(
@@ -93,6 +98,7 @@ def step(database: Database, arms: routing.Arms, actor: str | None = None) -> St
             "--include-synthetic): it cannot move real traffic; nothing was written"
         )
     configs = routing.effective_configuration(database, environment)
+    routing.require_rollout_roles(configs, arms, "canary step")
     by_provider = {config.provider: config for config in configs}
     canary_config = by_provider[canary]
     if not canary_config.enabled:
@@ -126,5 +132,7 @@ def step(database: Database, arms: routing.Arms, actor: str | None = None) -> St
             for provider, weight in weights.items()
             if weight != by_provider[provider].weight
         ],
+        # the plan's next share, after a go decision: the move the rollout is for
+        confirm_traffic=True,
     )
     return StepResult(int(latest["decision_id"]), current, target, recorded)

@@ -8,9 +8,12 @@ ai_canary_rollback_triggers; every decision is stored with its inputs.
 
 Synthetic rows (`ai-gate simulate`) are left out unless asked for
 (`include_synthetic`, for dry runs); a decision that used any is marked synthetic, and
-neither `step` nor a rollback acts on it. Quality comes only from eval runs of the
-environment decided for. The product's telemetry table has no environment column: a
-product database serves one environment, so its rows count for the one evaluated.
+neither `step` nor a rollback acts on it. Quality comes only from canary evidence:
+eval runs of the environment decided for, of run type `canary` (production samples
+scored); offline and scheduled suites are not samples of the traffic the canary serves,
+so they are left out and listed with the decision. The product's telemetry table has
+no environment column: a product database serves one environment, so its rows count
+for the one evaluated.
 
 The rules (canary_rules, ADR 0004) are one-sided tests that hold over every look of a
 rollout: `rollback` when a trigger is shown, `hold` when a guardrail breach or a
@@ -24,7 +27,7 @@ evidence, so it can be replayed.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timedelta
 
 import psycopg
@@ -48,6 +51,8 @@ from ai_gate.rollout.rules import (
 )
 from ai_gate.routing import flags as routing
 
+# The eval runs that are evidence about the canary: production samples, scored.
+CANARY_EVIDENCE_RUN_TYPE = "canary"
 DECISION_EXIT_CODES = {
     "go": EXIT_OK,
     "hold": EXIT_GATE_FAILED,
@@ -116,6 +121,9 @@ class Decision(JsonFields):
     look: int = 1
     step_start: datetime | None = None
     expected_canary_share: float | None = None
+    # eval runs with samples of either arm in the window that are not canary evidence
+    # (run type offline or scheduled): left out of the quality arms, named here
+    ignored_eval_runs: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def is_synthetic(self) -> bool:
@@ -259,16 +267,9 @@ def _eval_arm(
     run_id: str | None,
     scope: dict[str, object],
 ) -> dict[str, object]:
-    """Quality of one arm: samples it served, from eval runs of the environment only
-    (and not synthetic ones unless asked for)."""
-    if run_id is not None:
-        where = sql.SQL("samples.run_id = %(run_id)s")
-    else:
-        # created_at is optional in a record: a sample without one ran when its run did
-        where = sql.SQL(
-            "coalesce(samples.created_at, runs.started_at) >= %(start)s"
-            " and coalesce(samples.created_at, runs.started_at) < %(end)s"
-        )
+    """Quality of one arm: samples it served, from the canary evidence of the
+    environment only (and not synthetic unless asked for)."""
+    where = _quality_window(run_id)
     # per rate metric of the registry: how many samples carry its field, and how
     # many of those are true
     rates = sql.SQL("").join(
@@ -285,7 +286,7 @@ def _eval_arm(
             " count(*) filter (where runs.is_synthetic) as synthetic_samples"
             " from {} as samples inner join {} as runs on samples.run_id = runs.run_id"
             " where samples.selected_provider = %(provider)s"
-            " and runs.environment = %(environment)s"
+            " and runs.environment = %(environment)s and runs.run_type = %(evidence)s"
             " and (%(synthetic)s or not runs.is_synthetic) and {}"
         ).format(
             rates,
@@ -293,8 +294,61 @@ def _eval_arm(
             database.relation("ai_eval_runs"),
             where,
         ),
-        {"provider": provider, "start": start, "end": end, "run_id": run_id, **scope},
+        {
+            "provider": provider,
+            "start": start,
+            "end": end,
+            "run_id": run_id,
+            "evidence": CANARY_EVIDENCE_RUN_TYPE,
+            **scope,
+        },
     )
+
+
+def _quality_window(run_id: str | None) -> sql.Composable:
+    """Which samples are the quality arms': one run's, or those of the window."""
+    if run_id is not None:
+        return sql.SQL("samples.run_id = %(run_id)s")
+    # created_at is optional in a record: a sample without one ran when its run did
+    return sql.SQL(
+        "coalesce(samples.created_at, runs.started_at) >= %(start)s"
+        " and coalesce(samples.created_at, runs.started_at) < %(end)s"
+    )
+
+
+def _ignored_eval_runs(
+    conn: psycopg.Connection,
+    database: Database,
+    arms: routing.Arms,
+    start: datetime,
+    end: datetime,
+    scope: dict[str, object],
+) -> list[dict[str, object]]:
+    """The environment's eval runs with samples of either arm in the window that are
+    not canary evidence, each with its run type and those samples' count."""
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            sql.SQL(
+                "select runs.run_id, runs.run_type, count(*) as samples"
+                " from {} as samples inner join {} as runs on samples.run_id = runs.run_id"
+                " where samples.selected_provider = any(%(providers)s)"
+                " and runs.environment = %(environment)s and runs.run_type <> %(evidence)s"
+                " and (%(synthetic)s or not runs.is_synthetic) and {}"
+                " group by runs.run_id, runs.run_type order by runs.run_id"
+            ).format(
+                database.relation("ai_eval_samples"),
+                database.relation("ai_eval_runs"),
+                _quality_window(None),
+            ),
+            {
+                "providers": [arms.canary, arms.baseline],
+                "start": start,
+                "end": end,
+                "evidence": CANARY_EVIDENCE_RUN_TYPE,
+                **scope,
+            },
+        )
+        return cur.fetchall()
 
 
 def _arm(provider: str, telemetry: dict[str, object], quality: dict[str, object]) -> Arm:
@@ -378,6 +432,7 @@ class Evidence:
     synthetic_rows: int  # in the window, used or not
     production_rows: int
     synthetic_eval_samples: int
+    ignored_eval_runs: list[dict[str, object]]
 
 
 def gather(
@@ -403,6 +458,8 @@ def gather(
         look = 1
     shares = routing.traffic_shares(configs)
     canary_share, baseline_share = shares[(environment, canary)], shares[(environment, baseline)]
+    if canary_share == 0:
+        raise _not_serving(configs, canary, environment)
     if run_id is not None:
         _check_quality_run(conn, database, run_id, environment, include_synthetic)
     scope = {"environment": environment, "synthetic": include_synthetic}
@@ -456,6 +513,31 @@ def gather(
         synthetic_eval_samples=sum(
             int(q.get("synthetic_samples") or 0) for q in qualities.values()
         ),
+        ignored_eval_runs=(
+            []
+            if run_id is not None
+            else _ignored_eval_runs(conn, database, arms, start, end, scope)
+        ),
+    )
+
+
+def _not_serving(
+    configs: list[routing.ProviderConfig], canary: str, environment: str
+) -> InputRejected:
+    """A canary that gets no traffic has no rollout to decide on: said as such, never
+    as "keep collecting" (which would wait for evidence that cannot come)."""
+    config = next(c for c in configs if c.provider == canary)
+    why = "is disabled" if not config.enabled else "has weight 0"
+    since = (
+        f" since change #{config.last_change_id} ({config.last_change_reason})"
+        if (config.last_change_id)
+        else ""
+    )
+    return InputRejected(
+        f"{canary} {why} in {environment}{since}: it gets no traffic, so there is no "
+        "rollout to evaluate; nothing was stored. To restart the rollout at the plan's "
+        f"first share: ai-gate flags set {canary} --env {environment} --enable --weight N "
+        "--reason TEXT --confirm-traffic"
     )
 
 
@@ -492,6 +574,7 @@ def decision_on(
         look=evidence.look,
         step_start=evidence.step_start,
         expected_canary_share=evidence.expected_share,
+        ignored_eval_runs=evidence.ignored_eval_runs,
     )
 
 
@@ -518,6 +601,7 @@ def _stored_columns(decision: Decision, evidence: Evidence, actor: str) -> dict[
         "alpha": decision.alpha,
         "look": decision.look,
         "step_start": decision.step_start,
+        "ignored_eval_runs": json.dumps(decision.ignored_eval_runs),
     }
 
 
@@ -565,13 +649,20 @@ def _check_quality_run(
     include_synthetic: bool,
 ) -> None:
     row = conn.execute(
-        sql.SQL("select environment, is_synthetic from {} where run_id = %s").format(
+        sql.SQL("select environment, is_synthetic, run_type from {} where run_id = %s").format(
             database.relation("ai_eval_runs")
         ),
         (run_id,),
     ).fetchone()
     if row is None:
         raise InputRejected(f"no evaluation run {run_id!r}")
+    if row[2] != CANARY_EVIDENCE_RUN_TYPE:
+        raise InputRejected(
+            f"evaluation run {run_id!r} is of run type {row[2]!r}, not canary evidence: the "
+            "canary decides on production samples scored and ingested with "
+            f"`ai-gate run FILE --run-type {CANARY_EVIDENCE_RUN_TYPE}` (an offline suite is "
+            "not a sample of the traffic the canary serves)"
+        )
     if row[0] != environment:
         raise InputRejected(
             f"evaluation run {run_id!r} is of environment {row[0]!r}, not {environment!r}: "

@@ -62,6 +62,10 @@ def rollback_drill(
     database: Database, arms: routing.Arms, actor: str | None = None
 ) -> DrillEvidence:
     actor = actor or default_actor()
+    # refused before anything is done or stored (and checked again under the lock)
+    routing.require_rollout_roles(
+        routing.effective_configuration(database, arms.environment), arms, "drill"
+    )
     evidence = DrillEvidence(
         str(uuid.uuid4()), arms.environment, arms.canary, arms.baseline, actor, _now()
     )
@@ -92,6 +96,7 @@ def _drill(
     # the arms were checked against the configuration before the lock; under it the
     # configuration is read again (a flag change may have come between)
     before = routing.read_effective(conn, database, environment)
+    routing.require_rollout_roles(before, routing.Arms(environment, canary, baseline), "drill")
     evidence.before_state = _state(before)
     evidence.step("record flags", True, f"{len(before)} providers recorded")
 
@@ -150,6 +155,8 @@ def _drill(
             restore,
             conn=conn,
             expect_last_change_set=drill_change.change_set_id if drill_change else "",
+            # exactly the traffic the drill took from the canary, given back
+            confirm_traffic=True,
         )
     except routing.InputRejected as exc:
         evidence.step("restore flags", False, f"not restored: {exc}")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -76,11 +77,94 @@ class FlagChange:
     max_retries: int | None = None
     via: str = "ai-gate flags set"
 
+    def command(self, confirm_traffic: bool = False) -> str:
+        """The `ai-gate flags set` command that asks for this change."""
+        words = ["ai-gate", "flags", "set", self.provider, "--env", self.environment]
+        if self.enabled is not None:
+            words.append("--enable" if self.enabled else "--disable")
+        if self.weight is not None:
+            words += ["--weight", str(self.weight)]
+        if self.make_default:
+            words.append("--default")
+        if self.timeout_ms is not None:
+            words += ["--timeout-ms", str(self.timeout_ms)]
+        if self.max_retries is not None:
+            words += ["--max-retries", str(self.max_retries)]
+        words += ["--reason", self.reason]
+        if confirm_traffic:
+            words.append("--confirm-traffic")
+        return shlex.join(words)
+
+
+# The acknowledgement a flag change needs to move traffic toward the canary.
+CONFIRM_TRAFFIC_OPTION = "--confirm-traffic"
+
+
+@dataclass(frozen=True)
+class TrafficMove:
+    """What a change does to an environment's traffic: each provider's share before and
+    after (0..1), and why it needs an acknowledgement (empty: it needs none)."""
+
+    environment: str
+    before: dict[str, float]
+    after: dict[str, float]
+    needs_confirmation: tuple[str, ...] = ()
+
+    @property
+    def moves(self) -> bool:
+        return any(abs(self.after[p] - self.before[p]) > 1e-12 for p in self.after)
+
+    def describe(self) -> str:
+        """`openai 99.0% -> 100.0%, custom 1.0% -> 0.0%`, or the shares, unchanged."""
+        if not self.moves:
+            shares = ", ".join(f"{p} {share:.1%}" for p, share in self.after.items())
+            return f"{self.environment} traffic unchanged: {shares}"
+        changes = ", ".join(
+            f"{p} {self.before[p]:.1%} -> {share:.1%}" for p, share in self.after.items()
+        )
+        return f"{self.environment} traffic: {changes}"
+
+
+def traffic_move(
+    current: Sequence[ProviderConfig], proposed: Sequence[ProviderConfig]
+) -> TrafficMove:
+    """The traffic a change moves, and whether it moves it toward the canary outside
+    `ai-gate canary step` (which moves it by the rollout plan, after a go decision):
+    raising a canary's share, making a canary the default (the fallback target), or
+    leaving a provider that is not the default serving the majority. Moves toward
+    safety (disabling the canary, lowering its share, a rollback) need nothing."""
+    environment = proposed[0].environment
+    before, after = _environment_shares(current), _environment_shares(proposed)
+    was_default = {row.provider: row.is_default for row in current}
+    reasons = []
+    move = TrafficMove(environment, before, after)
+    for row in proposed:
+        canary = _role(row) == CANARY_ROLE
+        if canary and move.moves and after[row.provider] > before[row.provider] + 1e-12:
+            reasons.append(
+                f"it raises the canary {row.provider}'s share of {environment} from "
+                f"{before[row.provider]:.1%} to {after[row.provider]:.1%} outside `ai-gate "
+                "canary step` (which moves it to the rollout plan's next share after a go "
+                "decision)"
+            )
+        if canary and row.enabled and row.is_default and not was_default[row.provider]:
+            reasons.append(
+                f"it makes the canary {row.provider} {environment}'s default (the fallback "
+                "target of every other provider)"
+            )
+        if move.moves and not row.is_default and after[row.provider] > 0.5:
+            reasons.append(
+                f"{row.provider}, which is not the default, would serve "
+                f"{after[row.provider]:.1%} of {environment}"
+            )
+    return replace(move, needs_confirmation=tuple(reasons))
+
 
 @dataclass(frozen=True)
 class RecordedChange:
     change_set_id: str | None
     rows: list[tuple[ProviderConfig, ProviderConfig]]  # (before, after) per provider
+    traffic: TrafficMove | None = None
 
     @property
     def recorded(self) -> bool:
@@ -183,9 +267,11 @@ def propose(current: Sequence[ProviderConfig], change: FlagChange) -> list[Provi
     return proposed
 
 
-def record_change(database: Database, change: FlagChange) -> RecordedChange:
+def record_change(
+    database: Database, change: FlagChange, *, confirm_traffic: bool = False
+) -> RecordedChange:
     """Validate and append one change set; raises InputRejected with nothing written."""
-    return record_changes(database, [change])
+    return record_changes(database, [change], confirm_traffic=confirm_traffic)
 
 
 # Two 32-bit keys: 'aigt' and 'rout' — ai-gate's routing changes. Every change ai-gate
@@ -244,20 +330,22 @@ def record_changes(
     *,
     conn: psycopg.Connection | None = None,
     expect_last_change_set: str | None = None,
+    confirm_traffic: bool = False,
 ) -> RecordedChange:
     """Apply several changes to one environment as one audited change set.
 
     They are applied in order to the effective configuration, the result is checked
-    against the invariants, and every provider whose values changed gets one row.
-    On `conn` (a session holding the routing lock), else on a connection of its own.
-    With `expect_last_change_set`, refused (nothing written) when the environment's
-    newest change is not of that change set ("": when it has any change): someone
-    changed the flags since.
+    against the invariants and against moving traffic toward the canary unconfirmed
+    (`traffic_move`; `confirm_traffic` acknowledges it, and the log records that), and
+    every provider whose values changed gets one row. On `conn` (a session holding the
+    routing lock), else on a connection of its own. With `expect_last_change_set`,
+    refused (nothing written) when the environment's newest change is not of that
+    change set ("": when it has any change): someone changed the flags since.
     """
     if conn is None:
         with database.connect() as own:
-            return _record_changes(database, own, changes, expect_last_change_set)
-    return _record_changes(database, conn, changes, expect_last_change_set)
+            return _record_changes(database, own, changes, expect_last_change_set, confirm_traffic)
+    return _record_changes(database, conn, changes, expect_last_change_set, confirm_traffic)
 
 
 def _check_change_values(change: FlagChange) -> None:
@@ -297,6 +385,7 @@ def _record_changes(
     conn: psycopg.Connection,
     changes: Sequence[FlagChange],
     expect_last_change_set: str | None,
+    confirm_traffic: bool,
 ) -> RecordedChange:
     if not changes:
         raise ValueError("no changes")
@@ -331,16 +420,37 @@ def _record_changes(
         problems = invariant_violations(proposed)
         if problems:
             raise InputRejected("change refused: it would break a routing invariant", problems)
+        move = traffic_move(current, proposed)
+        if move.needs_confirmation and not confirm_traffic:
+            raise _unconfirmed(move, changes)
         pairs = [
             (before, after)
             for before, after in zip(current, proposed, strict=True)
             if before.overridable_values() != after.overridable_values()
         ]
         if not pairs:
-            return RecordedChange(None, [])
+            return RecordedChange(None, [], move)
         change_set_id = str(uuid.uuid4())
-        _insert_change_rows(conn, database, change_set_id, changes[-1], pairs)
-        return RecordedChange(change_set_id, pairs)
+        last = changes[-1]
+        if move.needs_confirmation:  # acknowledged: the log says so
+            last = replace(last, via=f"{last.via} {CONFIRM_TRAFFIC_OPTION}")
+        _insert_change_rows(conn, database, change_set_id, last, pairs)
+        return RecordedChange(change_set_id, pairs, move)
+
+
+def _unconfirmed(move: TrafficMove, changes: Sequence[FlagChange]) -> InputRejected:
+    """The refusal of a change that moves traffic toward the canary unacknowledged."""
+    problems = list(move.needs_confirmation)
+    if len(changes) == 1 and changes[0].via == "ai-gate flags set":
+        problems.append(
+            f"if that is what you mean: {changes[0].command(confirm_traffic=True)} "
+            "(the acknowledgement is recorded in the audit log)"
+        )
+    return InputRejected(
+        f"change refused: it moves traffic toward the canary without {CONFIRM_TRAFFIC_OPTION} "
+        f"({move.describe()}); nothing was written",
+        problems,
+    )
 
 
 def _insert_change_rows(
@@ -443,19 +553,20 @@ def _fmt(value: object) -> str:
 
 def traffic_shares(configs: Iterable[ProviderConfig]) -> dict[tuple[str, str], float]:
     """Share of an environment's traffic each provider's weight claims (0..1)."""
-    totals: dict[str, int] = {}
-    configs = list(configs)
+    environments: dict[str, list[ProviderConfig]] = {}
     for row in configs:
-        if row.enabled:
-            totals[row.environment] = totals.get(row.environment, 0) + row.weight
+        environments.setdefault(row.environment, []).append(row)
     return {
-        (row.environment, row.provider): (
-            row.weight / totals[row.environment]
-            if row.enabled and totals.get(row.environment)
-            else 0.0
-        )
-        for row in configs
+        (environment, provider): share
+        for environment, rows in environments.items()
+        for provider, share in _environment_shares(rows).items()
     }
+
+
+def _environment_shares(rows: Sequence[ProviderConfig]) -> dict[str, float]:
+    """One environment's shares: an enabled provider's weight over the enabled ones'."""
+    total = sum(row.weight for row in rows if row.enabled)
+    return {row.provider: row.weight / total if row.enabled and total else 0.0 for row in rows}
 
 
 def weights_for_share(
@@ -550,6 +661,34 @@ def resolve_arms(
             f"the canary and the baseline must be different providers (both {canary!r})"
         )
     return Arms(environment, canary, baseline)
+
+
+def require_rollout_roles(configs: Sequence[ProviderConfig], arms: Arms, action: str) -> None:
+    """Before `action` moves traffic (a drill, a rollback, a step): the arms must be the
+    routing seed's canary and primary where it names them, and the canary must not be
+    the environment's default where it names none (a rollback would take the default's
+    traffic away). Refused with nothing written otherwise."""
+    rows = [config for config in configs if config.environment == arms.environment]
+    for role, given, option in (
+        (CANARY_ROLE, arms.canary, "--canary"),
+        (PRIMARY_ROLE, arms.baseline, "--baseline"),
+    ):
+        seeded = [config.provider for config in rows if _role(config) == role]
+        if len(seeded) == 1 and given != seeded[0]:
+            raise InputRejected(
+                f"{action}: {option} {given} is not {arms.environment}'s {role}: the routing "
+                f"seed names {seeded[0]} (metadata role {role!r}); {action} acts on the seeded "
+                "roles only, so that it never takes traffic from the wrong provider; nothing "
+                "was done"
+            )
+    if not any(_role(config) == CANARY_ROLE for config in rows):
+        default = next((c.provider for c in rows if c.enabled and c.is_default), None)
+        if arms.canary == default:
+            raise InputRejected(
+                f"{action}: {arms.canary} is {arms.environment}'s default provider: rolling it "
+                "back would take the environment's default away; name the canary with "
+                "--canary; nothing was done"
+            )
 
 
 def read_arms(
