@@ -3,7 +3,8 @@ epochs, two scorers named after ai-gate fields, run offline on `mockllm/model` w
 canned outputs that carry token usage. One sample is flaky (unsafe on every second
 attempt), one always unsafe, one not JSON, and one errors (the model call raises).
 
-    python examples/inspect/site_eval.py LOG_DIR   # writes one JSON log
+    python examples/inspect/site_eval.py LOG_DIR          # writes one JSON log
+    python examples/inspect/site_eval.py LOG_DIR eval     # one .eval log (inspect's default)
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ if __name__ == "__main__":
         model=get_model("mockllm/model", custom_outputs=canned),
         epochs=3,
         log_dir=sys.argv[1],
-        log_format="json",
+        log_format=sys.argv[2] if len(sys.argv) > 2 else "json",
         fail_on_error=False,
         max_samples=1,
         display="none",

@@ -5,7 +5,7 @@
         on_schema_change='append_new_columns',
         pre_hook=["{{ eval_samples_from_partitions(ref('ai_eval_runs')) }}"],
         post_hook=[
-            "{{ append_only_guard() }}",
+            "{{ append_only_guard('Samples belong to their run: ingest a new run instead (ai-gate run FILE).') }}",
             "{{ eval_samples_run_is_open(ref('ai_eval_runs')) }}",
         ],
     )

@@ -6,7 +6,9 @@
         indexes=[
             {'columns': ['environment', 'canary', 'decision_id']},
         ],
-        post_hook=["{{ append_only_guard() }}"],
+        post_hook=[
+            "{{ append_only_guard('A decision is evidence: evaluate again (ai-gate canary evaluate).') }}",
+        ],
     )
 }}
 

@@ -3,7 +3,9 @@
         materialized='incremental',
         full_refresh=false,
         on_schema_change='append_new_columns',
-        post_hook=["{{ append_only_guard() }}"],
+        post_hook=[
+            "{{ append_only_guard('A drill is evidence: run another (ai-gate drill rollback).') }}",
+        ],
     )
 }}
 

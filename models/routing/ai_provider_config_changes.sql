@@ -7,7 +7,10 @@
             {'columns': ['provider', 'environment', 'change_id']},
             {'columns': ['change_set_id']},
         ],
-        post_hook=["{{ append_only_guard() }}", "{{ routing_invariants_guard() }}"],
+        post_hook=[
+            "{{ append_only_guard('Record a new change instead (ai-gate flags set ... --reason ...).') }}",
+            "{{ routing_invariants_guard() }}",
+        ],
     )
 }}
 

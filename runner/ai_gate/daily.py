@@ -22,7 +22,7 @@ from typing import TextIO
 
 from ai_gate import build
 from ai_gate.daily_outcome import DailyOutcome, FileOutcome
-from ai_gate.database import Database, first_line, redact
+from ai_gate.database import Database, redact
 from ai_gate.errors import (
     EXIT_RUNTIME_FAILURE,
     InputRejected,
@@ -116,7 +116,8 @@ def daily(
             baseline_provider=baseline_provider,
         )
     except BaseException as exc:
-        outcome.error = redact(first_line(str(exc))) or type(exc).__name__
+        # the whole message: a failed build names its failing nodes after the first line
+        outcome.error = redact(str(exc).strip()) or type(exc).__name__
         outcome.error_exit_code = getattr(exc, "exit_code", EXIT_RUNTIME_FAILURE)
         if isinstance(exc, KeyboardInterrupt):
             outcome.error = "interrupted or terminated"

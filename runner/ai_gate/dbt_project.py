@@ -170,20 +170,45 @@ def read_run_results(path: Path) -> tuple[list[NodeProblem], dict[str, int]]:
         status = str(result.get("status"))
         counts[status] = counts.get(status, 0) + 1
         if status in PROBLEM_STATUSES:
-            message = (result.get("message") or "").strip().splitlines()
-            problems.append(
-                NodeProblem(result.get("unique_id", "?"), status, message[0] if message else "")
-            )
+            # dbt's message says what failed on its first line and why on the next
+            # (a contract's mismatch, a database error): all of it, on one line
+            lines = [line.strip() for line in (result.get("message") or "").splitlines()]
+            message = " ".join(line for line in lines if line)
+            problems.append(NodeProblem(result.get("unique_id", "?"), status, _shortened(message)))
     return problems, counts
 
 
+# How much of one node's message a failure shows (a compiled query can be long).
+MESSAGE_CHARACTERS = 600
+
+
+def _shortened(message: str) -> str:
+    if len(message) <= MESSAGE_CHARACTERS:
+        return message
+    return message[: MESSAGE_CHARACTERS - 1] + "…"
+
+
 def require_success(result: DbtResult, what: str) -> DbtResult:
+    """The result, when dbt succeeded; else DbtFailed, whose first line names what
+    failed (a scheduler's outcome file keeps that line), then each failing node with
+    dbt's whole message, then how many nodes were skipped because of them."""
     if result.ok:
         return result
-    if result.problems:
-        details = "\n".join("  " + problem.render() for problem in result.problems)
-    else:
-        details = _tail(result.output_tail)
+    failed = [problem for problem in result.problems if problem.status != "skipped"]
+    skipped = [problem for problem in result.problems if problem.status == "skipped"]
+    if failed:
+        named = ", ".join(f"{p.status} {p.unique_id}" for p in failed[:3])
+        more = f" and {len(failed) - 3} more" if len(failed) > 3 else ""
+        headline = f"{what} failed: {named}{more}"
+        details = [f"  {problem.render()}" for problem in failed]
+        if skipped:
+            details.append(
+                f"  {len(skipped)} skipped because of them: "
+                + ", ".join(problem.unique_id for problem in skipped[:10])
+                + (f" and {len(skipped) - 10} more" if len(skipped) > 10 else "")
+            )
+        raise DbtFailed(f"{headline} (dbt exit code {result.returncode})\n" + "\n".join(details))
+    details = _tail(result.output_tail)
     raise DbtFailed(f"{what} failed (dbt exit code {result.returncode}):\n{details}")
 
 

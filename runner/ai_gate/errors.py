@@ -60,8 +60,13 @@ class InputRejected(AiGateError):
 
 
 class Terminated(KeyboardInterrupt):
-    """SIGTERM (a scheduler stopping the job): handled exactly like Ctrl-C, so a
-    transaction rolls back and a run being judged ends `aborted`."""
+    """SIGTERM or SIGHUP (a scheduler stopping the job, a terminal closing): handled
+    exactly like Ctrl-C, so a transaction rolls back and a run being judged ends
+    `aborted`."""
+
+    def __init__(self, signal_name: str = "SIGTERM") -> None:
+        super().__init__(signal_name)
+        self.signal_name = signal_name
 
 
 class UsageError(AiGateError):

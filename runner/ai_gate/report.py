@@ -3,7 +3,10 @@ gate history (real runs only), daily latency percentiles from the rollups, canar
 decisions and the canary's share of traffic over time, flag changes and drills.
 
 Reads only small tables and the rollups (the latency functions, one call per day),
-never the raw telemetry table; formatters/html.py draws it.
+never the raw telemetry table; formatters/html.py draws it. What it reads grows with
+the window's days and a bounded number of named things (the newest runs, the newest
+failed runs, decisions, changes, drills; counted beyond that), not with how many runs
+the window holds: CI makes hundreds a day.
 """
 
 from __future__ import annotations
@@ -21,6 +24,14 @@ from ai_gate.errors import InputRejected
 from ai_gate.evals import verdicts
 from ai_gate.routing import flags as routing
 
+# What the report names one by one; beyond these it counts (docs/report.md).
+NAMED_RUNS = 50  # the newest judged runs of the window
+NAMED_FAILED_RUNS = 50  # and the newest failed ones beyond them
+NAMED_DECISIONS = 100
+DECISION_MARKS = 500  # the newest decisions drawn on the canary chart
+NAMED_CHANGES = 100
+NAMED_DRILLS = 50
+
 
 @dataclass
 class ReportData:
@@ -31,19 +42,32 @@ class ReportData:
     generated_at: datetime
     version: str
     canary: str | None  # None: the environment has no single canary
-    # every gate of every judged run in the window, oldest run first
+    # every gate of the named runs (the newest, and the newest failed), oldest run first
     gates: list[verdicts.GateHistoryRow] = field(default_factory=list)
+    # judged real runs in the window, and how many of them failed
+    run_count: int = 0
+    failed_run_count: int = 0
+    # per gate and UTC day: runs, passed, failed, inconclusive, skipped, the observed
+    # value's median, lowest and highest, and the threshold of the day's last run
+    gate_days: list[dict[str, object]] = field(default_factory=list)
     # per day and provider: day, provider, requests, p50_ms, p95_ms, p99_ms
     latency: list[dict[str, object]] = field(default_factory=list)
     max_p95_latency_ms: float | None = None
-    decisions: list[dict[str, object]] = field(default_factory=list)
+    decisions: list[dict[str, object]] = field(default_factory=list)  # the newest, newest first
+    decision_count: int = 0
+    # (decided_at, decision) of the newest DECISION_MARKS decisions, for the chart
+    decision_marks: list[tuple[datetime, str]] = field(default_factory=list)
     # (changed_at, canary share of traffic), starting with the share at `since`
     traffic_share: list[tuple[datetime, float]] = field(default_factory=list)
-    changes: list[routing.HistoryEntry] = field(default_factory=list)
-    drills: list[dict[str, object]] = field(default_factory=list)
-    # per judged run with repeated cases, oldest first: run_id, started_at,
+    changes: list[routing.HistoryEntry] = field(default_factory=list)  # the newest
+    change_count: int = 0
+    drills: list[dict[str, object]] = field(default_factory=list)  # the newest
+    drill_count: int = 0
+    # per named run with repeated cases, oldest first: run_id, started_at,
     # repeated_cases, flaky_cases, flake_rate, flaky (the flaky cases' names)
     flakiness: list[dict[str, object]] = field(default_factory=list)
+    # per UTC day with repeated cases: runs, repeated_cases, flaky_cases, flake_rate
+    flake_days: list[dict[str, object]] = field(default_factory=list)
 
 
 # The first hour with telemetry: the latency chart asks for no day before it (one
@@ -80,16 +104,45 @@ def read_report(
         version=__version__,
         canary=canary,
     )
-    data.gates = verdicts.gate_history(database, environment, since=data.since)
-    params = {"environment": environment, "canary": canary, "since": data.since, "until": until}
-    with database.connect() as conn, conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(
-            FLAKINESS_SQL.format(runs=database.relation("ai_eval_runs").as_string(conn)), params
+    params = {
+        "environment": environment,
+        "canary": canary,
+        "since": data.since,
+        "until": until,
+        "named_runs": NAMED_RUNS,
+        "named_failed_runs": NAMED_FAILED_RUNS,
+    }
+    relations = {
+        name: database.relation(name)
+        for name in (
+            "ai_eval_runs",
+            "ai_eval_gate_results",
+            "ai_canary_decisions",
+            "ai_rollback_drills",
+            "ai_canary_guardrails",
+            "ai_latency_hourly_histogram",
+            "stg_product__ai_training_examples",
         )
-        data.flakiness = cur.fetchall()
+    }
+    with database.connect() as conn, conn.cursor(row_factory=dict_row) as cur:
+        runs = relations["ai_eval_runs"]
+        cur.execute(sql.SQL(RUN_COUNTS_SQL).format(runs=runs), params)
+        counts = cur.fetchone() or {}
+        data.run_count = int(counts.get("runs") or 0)
+        data.failed_run_count = int(counts.get("failed") or 0)
+        named = [row["run_id"] for row in counts.get("named") or []]
         cur.execute(
-            "select max_p95_latency_ms from {} where environment = %(environment)s".format(
-                database.relation("ai_canary_guardrails").as_string(conn)
+            sql.SQL(GATE_DAYS_SQL).format(runs=runs, gates=relations["ai_eval_gate_results"]),
+            params,
+        )
+        data.gate_days = cur.fetchall()
+        cur.execute(sql.SQL(FLAKINESS_SQL).format(runs=runs), {**params, "named": named})
+        data.flakiness = cur.fetchall()
+        cur.execute(sql.SQL(FLAKE_DAYS_SQL).format(runs=runs), params)
+        data.flake_days = cur.fetchall()
+        cur.execute(
+            sql.SQL("select max_p95_latency_ms from {} where environment = %(environment)s").format(
+                relations["ai_canary_guardrails"]
             ),
             params,
         )
@@ -97,43 +150,19 @@ def read_report(
         data.max_p95_latency_ms = float(guardrail["max_p95_latency_ms"]) if guardrail else None
         cur.execute(
             FIRST_TELEMETRY_SQL.format(
-                hourly=database.relation("ai_latency_hourly_histogram").as_string(conn),
-                raw=database.relation("stg_product__ai_training_examples").as_string(conn),
+                hourly=relations["ai_latency_hourly_histogram"].as_string(conn),
+                raw=relations["stg_product__ai_training_examples"].as_string(conn),
             ),
             params,
         )
         first = cur.fetchone()["first_hour"]
         data.latency = _daily_latency(cur, database, data.since, first or until, until)
-        cur.execute(
-            "select decision_id, decided_at, decision, is_synthetic, rules, canary"
-            " from {} where environment = %(environment)s and canary = %(canary)s"
-            " and decided_at >= %(since)s"
-            " order by decision_id".format(
-                database.relation("ai_canary_decisions").as_string(conn)
-            ),
-            params,
-        )
-        for row in cur.fetchall():
-            rules = row.pop("rules") or []
-            deciding = [r["name"] for r in rules if r.get("status") == "breached"]
-            srm = next((r for r in rules if r.get("kind") == "srm"), None)
-            data.decisions.append(
-                {
-                    **row,
-                    "deciding": ", ".join(deciding),
-                    "srm": srm.get("status") if srm else None,
-                    "srm_observed": srm.get("observed") if srm else None,
-                }
-            )
-        cur.execute(
-            "select started_at, finished_at, succeeded, run_by, error from {}"
-            " where environment = %(environment)s and started_at >= %(since)s"
-            " order by started_at".format(database.relation("ai_rollback_drills").as_string(conn)),
-            params,
-        )
-        data.drills = cur.fetchall()
+        _read_decisions(cur, relations["ai_canary_decisions"], params, data)
+        _read_drills(cur, relations["ai_rollback_drills"], params, data)
+    data.gates = verdicts.gate_history(database, environment, since=data.since, run_ids=named)
     newest_first = routing.change_history(database, environment, limit=100_000)
-    data.changes = [entry for entry in newest_first if entry.changed_at >= data.since]
+    in_window = [entry for entry in newest_first if entry.changed_at >= data.since]
+    data.changes, data.change_count = in_window[:NAMED_CHANGES], len(in_window)
     if canary is not None:
         data.traffic_share = _canary_share(
             [c for c in current if c.environment == environment],
@@ -145,7 +174,149 @@ def read_report(
     return data
 
 
-# The flake rate of every judged, real run with repeated cases: from its verdict.
+def _read_decisions(
+    cur: psycopg.Cursor, decisions: sql.Composable, params: dict, data: ReportData
+) -> None:
+    """The newest canary decisions of the window (their deciding rules), how many
+    there are, and the newest marks for the chart."""
+    cur.execute(
+        sql.SQL(
+            "select count(*) as decisions from {} where environment = %(environment)s"
+            " and canary = %(canary)s and decided_at >= %(since)s"
+        ).format(decisions),
+        params,
+    )
+    data.decision_count = int(cur.fetchone()["decisions"])
+    cur.execute(
+        sql.SQL(
+            "select decided_at, decision from {} where environment = %(environment)s"
+            " and canary = %(canary)s and decided_at >= %(since)s"
+            " order by decision_id desc limit %(marks)s"
+        ).format(decisions),
+        {**params, "marks": DECISION_MARKS},
+    )
+    data.decision_marks = [(row["decided_at"], row["decision"]) for row in cur.fetchall()]
+    cur.execute(
+        sql.SQL(
+            "select decision_id, decided_at, decision, is_synthetic, rules, canary"
+            " from {} where environment = %(environment)s and canary = %(canary)s"
+            " and decided_at >= %(since)s order by decision_id desc limit %(named)s"
+        ).format(decisions),
+        {**params, "named": NAMED_DECISIONS},
+    )
+    for row in cur.fetchall():
+        rules = row.pop("rules") or []
+        deciding = [r["name"] for r in rules if r.get("status") == "breached"]
+        srm = next((r for r in rules if r.get("kind") == "srm"), None)
+        data.decisions.append(
+            {
+                **row,
+                "deciding": ", ".join(deciding),
+                "srm": srm.get("status") if srm else None,
+                "srm_observed": srm.get("observed") if srm else None,
+            }
+        )
+
+
+def _read_drills(
+    cur: psycopg.Cursor, drills: sql.Composable, params: dict, data: ReportData
+) -> None:
+    where = sql.SQL(" from {} where environment = %(environment)s and started_at >= %(since)s")
+    cur.execute(sql.SQL("select count(*) as drills") + where.format(drills), params)
+    data.drill_count = int(cur.fetchone()["drills"])
+    cur.execute(
+        sql.SQL("select started_at, finished_at, succeeded, run_by, error")
+        + where.format(drills)
+        + sql.SQL(" order by started_at desc limit %(named)s"),
+        {**params, "named": NAMED_DRILLS},
+    )
+    data.drills = cur.fetchall()
+
+
+# The window's judged real runs: how many, how many failed, and the named ones (the
+# newest NAMED_RUNS, then the newest NAMED_FAILED_RUNS failed ones beyond them).
+RUN_COUNTS_SQL = """
+with window_runs as (
+    select run_id, started_at, status
+    from {runs}
+    where environment = %(environment)s and not is_synthetic
+        and status in ('passed', 'failed', 'inconclusive')
+        and started_at >= %(since)s
+),
+
+newest as (
+    select run_id, started_at from window_runs
+    order by started_at desc, run_id desc limit %(named_runs)s
+),
+
+newest_failed as (
+    select run_id, started_at from window_runs
+    where status = 'failed' and run_id not in (select run_id from newest)
+    order by started_at desc, run_id desc limit %(named_failed_runs)s
+)
+
+select
+    (select count(*) from window_runs) as runs,
+    (select count(*) from window_runs where status = 'failed') as failed,
+    (
+        select coalesce(jsonb_agg(jsonb_build_object('run_id', run_id)), '[]'::jsonb)
+        from (select * from newest union all select * from newest_failed) as named
+    ) as named
+"""
+
+# Each gate of the window's judged real runs, per UTC day: from each run's stored
+# verdict (runs judged before verdicts were stored, from the gate view).
+GATE_DAYS_SQL = """
+with window_runs as (
+    select run_id, started_at, verdict
+    from {runs}
+    where environment = %(environment)s and not is_synthetic
+        and status in ('passed', 'failed', 'inconclusive')
+        and started_at >= %(since)s
+),
+
+gate_rows as (
+    select
+        window_runs.started_at,
+        gates.value ->> 'gate' as gate,
+        gates.value ->> 'status' as status,
+        (gates.value ->> 'observed')::double precision as observed,
+        (gates.value ->> 'threshold')::double precision as threshold
+    from window_runs
+    cross join lateral jsonb_array_elements(window_runs.verdict -> 'gates') as gates (value)
+    where window_runs.verdict is not null
+    union all
+    select
+        window_runs.started_at,
+        gate_results.gate,
+        gate_results.status,
+        gate_results.observed,
+        gate_results.threshold::double precision
+    from window_runs
+    inner join {gates} as gate_results
+        on window_runs.run_id = gate_results.run_id
+    where window_runs.verdict is null
+)
+
+select
+    date_trunc('day', started_at at time zone 'UTC') at time zone 'UTC' as day,
+    gate,
+    count(*) as runs,
+    count(*) filter (where status = 'passed') as passed,
+    count(*) filter (where status = 'failed') as failed,
+    count(*) filter (where status = 'inconclusive') as inconclusive,
+    count(*) filter (where status = 'skipped') as skipped,
+    percentile_cont(0.5) within group (order by observed) as observed_median,
+    min(observed) as observed_low,
+    max(observed) as observed_high,
+    (array_agg(threshold order by started_at desc))[1] as threshold
+from gate_rows
+group by 1, gate
+order by gate, day
+"""
+
+
+# The flake rate of each named run with repeated cases: from its verdict.
 FLAKINESS_SQL = """
 select
     runs.run_id,
@@ -166,9 +337,29 @@ cross join lateral jsonb_array_elements(runs.verdict -> 'flakiness') as cases (v
 where runs.environment = %(environment)s and not runs.is_synthetic
     and runs.status in ('passed', 'failed', 'inconclusive')
     and runs.started_at >= %(since)s
+    and runs.run_id = any(%(named)s)
     and jsonb_typeof(runs.verdict -> 'flakiness') = 'array'
 group by runs.run_id, runs.started_at, runs.verdict
 order by runs.started_at, runs.run_id
+"""
+
+# The flake rate per UTC day over every judged real run with repeated cases.
+FLAKE_DAYS_SQL = """
+select
+    date_trunc('day', runs.started_at at time zone 'UTC') at time zone 'UTC' as day,
+    count(distinct runs.run_id) as runs,
+    count(*) as repeated_cases,
+    count(*) filter (where (cases.value ->> 'flaky')::boolean) as flaky_cases,
+    count(*) filter (where (cases.value ->> 'flaky')::boolean)::double precision
+        / count(*) as flake_rate
+from {runs} as runs
+cross join lateral jsonb_array_elements(runs.verdict -> 'flakiness') as cases (value)
+where runs.environment = %(environment)s and not runs.is_synthetic
+    and runs.status in ('passed', 'failed', 'inconclusive')
+    and runs.started_at >= %(since)s
+    and jsonb_typeof(runs.verdict -> 'flakiness') = 'array'
+group by 1
+order by 1
 """
 
 

@@ -212,11 +212,11 @@ def test_a_map_names_the_tools_checks(built_db: ClonedDatabase, tmp_path: Path) 
 WRONG_FORMAT = {
     "inspect-as-promptfoo": (
         ["--format", "promptfoo", str(INSPECT)],
-        "not a promptfoo results file (found: an inspect-ai JSON log)",
+        "not a promptfoo results file (found: an inspect-ai log (JSON or .eval))",
     ),
     "records-as-inspect": (
         ["--format", "inspect", str(RECORDS)],
-        "not an inspect-ai JSON log (found: ai-gate eval records (JSONL))",
+        "not an inspect-ai log (JSON or .eval) (found: ai-gate eval records (JSONL))",
     ),
     "deepeval-as-records": (
         ["--format", "records", str(DEEPEVAL)],
@@ -255,7 +255,8 @@ def test_bad_maps_and_unreadable_files_are_rejected(
     cases = [
         (["--map", str(unknown), str(PROMPTFOO)], "map: accessible: not an ai-gate record field"),
         (["--map", str(absent), str(PROMPTFOO)], "map: json_ok: no check of that name in"),
-        ([str(archive)], "an inspect-ai .eval log (a zip archive compressed with zstd"),
+        # an .eval archive is read (a header-only one is not a finished evaluation)
+        ([str(archive)], "log.eval: the inspect-ai log has no status, not 'success'"),
         ([str(other)], "not a format ai-gate reads"),
         (["--map", str(absent), str(RECORDS)], "--map applies to the results of another tool"),
     ]

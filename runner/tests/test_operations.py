@@ -5,11 +5,14 @@ offline runs in prod, clear failures below the minimum, tool files of real size.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from conftest import ClonedDatabase
+
+from ai_gate_tools.bench_files import promptfoo_results
 
 REPO = Path(__file__).resolve().parents[2]
 PASSING = REPO / "examples" / "evals" / "passing.jsonl"
@@ -383,3 +386,424 @@ def test_a_disabled_canary_is_said_to_be_disabled(built_db: ClonedDatabase) -> N
         "--weight N --reason TEXT --confirm-traffic"
     )
     assert built_db.execute("select count(*) from ai_canary_decisions") == [(0,)]
+
+
+# 7 -------------------------------------------------------------------------------------
+
+
+def test_a_large_promptfoo_file_is_read_in_bounded_memory(tmp_path: Path, built_db) -> None:
+    """A 200 MB promptfoo file took 931 MB: the whole document held, several times. The
+    file is streamed now: here a 60 MB one imports with the process's data segment
+    capped at 160 MB (the whole-document reader needed about four times the file)."""
+    import resource
+    import subprocess
+    import sys
+
+    big = promptfoo_results(tmp_path / "big.json", cases=200, output_kb=48)
+    assert big.stat().st_size > 55_000_000
+    limit = 160 * 1024 * 1024
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+    completed = subprocess.run(
+        [sys.executable, "-m", "ai_gate", "run", str(big), "--env", "staging"],
+        env=built_db.env,
+        capture_output=True,
+        text=True,
+        preexec_fn=cap,
+        check=False,
+        timeout=300,
+    )
+    assert completed.returncode in (0, 2), completed.stderr[-2000:]
+    assert "big.json: promptfoo 0.121.20, 1200 attempts" in completed.stderr
+    assert built_db.execute("select count(*) from ai_eval_samples") == [(1200,)]
+
+
+# 8, 9 ----------------------------------------------------------------------------------
+
+
+def test_truncated_and_malformed_tool_files_are_named_as_such(
+    built_db: ClonedDatabase, tmp_path: Path
+) -> None:
+    """A truncated (or NaN-bearing) promptfoo file was called records, or not promptfoo;
+    zero results said to give a map; an inspect log that errored was ingested as whole;
+    duplicate attempts were reported against a deleted temporary file; a records file
+    whose first line nests 3,000 deep ended in a RecursionError traceback."""
+    whole = promptfoo_results(tmp_path / "whole.json", cases=2, output_kb=1)
+    size = whole.stat().st_size
+    truncated = promptfoo_results(
+        tmp_path / "cut.json", cases=2, output_kb=1, truncate_at=size // 2
+    )
+    nan = tmp_path / "nan.json"
+    nan.write_text(whole.read_text().replace('"latencyMs": 6', '"latencyMs": NaN', 1))
+    # ijson's C parser crashed the process (SIGSEGV) on an integer of 5,000 digits
+    huge = tmp_path / "huge.json"
+    huge.write_text(whole.read_text().replace('"latencyMs": 6', '"latencyMs": ' + "9" * 5000, 1))
+    empty = tmp_path / "empty.json"
+    empty.write_text(
+        json.dumps(
+            {
+                **json.loads(whole.read_text()),
+                "results": {
+                    "version": 3,
+                    "timestamp": "2026-12-01T00:00:00Z",
+                    "prompts": [],
+                    "results": [],
+                },
+            }
+        )
+    )
+    errored_log = tmp_path / "errored.json"
+    log = json.loads((EXAMPLES / "inspect" / "site_generation.json").read_text())
+    log.update(status="error", error={"message": "RuntimeError: the model server went away"})
+    errored_log.write_text(json.dumps(log))
+    duplicated = tmp_path / "dup.json"
+    document = json.loads(whole.read_text())
+    document["results"]["results"][1]["testIdx"] = 0
+    document["results"]["results"][1]["promptIdx"] = 0
+    duplicated.write_text(json.dumps(document))
+    deep = tmp_path / "deep.jsonl"
+    deep.write_text('{"sample_id": "a", "metadata": ' + '{"a": ' * 3000 + "1" + "}" * 3001 + "\n")
+    folder = tmp_path / "daily"
+    folder.mkdir()
+    (folder / "cut.json").write_bytes(truncated.read_bytes())
+    cases = [
+        (
+            [str(truncated), "--format", "promptfoo"],
+            f"{truncated}: truncated JSON at byte {size // 2:,} (a promptfoo results file?); "
+            "nothing was written",
+        ),
+        (
+            [str(truncated)],
+            f"{truncated}: truncated JSON at byte {size // 2:,} (a promptfoo results file?)",
+        ),
+        ([str(nan)], f"{nan}: invalid JSON at byte"),
+        ([str(huge)], "(a promptfoo results file?): parse error: integer overflow"),
+        (
+            [str(empty)],
+            f"{empty}: a promptfoo results file with no results: nothing to judge; nothing "
+            "was written",
+        ),
+        (
+            [str(errored_log)],
+            f"{errored_log}: the inspect-ai log has status 'error', not 'success' (the "
+            "evaluation did not finish: RuntimeError: the model server went away)",
+        ),
+        (
+            [str(duplicated)],
+            f"{duplicated}: results.results[1]: sample_id: duplicate 't0-p0' (first at "
+            "results.results[0])",
+        ),
+        ([str(deep)], f"{deep}:1: invalid JSON: nested too deeply"),
+        ([str(deep), "--format", "records"], f"{deep}:1: invalid JSON: nested too deeply"),
+    ]
+    for args, message in cases:
+        result = built_db.cli("run", *args)
+        assert result.returncode == 3, (args, result.stderr)
+        assert message in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr and "records.jsonl" not in result.stderr
+    assert built_db.execute("select count(*) from ai_eval_runs") == [(0,)]
+    daily = built_db.cli("daily", "--env", "staging", "--records", str(folder))
+    assert daily.returncode == 3
+    assert (
+        f"{folder / 'cut.json'}: truncated JSON at byte {size // 2:,} (a promptfoo results file?)"
+        in daily.stderr
+    )
+
+
+def test_a_first_line_over_a_mebibyte_gets_the_length_message(
+    built_db: ClonedDatabase, tmp_path: Path
+) -> None:
+    """With --format records it said `not a format ai-gate reads`; the record reader's
+    own message is the clear one, whatever the flags."""
+    long_line = tmp_path / "long.jsonl"
+    long_line.write_text(
+        json.dumps({"sample_id": "a", "schema_valid": True, "metadata": {"x": "y" * 1_100_000}})
+        + "\n"
+    )
+    for extra in ([], ["--format", "records"]):
+        result = built_db.cli("run", str(long_line), *extra)
+        assert result.returncode == 3
+        assert f"{long_line}:1: line longer than 1,048,576 bytes" in result.stderr
+
+
+# 11 ------------------------------------------------------------------------------------
+
+
+def test_inspects_default_eval_log_is_read(built_db: ClonedDatabase, tmp_path: Path) -> None:
+    """inspect's default log format (.eval: a zip of zstd members, written here by
+    inspect-ai 0.3.285 itself) was refused with a conversion command. The same
+    evaluation as a JSON log and as an .eval log give the same rates and flaky cases."""
+    reports = {}
+    for suffix in ("json", "eval"):
+        report = tmp_path / f"{suffix}.report.json"
+        result = built_db.cli(
+            "run",
+            str(EXAMPLES / "inspect" / f"site_generation.{suffix}"),
+            "--env",
+            "staging",
+            "--report-json",
+            str(report),
+        )
+        assert result.returncode == 2, result.stderr
+        reports[suffix] = json.loads(report.read_text())
+    json_log, eval_log = reports["json"], reports["eval"]
+    rates = ("schema_valid_rate", "safety_html_tailwind_compliance")
+    assert [eval_log["metrics"][m] for m in rates] == [json_log["metrics"][m] for m in rates]
+    assert eval_log["sample_count"] == json_log["sample_count"] == 15
+    assert eval_log["error_count"] == json_log["error_count"] == 3
+    flaky = [(c["case_id"], c["attempts"], c["passes"], c["flaky"]) for c in eval_log["flakiness"]]
+    assert flaky == [
+        (c["case_id"], c["attempts"], c["passes"], c["flaky"]) for c in json_log["flakiness"]
+    ]
+    assert eval_log["source"]["format"] == "inspect"
+    assert eval_log["source"]["file"] == "site_generation.eval"
+
+
+# 10 ------------------------------------------------------------------------------------
+
+
+def test_the_html_report_names_a_bounded_number_of_runs(
+    built_db: ClonedDatabase, tmp_path: Path
+) -> None:
+    """10,006 runs in 30 days made a 31.6 MB page of every run. The report now names the
+    newest 50 runs and the newest 50 failed ones beyond them, counts the rest, and draws
+    one point per gate and day; a wide table scrolls inside its section."""
+    assert built_db.cli("run", str(PASSING), "--run-id", "seed-run").returncode == 0
+    built_db.execute(
+        "insert into ai_eval_runs (run_id, run_type, environment, triggered_by, thresholds,"
+        " strict, is_synthetic, status, started_at, finished_at, source_file, source_sha256,"
+        " metadata, verdict, gate_policy)"
+        " select 'ci-' || i, 'offline', 'prod', 'ci', thresholds, false, false,"
+        " case when i % 5 = 0 then 'failed' else 'passed' end, now() - i * interval '10 minutes',"
+        " now() - i * interval '10 minutes', 'ci.jsonl', repeat('c', 64), '{}', verdict,"
+        " gate_policy"
+        " from ai_eval_runs, generate_series(1, 400) as i where run_id = 'seed-run'"
+    )
+    page = tmp_path / "report.html"
+    assert built_db.cli("report", "--html", str(page), "--env", "prod").returncode == 0
+    text = page.read_text()
+    runs_table = text[text.index('<div data-table="runs">') :]
+    runs_table = runs_table[: runs_table.index("</table>")]
+    listed = re.findall(r"<tr><td>(ci-\d+|seed-run)</td>", runs_table)
+    newest = ["seed-run", *(f"ci-{i}" for i in range(1, 50))]
+    failed_beyond = [f"ci-{i}" for i in range(50, 401) if i % 5 == 0][:50]
+    assert listed == newest + failed_beyond
+    assert "401 runs (80 failed)" in text
+    assert "100 of 401; 301 more in the window" in text
+    # the gate charts: a point per UTC day (at most 4 here), not per run
+    days = built_db.execute(
+        "select count(distinct date_trunc('day', started_at at time zone 'UTC')) from ai_eval_runs"
+    )[0][0]
+    assert days <= 4
+    assert '<div class="table-scroll">' in text
+
+
+# 12 ------------------------------------------------------------------------------------
+
+
+def test_reports_to_standard_output_and_through_a_symlink(
+    built_db: ClonedDatabase, tmp_path: Path
+) -> None:
+    """`--report-json /dev/stdout > out.txt` interleaved the text report into the JSON;
+    `--report-md link.md` replaced the link with a file."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "out.txt"
+    with out.open("w") as handle:
+        completed = subprocess.run(
+            [sys.executable, "-m", "ai_gate", "run", str(PASSING), "--report-json", "/dev/stdout"],
+            env=built_db.env,
+            stdout=handle,
+            stderr=subprocess.PIPE,
+            text=True,
+            check=False,
+        )
+    assert completed.returncode == 0, completed.stderr
+    assert json.loads(out.read_text())["status"] == "passed"  # the JSON alone
+    assert "ai-gate eval run" in completed.stderr  # the text report, on stderr
+    real = tmp_path / "real.md"
+    link = tmp_path / "link.md"
+    link.symlink_to(real)
+    assert built_db.cli("check", "--latest", "--report-md", str(link)).returncode == 0
+    assert link.is_symlink() and "PASSED" in real.read_text()
+
+
+# 14, 15 --------------------------------------------------------------------------------
+
+
+def test_flags_history_of_an_unknown_environment_and_a_piped_source(
+    built_db: ClonedDatabase,
+) -> None:
+    """`flags history --env produ` exited 0 (`flags --env produ` exits 3); `run
+    <(cat passing.jsonl)` recorded its source as `63`."""
+    import subprocess
+
+    history = built_db.cli("flags", "history", "--env", "produ")
+    assert history.returncode == 3
+    assert "unknown environment 'produ' (known: prod, staging)" in history.stderr
+    piped = subprocess.run(
+        ["bash", "-c", f'"$0" -m ai_gate run <(cat "{PASSING}")', __import__("sys").executable],
+        env=built_db.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert piped.returncode == 0, piped.stderr
+    (source,) = built_db.execute("select source_file from ai_eval_runs")[0]
+    assert re.fullmatch(r"/dev/fd/\d+", source), source
+
+
+# 16 ------------------------------------------------------------------------------------
+
+
+def test_a_refused_delete_says_what_to_do_for_that_table(built_db: ClonedDatabase) -> None:
+    """Refused deletes on eval samples and canary decisions pointed at `flags set`."""
+    import psycopg
+
+    hints = {}
+    for table in ("ai_eval_samples", "ai_canary_decisions", "ai_rollback_drills"):
+        with pytest.raises(psycopg.errors.RestrictViolation) as refused:
+            built_db.execute(f"delete from {table}")
+        hints[table] = refused.value.diag.message_hint
+    assert hints == {
+        "ai_eval_samples": (
+            "Samples belong to their run: ingest a new run instead (ai-gate run FILE)."
+        ),
+        "ai_canary_decisions": "A decision is evidence: evaluate again (ai-gate canary evaluate).",
+        "ai_rollback_drills": "A drill is evidence: run another (ai-gate drill rollback).",
+    }
+
+
+# 18, 20 --------------------------------------------------------------------------------
+
+
+def test_input_messages_name_the_field_and_what_is_wrong(
+    built_db: ClonedDatabase, tmp_path: Path
+) -> None:
+    """A map with a key given twice was accepted; a promptfoo `"pass": "true"` said
+    `assertion without pass`; a deepeval `"success": "yes"` said `success`; a 5,000-digit
+    integer mentioned sys.set_int_max_str_digits(); a duplicate `metadata.a` was named
+    `a`; the --run-id clash said "the file content differ"."""
+    twice = tmp_path / "map.yml"
+    twice.write_text("schema_valid: schema_valid\nschema_valid: other\n")
+    promptfoo = json.loads((EXAMPLES / "promptfoo" / "results.json").read_text())
+    promptfoo["results"]["results"][2]["gradingResult"]["componentResults"][0]["pass"] = "true"
+    pass_text = tmp_path / "pass.json"
+    pass_text.write_text(json.dumps(promptfoo))
+    deepeval = json.loads((EXAMPLES / "deepeval" / "test_run.json").read_text())
+    deepeval["testCases"][0]["metricsData"][0]["success"] = "yes"
+    success_text = tmp_path / "success.json"
+    success_text.write_text(json.dumps(deepeval))
+    huge = tmp_path / "huge.jsonl"
+    huge.write_text('{"sample_id": "a", "schema_valid": true, "latency_ms": ' + "9" * 5000 + "}\n")
+    twice_key = tmp_path / "twice.jsonl"
+    twice_key.write_text(
+        '{"sample_id": "a", "schema_valid": true, "safety_html_tailwind_compliant": true,'
+        ' "metadata": {"a": 1, "a": 2}}\n'
+    )
+    metric = deepeval["testCases"][0]["metricsData"][0]["name"]
+    cases = [
+        (
+            ["--map", str(twice), str(EXAMPLES / "promptfoo" / "results.json")],
+            f"{twice}:2: schema_valid: given twice (first on line 1)",
+        ),
+        (
+            [str(pass_text)],
+            f"{pass_text}: results.results[2].gradingResult.componentResults[0].pass: must be "
+            "true or false, got 'true' (string)",
+        ),
+        (
+            [str(success_text)],
+            f"{success_text}: testCases[0].metricsData[0] ({metric}).success: must be true or "
+            "false, got 'yes' (string)",
+        ),
+        ([str(huge)], f"{huge}:1: invalid JSON: a number of more than 4,300 digits"),
+        ([str(twice_key)], f"{twice_key}:1: metadata.a: duplicate key in one object"),
+    ]
+    for args, message in cases:
+        result = built_db.cli("run", *args, "--env", "staging")
+        assert result.returncode == 3, (args, result.stderr)
+        assert message in result.stderr, (args, result.stderr)
+        assert "set_int_max_str_digits" not in result.stderr
+    assert built_db.cli("run", str(PASSING), "--run-id", "mine").returncode == 0
+    clash = built_db.cli("run", str(FAILING), "--run-id", "mine")
+    assert clash.returncode == 3
+    assert (
+        "run id 'mine' already exists for another run: its file content is not this run's; "
+        "nothing was written"
+    ) in clash.stderr
+
+
+def test_commands_that_never_gate_do_not_say_pass_or_go() -> None:
+    """`--help` of a command that judges nothing listed `0   pass / go`."""
+    from conftest import clean_environ, run_cli
+
+    for command in (
+        ["build"],
+        ["flags"],
+        ["flags", "set"],
+        ["latency"],
+        ["report"],
+        ["db", "info"],
+    ):
+        shown = run_cli([*command, "--help"], clean_environ()).stdout
+        assert "  0   done\n" in shown and "pass / go" not in shown, command
+    assert (
+        "  0   every evaluated gate passed\n" in run_cli(["run", "--help"], clean_environ()).stdout
+    )
+
+
+# 19 ------------------------------------------------------------------------------------
+
+
+def test_a_failed_builds_outcome_names_the_failing_node(
+    built_db: ClonedDatabase, tmp_path: Path
+) -> None:
+    """daily-outcome.json said `dbt build failed (dbt exit code 1):`, the failing node
+    dropped, and listed the skipped nodes with empty messages."""
+    built_db.execute(
+        "insert into ai_eval_runs (run_id, run_type, environment, triggered_by, thresholds,"
+        " strict, is_synthetic, status, started_at, source_file, source_sha256, metadata)"
+        " values ('no-samples', 'offline', 'prod', 'test', '{}', false, false, 'running',"
+        " now(), 'x.jsonl', repeat('a', 64), '{}')"
+    )
+    reports = tmp_path / "reports"
+    result = built_db.cli(
+        "daily", "--env", "prod", "--records", str(PASSING), "--report-dir", str(reports)
+    )
+    assert result.returncode == 1
+    error = json.loads((reports / "daily-outcome.json").read_text())["error"]
+    headline, *details = error.splitlines()
+    assert headline.startswith("dbt build failed: fail test.ai_gate.every_eval_run_has_samples")
+    assert details[0].startswith("  FAIL     test.ai_gate.every_eval_run_has_samples") and details[
+        0
+    ].endswith(": Got 1 result, configured to fail if != 0")
+    assert re.fullmatch(r"  \d+ skipped because of them: .*", details[1])
+    assert not any(line.startswith("  SKIPPED") for line in details)
+
+
+# 21 ------------------------------------------------------------------------------------
+
+
+def test_check_json_and_the_readmes_path_line(built_db: ClonedDatabase) -> None:
+    """`check` had no --json (flags, latency and canary evaluate have); after
+    quickstart, `ai-gate` was not on PATH and the README never said how to reach it."""
+    import subprocess
+
+    assert built_db.cli("run", str(FAILING)).returncode == 2
+    checked = built_db.cli("check", "--latest", "--json")
+    assert checked.returncode == 2
+    assert json.loads(checked.stdout)["status"] == "failed"
+    readme = (REPO / "README.md").read_text()
+    (line,) = [text for text in readme.splitlines() if text.startswith("export PATH=")]
+    found = subprocess.run(
+        ["bash", "-c", f"{line} && command -v ai-gate"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert found.stdout.strip() == str(REPO / ".venv" / "bin" / "ai-gate")

@@ -104,7 +104,8 @@ def test_the_report_opens_offline_with_every_section_drawn(
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            # 1,400 px: the runs table (a column per gate) once ran off the page there
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
             page.on("request", lambda request: requests.append(request.url))
             page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
             page.on("pageerror", lambda error: errors.append(str(error)))
@@ -130,11 +131,14 @@ def test_the_report_opens_offline_with_every_section_drawn(
                 "rows => rows.map(r => [...r.children].map(c => c.textContent))",
             )
             changes = page.locator("#audit table").first.locator("tbody tr").count()
+            # nothing runs off the page: a wide table scrolls inside its section
+            page_width = page.evaluate("document.documentElement.scrollWidth")
             page.screenshot(path=str(tmp_path / "report.png"), full_page=True)
         finally:
             browser.close()
     assert requests == [page_path.as_uri()]
     assert errors == []
+    assert page_width <= 1400
     assert sections == dict.fromkeys(SECTIONS, 1)
     names = [chart[0] for chart in charts]
     assert "latency" in names and "canary" in names and "flake-rate" in names
@@ -233,8 +237,9 @@ def test_the_report_draws_only_its_canarys_decisions(built_db: ClonedDatabase) -
     assert [canary for _, canary in stored] == ["custom", "openai", "custom"]
     data = read_report(built_db.database, "prod", timedelta(days=1))
     assert data.canary == "custom"
+    # newest first (the report names the newest of them)
     assert [d["decision_id"] for d in data.decisions] == [
-        decision_id for decision_id, canary in stored if canary == "custom"
+        decision_id for decision_id, canary in reversed(stored) if canary == "custom"
     ]
     assert {d["canary"] for d in data.decisions} == {"custom"}
 
@@ -276,7 +281,7 @@ def test_every_time_axis_spans_the_window_whatever_the_runs(
     window = (mdates.date2num(data.since), mdates.date2num(data.until))
     # the gate charts (publish_conversion_proxy_min without data), the flake rate (the
     # records repeat cases), then the canary share (no latency chart: no telemetry)
-    flake_rate = "flake rate per run: flaky cases / repeated cases"
+    flake_rate = "flake rate per UTC day: flaky cases / repeated cases"
     assert [title for title, *_ in drawn] == [
         *sorted({row.gate for row in data.gates}),
         flake_rate,

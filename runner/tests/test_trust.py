@@ -397,15 +397,20 @@ def test_the_stored_hash_is_of_the_bytes_read_once(
 # 9 -------------------------------------------------------------------------------------
 
 
-def test_sigterm_during_ingest_rolls_back(built_db: ClonedDatabase, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_sigterm_during_ingest_rolls_back(
+    built_db: ClonedDatabase, tmp_path: Path, stop: signal.Signals
+) -> None:
+    """A scheduler's SIGTERM, or the SIGHUP of a closing terminal (issue 29: it exited
+    129 with no message): the ingest rolls back and says why it stopped."""
     big = write_records(tmp_path / "big.jsonl", 400_000)
     process = start_cli(built_db, "run", str(big))
     wait_for_activity(built_db, "query ilike 'copy%'")
-    process.send_signal(signal.SIGTERM)
+    process.send_signal(stop)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 1
     assert stderr.strip().splitlines()[-1] == (
-        "ai-gate: terminated (SIGTERM); nothing more was written"
+        f"ai-gate: terminated ({stop.name}); nothing more was written"
     )
     assert_clean_failure(stderr)
     assert built_db.execute("select count(*) from ai_eval_runs") == [(0,)]
@@ -427,10 +432,13 @@ def test_sigterm_during_judging_aborts_the_run(built_db: ClonedDatabase, tmp_pat
     assert_clean_failure(stderr)
     assert "terminated (SIGTERM)" in stderr
     assert built_db.execute("select status, metadata ->> 'error' from ai_eval_runs") == [
-        ("aborted", "Terminated:")
+        ("aborted", "Terminated: SIGTERM")
     ]
     retried = built_db.cli("run", str(records))
     assert retried.returncode == 0, retried.stderr
+    # judged now, not "already recorded; verdict re-reported" (issue 29)
+    assert "(ingested before by a run that did not finish; judged now)" in retried.stdout
+    assert "already recorded" not in retried.stdout
     assert built_db.execute("select status from ai_eval_runs") == [("passed",)]
 
 

@@ -4,6 +4,7 @@
 # outputs; CI does not run this.
 #   promptfoo 0.121.20 (npm; 0.123 needs Node >= 22.22): examples/promptfoo/results.json
 #   inspect-ai 0.3.285 (PyPI; mockllm/model, JSON log):   examples/inspect/site_generation.json
+#     and the same evaluation in inspect's default .eval log: examples/inspect/site_generation.eval
 #   deepeval 4.3.1 (PyPI; non-LLM metrics only):           examples/deepeval/test_run.json
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -26,6 +27,9 @@ python3 -m venv "$tools/venv"
 "$tools/venv/bin/python" examples/inspect/site_eval.py "$tools/inspect-logs"
 cp "$tools"/inspect-logs/*.json examples/inspect/site_generation.json
 echo "wrote examples/inspect/site_generation.json"
+"$tools/venv/bin/python" examples/inspect/site_eval.py "$tools/inspect-eval-logs" eval
+cp "$tools"/inspect-eval-logs/*.eval examples/inspect/site_generation.eval
+echo "wrote examples/inspect/site_generation.eval"
 
 "$tools/venv/bin/pip" install -q deepeval==4.3.1
 mkdir "$tools/deepeval-results"

@@ -35,8 +35,13 @@ from ai_gate.errors import (
 __all__ = ["build_parser", "entrypoint", "main"]
 
 
+# The signals a scheduler or a closing terminal stops a job with: each handled exactly
+# like Ctrl-C (the open transaction rolls back, a run being judged ends `aborted`).
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
 def _terminate(signum: int, frame: object) -> None:
-    raise Terminated()
+    raise Terminated(signal.Signals(signum).name)
 
 
 def _say(text: str) -> None:
@@ -45,9 +50,7 @@ def _say(text: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    # A scheduler stops a job with SIGTERM: behave exactly as on Ctrl-C (the open
-    # transaction rolls back, a run being judged ends `aborted`).
-    previous = signal.signal(signal.SIGTERM, _terminate)
+    previous = {signum: signal.signal(signum, _terminate) for signum in STOP_SIGNALS}
     try:
         args = build_parser().parse_args(argv)
         with commands.command_scope():
@@ -63,8 +66,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except AiGateError as exc:
         _say(f"ai-gate: {exc}")
         return exc.exit_code
-    except Terminated:
-        _say("ai-gate: terminated (SIGTERM); nothing more was written")
+    except Terminated as exc:
+        _say(f"ai-gate: terminated ({exc.signal_name}); nothing more was written")
         return EXIT_RUNTIME_FAILURE
     except KeyboardInterrupt:
         _say("ai-gate: interrupted; nothing more was written")
@@ -81,7 +84,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _say(traceback.format_exc().rstrip())
         return EXIT_RUNTIME_FAILURE
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 def entrypoint() -> NoReturn:

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
+from datetime import UTC, datetime
 from pathlib import Path
 
 from ai_gate import build, daily
@@ -44,7 +45,7 @@ from ai_gate.errors import (
 )
 from ai_gate.evals import importers, ingest, reports, runs, verdicts
 from ai_gate.evals.ingest import RUN_TYPES
-from ai_gate.files import write_report
+from ai_gate.files import is_standard_output, write_report
 from ai_gate.formatters import json as json_format
 from ai_gate.formatters import text
 from ai_gate.project_config import project_var
@@ -53,6 +54,10 @@ from ai_gate.routing import flags as routing
 from ai_gate.stats import parse_duration
 from ai_gate.telemetry import latency, simulate
 from ai_gate.telemetry.simulate import SCENARIOS
+
+# What 0 means for a command that judges nothing (0 is "pass / go" only for the commands
+# that gate: run, check, canary evaluate, daily).
+DONE = "done"
 
 # A stored verdict's exit code; `running` and `aborted` are not verdicts.
 VERDICT_EXIT_CODES = {
@@ -115,7 +120,7 @@ def _build_arguments(p: argparse.ArgumentParser) -> None:
     "build",
     "Migrate the product's ai_training_examples table, then dbt build the project "
     "(seeds, models, tests); names each failing node.",
-    exits={EXIT_OK: None, EXIT_RUNTIME_FAILURE: None, EXIT_USAGE: None},
+    exits={EXIT_OK: DONE, EXIT_RUNTIME_FAILURE: None, EXIT_USAGE: None},
     arguments=_build_arguments,
 )
 def cmd_build(args: argparse.Namespace) -> int:
@@ -143,7 +148,7 @@ def _migrate_arguments(p: argparse.ArgumentParser) -> None:
 @command(
     "migrate",
     "Apply the ai_training_examples telemetry migration (the dbt operation), or print its SQL.",
-    exits={EXIT_OK: None, EXIT_RUNTIME_FAILURE: None, EXIT_USAGE: None},
+    exits={EXIT_OK: DONE, EXIT_RUNTIME_FAILURE: None, EXIT_USAGE: None},
     arguments=_migrate_arguments,
 )
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -160,7 +165,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     "init-dev",
     "Create a Phase-1-shaped ai_training_examples on a development database "
     "(never on the product's).",
-    exits={EXIT_OK: None, EXIT_RUNTIME_FAILURE: None, EXIT_USAGE: None},
+    exits={EXIT_OK: DONE, EXIT_RUNTIME_FAILURE: None, EXIT_USAGE: None},
 )
 def cmd_init_dev(args: argparse.Namespace) -> int:
     database = connect_announced()
@@ -184,7 +189,7 @@ def _flags_show_arguments(p: argparse.ArgumentParser) -> None:
 @command(
     "flags",
     "Show the effective routing configuration; `set` and `history` change and audit it.",
-    exits={EXIT_OK: None, EXIT_RUNTIME_FAILURE: None, EXIT_INPUT_REJECTED: None, EXIT_USAGE: None},
+    exits={EXIT_OK: DONE, EXIT_RUNTIME_FAILURE: None, EXIT_INPUT_REJECTED: None, EXIT_USAGE: None},
     arguments=_flags_show_arguments,
     subcommands="flags_command",
 )
@@ -247,7 +252,7 @@ def _flags_set_arguments(p: argparse.ArgumentParser) -> None:
     "Record an audited change of one provider's routing flags in one environment and "
     "say what it does to the traffic shares. Refused, with nothing written, if it would "
     "break a routing invariant or move traffic toward the canary unacknowledged.",
-    exits={EXIT_OK: None, EXIT_RUNTIME_FAILURE: None, EXIT_INPUT_REJECTED: None, EXIT_USAGE: None},
+    exits={EXIT_OK: DONE, EXIT_RUNTIME_FAILURE: None, EXIT_INPUT_REJECTED: None, EXIT_USAGE: None},
     arguments=_flags_set_arguments,
 )
 def cmd_flags_set(args: argparse.Namespace) -> int:
@@ -293,11 +298,13 @@ def _flags_history_arguments(p: argparse.ArgumentParser) -> None:
 @command(
     "flags history",
     "Print the audited change log, newest first.",
-    exits={EXIT_OK: None, EXIT_RUNTIME_FAILURE: None, EXIT_USAGE: None},
+    exits={EXIT_OK: DONE, EXIT_RUNTIME_FAILURE: None, EXIT_INPUT_REJECTED: None, EXIT_USAGE: None},
     arguments=_flags_history_arguments,
 )
 def cmd_flags_history(args: argparse.Namespace) -> int:
     database = connect_announced()
+    if args.env is not None:
+        routing.require_known_environment(database, args.env)
     entries = routing.change_history(database, args.env, args.limit)
     sys.stdout.write(json_format.history(entries) if args.json else text.history(entries))
     return EXIT_OK
@@ -323,8 +330,9 @@ def emit_report(report: verdicts.EvalReport, args: argparse.Namespace, database:
     errors = reports.write_eval_reports(database, report, requested)
     for error in errors:
         sys.stderr.write(f"ai-gate: {error}\n")
-    # a report written to standard output (`-`) keeps it to itself
-    on_stdout = any(str(path) == "-" for path in requested.values())
+    # a report written to standard output (`-`, /dev/stdout, the file it is redirected
+    # to) keeps it to itself: the text report goes to stderr
+    on_stdout = any(is_standard_output(path) for path in requested.values())
     (sys.stderr if on_stdout else sys.stdout).write(text.text_report(report))
     code = VERDICT_EXIT_CODES.get(report.status, EXIT_RUNTIME_FAILURE)
     return EXIT_RUNTIME_FAILURE if errors and code == EXIT_OK else code
@@ -448,6 +456,12 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
     )
     which.add_argument("--latest", action="store_true", help="the most recently started run")
     p.add_argument("--env", metavar="ENV", help="with --latest: only this environment")
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print the JSON report on standard output (the text report goes to stderr); "
+        "the same as --report-json -",
+    )
     add_report_options(p)
 
 
@@ -466,6 +480,10 @@ def _check_arguments(p: argparse.ArgumentParser) -> None:
     arguments=_check_arguments,
 )
 def cmd_check(args: argparse.Namespace) -> int:
+    if args.json:
+        if args.report_json is not None:
+            raise UsageError("ai-gate check: give --json or --report-json, not both")
+        args.report_json = Path("-")
     database = connect_announced()
     if args.env is not None:
         routing.require_known_environment(database, args.env)
@@ -567,7 +585,7 @@ def _canary_step_arguments(p: argparse.ArgumentParser) -> None:
     "canary step",
     "Move the canary to the rollout plan's next share of traffic; only after a go "
     "decision newer than the canary's last flag change.",
-    exits={EXIT_OK: None, EXIT_RUNTIME_FAILURE: None, EXIT_INPUT_REJECTED: None, EXIT_USAGE: None},
+    exits={EXIT_OK: DONE, EXIT_RUNTIME_FAILURE: None, EXIT_INPUT_REJECTED: None, EXIT_USAGE: None},
     arguments=_canary_step_arguments,
 )
 def cmd_canary_step(args: argparse.Namespace) -> int:
@@ -607,7 +625,7 @@ def _simulate_arguments(p: argparse.ArgumentParser) -> None:
     "simulate",
     "Write deterministic synthetic canary telemetry and eval samples (marked "
     "synthetic) within the hour before now, for dry runs and demos.",
-    exits={EXIT_OK: None, EXIT_RUNTIME_FAILURE: None, EXIT_INPUT_REJECTED: None, EXIT_USAGE: None},
+    exits={EXIT_OK: DONE, EXIT_RUNTIME_FAILURE: None, EXIT_INPUT_REJECTED: None, EXIT_USAGE: None},
     arguments=_simulate_arguments,
 )
 def cmd_simulate(args: argparse.Namespace) -> int:
@@ -644,7 +662,7 @@ def _drill_rollback_arguments(p: argparse.ArgumentParser) -> None:
     "to the canary, restore exactly, verify; store the evidence. Exit 1 if a step "
     "failed.",
     exits={
-        EXIT_OK: None,
+        EXIT_OK: DONE,
         EXIT_RUNTIME_FAILURE: "a drill step failed (or the database did)",
         EXIT_INPUT_REJECTED: None,
         EXIT_USAGE: None,
@@ -746,7 +764,7 @@ def _report_arguments(p: argparse.ArgumentParser) -> None:
     "Write one self-contained HTML file (no network access when opened) of an "
     "environment over a window: gate history, daily latency, canary decisions and "
     "traffic share, flag changes and drills.",
-    exits={EXIT_OK: None, EXIT_RUNTIME_FAILURE: None, EXIT_INPUT_REJECTED: None, EXIT_USAGE: None},
+    exits={EXIT_OK: DONE, EXIT_RUNTIME_FAILURE: None, EXIT_INPUT_REJECTED: None, EXIT_USAGE: None},
     arguments=_report_arguments,
 )
 def cmd_report(args: argparse.Namespace) -> int:
@@ -783,7 +801,7 @@ def _latency_arguments(p: argparse.ArgumentParser) -> None:
     "latency",
     "p50/p95/p99 generation latency per provider and overall over a window ending "
     "now, from the latency rollups plus the raw rows newer than them.",
-    exits={EXIT_OK: None, EXIT_RUNTIME_FAILURE: None, EXIT_USAGE: None},
+    exits={EXIT_OK: DONE, EXIT_RUNTIME_FAILURE: None, EXIT_USAGE: None},
     arguments=_latency_arguments,
 )
 def cmd_latency(args: argparse.Namespace) -> int:
@@ -830,6 +848,33 @@ def _bench_arguments(p: argparse.ArgumentParser) -> None:
         "decisions are wrong, old rules beside new (docs/benchmarks.md)",
     )
     p.add_argument(
+        "--files",
+        action="store_true",
+        help="instead: time another tool's results file of real size and the HTML report "
+        "over a busy window, in a schema of their own (docs/benchmarks.md)",
+    )
+    p.add_argument(
+        "--import-mb",
+        type=bounded_integer(1, 10_000),
+        default=200,
+        metavar="MB",
+        help="with --files: the size of the promptfoo file (default 200)",
+    )
+    p.add_argument(
+        "--import-attempts",
+        type=bounded_integer(6, 10_000_000),
+        default=100_000,
+        metavar="N",
+        help="with --files: small promptfoo results, against the same as records (default 100000)",
+    )
+    p.add_argument(
+        "--report-runs",
+        type=bounded_integer(0, 1_000_000),
+        default=10_000,
+        metavar="N",
+        help="with --files: runs over 30 days for the HTML report (default 10000; 0 skips)",
+    )
+    p.add_argument(
         "--trials",
         type=bounded_integer(1, 100_000),
         default=400,
@@ -850,7 +895,7 @@ def _bench_arguments(p: argparse.ArgumentParser) -> None:
     "Benchmark: build telemetry tables of realistic width in bench schemas, time the "
     "latency queries (checklist baseline side by side), the rollup refresh, eval "
     "ingest and check --latest; print a Markdown table. Asserts nothing.",
-    exits={EXIT_OK: None, EXIT_RUNTIME_FAILURE: None, EXIT_USAGE: None},
+    exits={EXIT_OK: DONE, EXIT_RUNTIME_FAILURE: None, EXIT_USAGE: None},
     arguments=_bench_arguments,
 )
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -858,6 +903,23 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from ai_gate_tools import bench, calibration
     from ai_gate_tools.doc_sections import write_doc_section
 
+    if args.files:
+        from ai_gate_tools import bench_files
+
+        database = connect_announced()
+        results = bench_files.run_file_bench(
+            database, args.import_mb, args.import_attempts, args.report_runs, sys.stderr
+        )
+        info = bench.machine()
+        info["date"] = f"{datetime.now(UTC):%Y-%m-%d}"
+        with database.connect() as conn:
+            row = conn.execute("show server_version").fetchone()
+            info["server"] = str(row[0]) if row else "?"
+        markdown_text = bench_files.render_markdown(info, results)
+        sys.stdout.write(markdown_text)
+        if args.write_doc is not None:
+            write_doc_section(args.write_doc, "bench:files", markdown_text)
+        return EXIT_OK
     if args.calibration:
         markdown_text = calibration.render_markdown(
             calibration.run_calibration(args.trials, args.seed), args.seed
@@ -892,7 +954,7 @@ def _exec_arguments(p: argparse.ArgumentParser) -> None:
     "Run a command (dbt, sqlfluff, psql, ...) with ai-gate's database in its "
     "environment: PG* variables, DBT_PROFILES_DIR and the dbt secret.",
     exits={
-        EXIT_OK: "otherwise: the command's own exit code",
+        EXIT_OK: "done (otherwise: the command's own exit code)",
         EXIT_RUNTIME_FAILURE: None,
         EXIT_USAGE: None,
     },
@@ -920,7 +982,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
 @command(
     "db info",
     "Print which database ai-gate uses and its server version.",
-    exits={EXIT_OK: None, EXIT_RUNTIME_FAILURE: None, EXIT_USAGE: None},
+    exits={EXIT_OK: DONE, EXIT_RUNTIME_FAILURE: None, EXIT_USAGE: None},
 )
 def cmd_db_info(args: argparse.Namespace) -> int:
     database = resolve_database()
@@ -944,7 +1006,7 @@ def cmd_db_missing_subcommand(args: argparse.Namespace) -> int:
 @command(
     "db stop",
     "Stop the embedded PostgreSQL (it is left running between commands).",
-    exits={EXIT_OK: None, EXIT_RUNTIME_FAILURE: None, EXIT_USAGE: None},
+    exits={EXIT_OK: DONE, EXIT_RUNTIME_FAILURE: None, EXIT_USAGE: None},
 )
 def cmd_db_stop(args: argparse.Namespace) -> int:
     directory = data_dir(os.environ)

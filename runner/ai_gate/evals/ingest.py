@@ -1,5 +1,6 @@
-"""Ingest: one read of a record file (validated, hashed) into a temporary staging
-table, then, in the same transaction, the run row and its samples.
+"""Ingest: one read of a record source (a records file, or another tool's file as
+records: evals/sources.py; validated, hashed) into a temporary staging table, then, in
+the same transaction, the run row and its samples.
 
 Staging first is what lets the run id be a hash of the content read once, finds every
 repeated sample_id (a rejected line's too) without reading the file again, and keeps
@@ -12,12 +13,11 @@ import gc
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO, TextIO
+from typing import TextIO
 
 import psycopg
 from psycopg import sql
@@ -26,11 +26,13 @@ from ai_gate.actor import default_actor
 from ai_gate.database import Database
 from ai_gate.errors import InputRejected, RuntimeFailure
 from ai_gate.evals import baseline
-from ai_gate.evals.records import SAMPLE_COLUMNS, SAMPLE_COPY_TYPES, Problem, read_records
+from ai_gate.evals.records import SAMPLE_COLUMNS, SAMPLE_COPY_TYPES, Problem
+from ai_gate.evals.sources import ImportedFile, RecordsFile, source_reading
 from ai_gate.evals.verdicts import CONCURRENT_RUN_WAIT_SECONDS, fetch_run
 
+Source = RecordsFile | ImportedFile
+
 RUN_TYPES = ("offline", "canary", "scheduled")
-STDIN_LABEL = "<stdin>"
 STAGING_TABLE = "ai_gate_incoming_samples"
 # A rejected line in the staging table: its sample_id and line, the rest null.
 REJECTED_LINE_PADDING = (None,) * (len(SAMPLE_COLUMNS) - 2)
@@ -60,8 +62,6 @@ class RunOptions:
     format: str | None = None
     map_file: Path | None = None
     on_error: str = "fail"
-    # the name stored as source_file when `path` holds records derived from it
-    source_name: str | None = None
 
 
 # --- run identity -------------------------------------------------------------------------
@@ -75,8 +75,10 @@ def default_run_id(
     strict: bool,
     policy: dict[str, object],
     baseline_run_id: str | None = None,
+    reading: dict[str, object] | None = None,
 ) -> str:
-    """Same file and same verdict-affecting options -> same run id."""
+    """Same file and same verdict-affecting options -> same run id. `reading`: how
+    another tool's file was read as records (its format, the map, the error policy)."""
     fields: dict[str, object] = {
         "source_sha256": source_sha256,
         "environment": environment,
@@ -87,48 +89,10 @@ def default_run_id(
     }
     if baseline_run_id is not None:
         fields["baseline_run_id"] = baseline_run_id
+    if reading is not None:
+        fields["reading"] = reading
     identity = json.dumps(fields, sort_keys=True)
     return "eval-" + hashlib.sha256(identity.encode()).hexdigest()[:24]
-
-
-class _HashingReader:
-    """A binary stream that hashes every byte read through it: the stored hash is of
-    exactly the bytes that were validated and ingested, read once (a file appended to
-    while it is read, a pipe, standard input)."""
-
-    def __init__(self, raw: BinaryIO) -> None:
-        self._raw = raw
-        self.digest = hashlib.sha256()
-
-    def read(self, size: int = -1) -> bytes:
-        data = self._raw.read(size)
-        self.digest.update(data)
-        return data
-
-    def __enter__(self) -> _HashingReader:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._raw.close()
-
-
-def source_label(path: Path) -> str:
-    return STDIN_LABEL if str(path) == "-" else str(path)
-
-
-def _open_source(path: Path) -> _HashingReader:
-    if str(path) == "-":
-        try:
-            return _HashingReader(os.fdopen(os.dup(sys.stdin.fileno()), "rb"))
-        except (AttributeError, ValueError, OSError) as exc:  # stdin closed, or none
-            raise RuntimeFailure(
-                "cannot read the records from standard input (`-`): it is closed; "
-                "pipe the records in, or give a file"
-            ) from exc
-    try:
-        return _HashingReader(path.open("rb"))
-    except OSError as exc:
-        raise InputRejected(f"{path}: cannot read: {exc.strerror or exc}") from exc
 
 
 def _check_same_run(
@@ -139,6 +103,7 @@ def _check_same_run(
     thresholds: dict[str, float | None],
     policy: dict[str, object],
     baseline_id: str | None,
+    reading: dict[str, object] | None,
 ) -> None:
     differences = []
     if existing["source_sha256"] != source_sha256:
@@ -158,16 +123,22 @@ def _check_same_run(
         differences.append("the gate policy (--confidence, minimum samples)")
     if baseline_id is not None and existing.get("baseline_run_id") != baseline_id:
         differences.append("the baseline")
+    stored_source = (existing.get("metadata") or {}).get("source") or {}  # type: ignore[union-attr]
+    if source_reading(stored_source) != reading:
+        differences.append("the reading of the file (--format, --map, --on-error)")
     if differences:
         raise InputRejected(
-            f"run id {run_id!r} already exists, and {', '.join(differences)} differ from "
-            "this run's; nothing was written (choose another --run-id, or omit it)"
+            f"run id {run_id!r} already exists for another run: its "
+            f"{', '.join(d.removeprefix('the ') for d in differences)} "
+            f"{'is' if len(differences) == 1 else 'are'} not this run's; nothing was written "
+            "(choose another --run-id, or omit it)"
         )
 
 
 def ingest(
     database: Database,
     options: RunOptions,
+    source: Source,
     thresholds: dict[str, float | None],
     policy: dict[str, object],
     progress: TextIO | None,
@@ -179,7 +150,7 @@ def ingest(
     Staging first is what lets the run id be a hash of the content read once, finds
     every repeated sample_id (a rejected line's too) without reading the file again,
     and keeps a rejected file from writing anything."""
-    label = source_label(options.path)
+    label = source.label
     columns = sql.SQL(", ").join(sql.Identifier(name) for name in SAMPLE_COLUMNS)
     with database.connect() as conn:
         try:
@@ -196,11 +167,12 @@ def ingest(
                         database.relation("ai_eval_samples"),
                     )
                 )
-                with _open_source(options.path) as source:
-                    problems, problem_count = _stage(conn, columns, source, label, progress)
-                    source_sha256 = source.digest.hexdigest()
+                problems, problem_count = _stage(conn, columns, source, progress)
+                source_sha256 = source.sha256
                 if problem_count:
-                    raise _rejection(label, *_with_duplicates(conn, problems, problem_count, label))
+                    raise _rejection(
+                        label, *_with_duplicates(conn, problems, problem_count, source)
+                    )
                 baseline_id = (
                     None
                     if options.baseline is None
@@ -214,18 +186,24 @@ def ingest(
                     options.strict,
                     policy,
                     baseline_id,
+                    source.reading,
                 )
                 existing = fetch_run(conn, database, run_id)
                 if existing is None:
-                    row = _run_row(
-                        options, run_id, thresholds, policy, baseline_id, source_sha256, label
-                    )
+                    row = _run_row(options, source, run_id, thresholds, policy, baseline_id)
                     inserted = _insert_run(conn, database, row)
                     if not inserted:  # a concurrent process committed it first
                         existing = fetch_run(conn, database, run_id)
                 if existing is not None:
                     _check_same_run(
-                        existing, run_id, source_sha256, options, thresholds, policy, baseline_id
+                        existing,
+                        run_id,
+                        source_sha256,
+                        options,
+                        thresholds,
+                        policy,
+                        baseline_id,
+                        source.reading,
                     )
                     return run_id, existing
                 try:
@@ -244,7 +222,7 @@ def ingest(
                             (run_id,),
                         )
                 except psycopg.errors.UniqueViolation:
-                    raise _rejection(label, *_with_duplicates(conn, [], 0, label)) from None
+                    raise _rejection(label, *_with_duplicates(conn, [], 0, source)) from None
         except psycopg.errors.LockNotAvailable as exc:
             raise RuntimeFailure(
                 f"another process is ingesting the same run; gave up waiting after "
@@ -255,12 +233,11 @@ def ingest(
 
 def _run_row(
     options: RunOptions,
+    source: Source,
     run_id: str,
     thresholds: dict[str, float | None],
     policy: dict[str, object],
     baseline_id: str | None,
-    source_sha256: str,
-    label: str,
 ) -> dict[str, object]:
     """The run's row in ai_eval_runs, column -> value."""
     return {
@@ -278,10 +255,12 @@ def _run_row(
         "strict": options.strict,
         "is_synthetic": options.is_synthetic,
         "status": "running",
-        "source_file": options.source_name
-        or ("stdin" if label == STDIN_LABEL else options.path.name),
-        "source_sha256": source_sha256,
-        "metadata": json.dumps(options.metadata),
+        "source_file": source.source_file,
+        "source_sha256": source.sha256,
+        # another tool's file: where its records came from (format, tool, version, ...)
+        "metadata": json.dumps(
+            {**options.metadata, **({"source": source.source} if source.source else {})}
+        ),
         "gate_policy": json.dumps(policy),
         "baseline_run_id": baseline_id,
     }
@@ -306,8 +285,7 @@ def _insert_run(conn: psycopg.Connection, database: Database, row: dict[str, obj
 def _stage(
     conn: psycopg.Connection,
     columns: sql.Composable,
-    source: _HashingReader,
-    label: str,
+    source: Source,
     progress: TextIO | None,
 ) -> tuple[list[Problem], int]:
     """COPY every valid record into the staging table; a rejected line with a usable
@@ -323,7 +301,7 @@ def _stage(
     )
     with _rare_collections(), conn.cursor() as cur, cur.copy(copy_statement) as copy:
         copy.set_types(list(SAMPLE_COPY_TYPES))
-        for item in read_records(source, label):  # type: ignore[arg-type]
+        for item in source.records():
             if isinstance(item, Problem):
                 problem_count += 1
                 if len(problems) < MAX_REPORTED_PROBLEMS:
@@ -345,7 +323,7 @@ def _stage(
 
 
 def _with_duplicates(
-    conn: psycopg.Connection, problems: list[Problem], count: int, label: str
+    conn: psycopg.Connection, problems: list[Problem], count: int, source: Source
 ) -> tuple[list[Problem], int]:
     """The problems plus every repeated sample_id in the staging table, in line order."""
     rows = conn.execute(
@@ -357,7 +335,13 @@ def _with_duplicates(
         ).format(sql.Identifier(STAGING_TABLE))
     ).fetchall()
     duplicates = [
-        Problem(label, line, "sample_id", f"duplicate {sample_id!r} (first on line {first})")
+        Problem(
+            source.label,
+            line,
+            "sample_id",
+            f"duplicate {sample_id!r} ({source.first_seen(first)})",
+            location=source.location(line),
+        )
         for sample_id, line, first in rows[:MAX_REPORTED_PROBLEMS]
     ]
     merged = sorted(problems + duplicates, key=lambda problem: problem.line or 0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -94,9 +95,15 @@ class Problem:
     # The line's sample_id, when it had a usable one: a rejected line's id still
     # counts when looking for duplicates.
     sample_id: str | None = None
+    # where the problem is, when not a line of `file` (a place in another tool's file,
+    # already with the file's name: `results.json: results.results[3]`)
+    location: str | None = None
 
     def render(self) -> str:
-        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        if self.location is not None:
+            where = self.location
+        else:
+            where = f"{self.file}:{self.line}" if self.line is not None else self.file
         return f"{where}: {self.field}: {self.reason}" if self.field else f"{where}: {self.reason}"
 
 
@@ -181,6 +188,45 @@ def _pairs_without_duplicates(pairs: list[tuple[str, object]]) -> dict[str, obje
 _DECODER = json.JSONDecoder(
     object_pairs_hook=_pairs_without_duplicates, parse_constant=_reject_constant
 )
+
+
+# Marks, in the objects of a line decoded again, the first key given twice.
+_SECOND_KEY = object()
+
+
+def _marking_pairs(pairs: list[tuple[str, object]]) -> dict[object, object]:
+    result: dict[object, object] = {}
+    for key, value in pairs:
+        if key in result and _SECOND_KEY not in result:
+            result[_SECOND_KEY] = key
+        result[key] = value
+    return result
+
+
+def _duplicate_path(text: str) -> str | None:
+    """The path (`metadata.a`, `metadata.list[2].b`) of the first key given twice in a
+    line: decoded again with every object marked (only for a line already refused)."""
+    try:
+        tree = json.JSONDecoder(object_pairs_hook=_marking_pairs).decode(text)
+    except (ValueError, RecursionError):
+        return None
+    stack: list[tuple[object, str]] = [(tree, "")]
+    while stack:
+        value, path = stack.pop()
+        if isinstance(value, dict):
+            if _SECOND_KEY in value:
+                key = value[_SECOND_KEY]
+                return f"{path}.{key}" if path else str(key)
+            stack.extend(
+                (item, f"{path}.{key}" if path else str(key))
+                for key, item in reversed(list(value.items()))
+                if key is not _SECOND_KEY
+            )
+        elif isinstance(value, list):
+            stack.extend(
+                (item, f"{path}[{index}]") for index, item in reversed(list(enumerate(value)))
+            )
+    return None
 
 
 def _type_name(value: object) -> str:
@@ -434,13 +480,18 @@ def _parse_line(raw: bytes, file: str, line_number: int) -> Iterator[Record | Pr
     try:
         obj = _DECODER.decode(text)
     except _DuplicateKey as exc:
-        yield Problem(file, line_number, str(exc), "duplicate key in one object")
+        yield Problem(
+            file, line_number, _duplicate_path(text) or str(exc), "duplicate key in one object"
+        )
         return
     except json.JSONDecodeError as exc:
         yield Problem(file, line_number, None, f"invalid JSON: {exc.msg} (column {exc.colno})")
         return
     except ValueError as exc:
-        yield Problem(file, line_number, None, f"invalid JSON: {exc}")
+        reason = str(exc)
+        if "integer string conversion" in reason:  # Python's limit on int() of text
+            reason = f"a number of more than {sys.get_int_max_str_digits():,} digits"
+        yield Problem(file, line_number, None, f"invalid JSON: {reason}")
         return
     except RecursionError:
         yield Problem(file, line_number, None, "invalid JSON: nested too deeply")

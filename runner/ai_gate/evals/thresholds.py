@@ -7,12 +7,12 @@ import math
 from pathlib import Path
 
 import psycopg
-import yaml
 from psycopg import sql
 
 from ai_gate.database import Database
 from ai_gate.errors import InputRejected
 from ai_gate.evals.metrics import metric_names, rate_metric_names
+from ai_gate.files import is_scalar, read_yaml_mapping
 from ai_gate.routing.flags import unknown_environment
 from ai_gate.stats import z_one_sided
 
@@ -127,40 +127,16 @@ def require_a_gate(
 def load_threshold_overrides(path: Path, known_gates: list[str]) -> dict[str, float | None]:
     """Read a thresholds YAML file: a mapping of gate name to a number or null."""
     label = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputRejected(f"{label}: cannot read: {exc}") from exc
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{label}:{mark.line + 1}" if mark else label
-        raise InputRejected(f"{where}: not valid YAML: {getattr(exc, 'problem', exc)}") from exc
-    if root is None:
-        raise InputRejected(f"{label}: empty; expected a mapping of gate name to threshold")
-    if not isinstance(root, yaml.MappingNode):
-        raise InputRejected(
-            f"{label}:{root.start_mark.line + 1}: expected a mapping of gate name to threshold"
-        )
     problems: list[str] = []
     overrides: dict[str, float | None] = {}
-    for key_node, value_node in root.value:
-        line = key_node.start_mark.line + 1
-        gate = key_node.value
-        if not isinstance(key_node, yaml.ScalarNode) or gate not in known_gates:
+    for gate, value, line in read_yaml_mapping(path, "gate name to threshold", "thresholds"):
+        if gate not in known_gates:
             problems.append(
                 f"{label}:{line}: {gate}: unknown gate (known: {', '.join(known_gates)})"
             )
-            continue
-        if gate in overrides:
-            problems.append(f"{label}:{line}: {gate}: given twice")
-            continue
-        if not isinstance(value_node, yaml.ScalarNode):
+        elif not is_scalar(value):
             problems.append(f"{label}:{line}: {gate}: must be a number or null")
-            continue
-        value = yaml.safe_load(yaml.serialize(value_node))
-        if value is None:
+        elif value is None:
             overrides[gate] = None
         elif isinstance(value, bool) or not isinstance(value, int | float):
             problems.append(f"{label}:{line}: {gate}: must be a number or null, got {value!r}")

@@ -68,7 +68,9 @@ class EvalReport:
     triggered_by: str | None = None
     ci_job_id: str | None = None
     git_sha: str | None = None
-    reused: bool = False
+    reused: bool = False  # its verdict was stored before: re-reported
+    # ingested before by a run that did not finish (aborted): judged now
+    rejudged: bool = False
     gate_policy: dict[str, object] | None = None
     baseline: dict[str, object] | None = None  # baseline.as_json, when compared
     # cases tried more than once by a provider (flakiness.py)
@@ -365,9 +367,11 @@ def gate_history(
     *,
     since: datetime | None = None,
     runs: int | None = None,
+    run_ids: list[str] | None = None,
 ) -> list[GateHistoryRow]:
     """Every gate of the environment's judged, real runs (started at or after `since`;
-    the last `runs` of them), oldest run first, gates by name. Read from each run's
+    the last `runs` of them; those of `run_ids`), oldest run first, gates by name. Read
+    from each run's
     verdict snapshot in one query; a run judged before snapshots were stored (none
     since 2026-11-25) is read from the views."""
     with database.connect() as conn:
@@ -378,10 +382,11 @@ def gate_history(
                 " where environment = %(env)s and not is_synthetic"
                 " and status in ('passed', 'failed', 'inconclusive')"
                 " and (%(since)s::timestamptz is null or started_at >= %(since)s)"
+                " and (%(ids)s::text[] is null or run_id = any(%(ids)s))"
                 " order by started_at desc, run_id desc limit %(runs)s"
                 ") as newest order by started_at, run_id"
             ).format(runs=database.relation("ai_eval_runs")),
-            {"env": environment, "since": since, "runs": runs},
+            {"env": environment, "since": since, "runs": runs, "ids": run_ids},
         ).fetchall()
         rows = []
         for run_id, started_at, run_status, verdict in judged:

@@ -18,10 +18,10 @@ matplotlib.use("svg")  # no display, no GUI toolkit: SVG text only
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 
+from ai_gate.report import NAMED_FAILED_RUNS, NAMED_RUNS
 from ai_gate.safe_text import printable
 
 if TYPE_CHECKING:
-    from ai_gate.evals.verdicts import GateHistoryRow
     from ai_gate.report import ReportData
 
 # glyphs as paths, fixed ids and no date: the same data gives the same file
@@ -51,6 +51,7 @@ table { border-collapse: collapse; margin: .5rem 0 1rem; font-size: 13px; }
 th, td { border-bottom: 1px solid #e3e3e3; padding: .25rem .6rem; text-align: left;
   vertical-align: top; } th { background: #f6f6f6; }
 .charts { display: flex; flex-wrap: wrap; gap: 1rem; }
+.table-scroll { overflow-x: auto; max-width: 100%; }
 .chart svg { max-width: 100%; height: auto; }
 .passed, .go, .ok { color: #2e7d32; font-weight: 600; }
 .failed, .rollback, .breached { color: #c62828; font-weight: 600; }
@@ -88,7 +89,11 @@ def _table(headers: list[str], rows: list[list[str]], raw: bool = False) -> str:
         "<tr>" + "".join(f"<td>{cell if raw else _e(cell)}</td>" for cell in row) + "</tr>"
         for row in rows
     )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    # a wide table scrolls inside its section instead of running off the page
+    return (
+        f'<div class="table-scroll"><table><thead><tr>{head}</tr></thead>'
+        f"<tbody>{body}</tbody></table></div>"
+    )
 
 
 def _status(value: object) -> str:
@@ -107,33 +112,38 @@ def _time_axis(axes: plt.Axes, start: datetime, end: datetime) -> None:
     axes.set_xlim(start, end)
 
 
-def _gate_chart(gate: str, rows: list[GateHistoryRow], data: ReportData) -> str:
+def _gate_chart(gate: str, days: list[dict[str, Any]], data: ReportData) -> str:
+    """One gate over the window, a point per UTC day (however many runs the day had):
+    the median observed value, the day's lowest to highest (a bar), the days on which
+    it failed (a cross), and the threshold of the newest run (dashed)."""
     figure, axes = plt.subplots(figsize=(3.4, 2.1))
-    judged = [row for row in rows if row.observed is not None]
-    for row in judged:
-        if row.low is not None and row.high is not None:
-            axes.vlines(row.started_at, row.low, row.high, color="#90a4ae", lw=2)
+    judged = [day for day in days if day["observed_median"] is not None]
+    for day in judged:
+        if day["observed_low"] != day["observed_high"]:
+            axes.vlines(
+                day["day"], day["observed_low"], day["observed_high"], color="#90a4ae", lw=2
+            )
     axes.plot(
-        [row.started_at for row in judged],
-        [row.observed for row in judged],
+        [day["day"] for day in judged],
+        [day["observed_median"] for day in judged],
         color="#37474f",
         lw=1,
         marker="o",
         ms=3,
-        label="observed",
+        label="observed (daily median)",
     )
-    failed = [row for row in judged if row.status == "failed"]
+    failed = [day for day in judged if day["failed"]]
     if failed:
         axes.scatter(
-            [row.started_at for row in failed],
-            [row.observed for row in failed],
+            [day["day"] for day in failed],
+            [day["observed_median"] for day in failed],
             color="#c62828",
             marker="x",
             s=40,
             zorder=3,
-            label="failed",
+            label="failed that day",
         )
-    threshold = rows[-1].threshold
+    threshold = days[-1]["threshold"] if days else None
     if threshold is not None:
         axes.axhline(float(threshold), color="#c62828", ls="--", lw=1, label="threshold")
     if not judged:
@@ -158,7 +168,7 @@ def _gates_section(data: ReportData) -> str:
             f'<p class="empty">No evaluation runs in {data.environment} in the last '
             f"{(data.until - data.since).days} days (synthetic runs are left out).</p>"
         )
-    by_gate = _grouped(data.gates, "gate")
+    by_gate = _grouped(data.gate_days, "gate")
     gates = sorted(by_gate)
     charts = "".join(
         f'<div class="chart" data-chart="gate:{_e(gate)}">'
@@ -200,14 +210,23 @@ def _gates_section(data: ReportData) -> str:
         ],
         raw=True,
     )
+    listed = len(by_run)
+    beyond = data.run_count - listed
     return (
-        f"<p>{len(by_run)} runs. Each chart: the observed value per run, its interval (the "
-        "gate's bounds under the confidence policy, else the 95% Wilson interval), the "
-        "threshold (dashed) and the runs in which that gate failed (×).</p>"
+        f"<p>{data.run_count:,} runs ({data.failed_run_count:,} failed). Each chart: per "
+        "UTC day, the median observed value over the day's runs, the lowest to the highest "
+        "(a bar), the threshold (dashed) and the days on which that gate failed (×).</p>"
         f'<div class="charts">{charts}</div>'
         f"<h3>Latest run: {_e(latest_run)} ({_status(latest[0].run_status)})</h3>"
         f'<div data-table="latest-run">{table}</div>'
-        f'<h3>Every run</h3><div data-table="runs">{runs_table}</div>'
+        f"<h3>Runs</h3><p>The newest {NAMED_RUNS} runs and the newest {NAMED_FAILED_RUNS} "
+        f"failed ones beyond them: {listed:,} of {data.run_count:,}"
+        + (
+            f"; {beyond:,} more in the window (each: <code>ai-gate check --run-id ID</code>)"
+            if beyond > 0
+            else ""
+        )
+        + f'.</p><div data-table="runs">{runs_table}</div>'
     )
 
 
@@ -229,15 +248,15 @@ def _flakiness_section(data: ReportData) -> str:
         )
     figure, axes = plt.subplots(figsize=(6.8, 2.1))
     axes.plot(
-        [row["started_at"] for row in data.flakiness],
-        [row["flake_rate"] for row in data.flakiness],
+        [row["day"] for row in data.flake_days],
+        [row["flake_rate"] for row in data.flake_days],
         color="#37474f",
         lw=1,
         marker="o",
         ms=3,
     )
-    axes.set_ylim(0, max(0.05, max(float(row["flake_rate"]) for row in data.flakiness)) * 1.1)
-    axes.set_title("flake rate per run: flaky cases / repeated cases", fontsize=9)
+    axes.set_ylim(0, max(0.05, max(float(row["flake_rate"]) for row in data.flake_days)) * 1.1)
+    axes.set_title("flake rate per UTC day: flaky cases / repeated cases", fontsize=9)
     _time_axis(axes, data.since, data.until)
     table = _table(
         ["run", "started", "repeated cases", "flaky", "flake rate", "flaky cases"],
@@ -308,11 +327,11 @@ def _canary_section(data: ReportData) -> str:
         axes.step(
             times, shares, where="post", color="#37474f", lw=1.5, label=f"{data.canary} share"
         )
-        for decision in data.decisions:
+        for decided_at, decision in data.decision_marks:
             axes.scatter(
-                decision["decided_at"],
+                decided_at,
                 0,
-                color=DECISION_COLOURS.get(str(decision["decision"]), "#000"),
+                color=DECISION_COLOURS.get(str(decision), "#000"),
                 marker="v",
                 s=45,
                 zorder=3,
@@ -324,9 +343,14 @@ def _canary_section(data: ReportData) -> str:
         axes.set_ylim(bottom=0, top=max(max(shares) * 1.15, 1))
         _time_axis(axes, data.since, data.until)
         axes.legend(fontsize=6, frameon=False, ncol=5, loc="upper left")
+        marked = (
+            f" (the newest {len(data.decision_marks):,} of {data.decision_count:,})"
+            if data.decision_count > len(data.decision_marks)
+            else ""
+        )
         parts.append(
             f"<p>The {_e(data.canary)} canary's share of {_e(data.environment)} traffic over "
-            "time (from the flag change log) and each canary decision (▼).</p>"
+            f"time (from the flag change log) and each canary decision (▼){marked}.</p>"
             f'<div class="chart" data-chart="canary">{_svg(figure)}</div>'
         )
     if not data.decisions:
@@ -334,6 +358,11 @@ def _canary_section(data: ReportData) -> str:
             f'<p class="empty">No canary decisions in {_e(data.environment)} in the window.</p>'
         )
     else:
+        if data.decision_count > len(data.decisions):
+            parts.append(
+                f"<p>The newest {len(data.decisions):,} of {data.decision_count:,} decisions "
+                "(every one: <code>select * from ai_canary_decisions</code>).</p>"
+            )
         parts.append(
             _table(
                 ["#", "decided at", "decision", "deciding rule", "sample ratio", "synthetic"],
@@ -355,9 +384,17 @@ def _canary_section(data: ReportData) -> str:
     return "".join(parts)
 
 
+def _newest(shown: int, total: int, what: str, command: str) -> str:
+    if total <= shown:
+        return ""
+    return f"<p>The newest {shown:,} of {total:,} {what} ({command}).</p>"
+
+
 def _audit_section(data: ReportData) -> str:
     if data.changes:
-        changes = _table(
+        changes = _newest(
+            len(data.changes), data.change_count, "changes", "<code>ai-gate flags history</code>"
+        ) + _table(
             ["when", "who", "provider", "change", "reason"],
             [
                 [
@@ -373,7 +410,12 @@ def _audit_section(data: ReportData) -> str:
     else:
         changes = f'<p class="empty">No flag changes in {_e(data.environment)} in the window.</p>'
     if data.drills:
-        drills = _table(
+        drills = _newest(
+            len(data.drills),
+            data.drill_count,
+            "drills",
+            "<code>select * from ai_rollback_drills</code>",
+        ) + _table(
             ["started", "by", "outcome", "error"],
             [
                 [

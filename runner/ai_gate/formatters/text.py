@@ -101,12 +101,17 @@ def gate_explanation(gate: GateResult, strict: bool, count: int = 0) -> str:
     )
 
 
+# How a run that was stored before is reported again.
+REUSED = " (already recorded; verdict re-reported)"
+REJUDGED = " (ingested before by a run that did not finish; judged now)"
+
+
 def text_report(report: EvalReport) -> str:
     header = (
         f"ai-gate eval run {report.run_id}: {verdict(report)}\n"
         f"environment {report.environment}, {report.run_type}, {report.sample_count:,} samples"
         f"{', strict' if report.strict else ''}, source {report.source_file}"
-        f"{' (already recorded; verdict re-reported)' if report.reused else ''}"
+        f"{REUSED if report.reused else ''}{REJUDGED if report.rejudged else ''}"
     )
     confidence = (report.gate_policy or {}).get("policy") == "confidence"
     # the bounds column: under the confidence policy, or when a gate below its minimum

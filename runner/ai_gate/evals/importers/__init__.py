@@ -1,127 +1,75 @@
 """Eval results written by other tools (promptfoo, inspect-ai, deepeval), read as they
 are and turned into ai-gate eval records (docs/importers.md).
 
-Each format module reads its tool's file into `Attempt`s (one per result: a case, a
-provider, a repeat, the tool's check results by name, an error); this module detects
-the format, applies the map (ai-gate field -> the tool's check name) and the error
-policy, and writes the records that `ai-gate run` ingests like its own.
+Each tool's module declares its importer (attempts.Importer: its --format name, how
+its file is told from the file's head, and a reader that streams the file's attempts);
+IMPORTERS lists them, and the format names, the help and the refusals come from it.
+This module tells a file's format from a bounded head (never reading the whole file to
+do it), applies the map (ai-gate field -> the tool's check name) and the error policy,
+and turns each attempt into the record `ai-gate run` ingests like its own, one at a
+time.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 from ai_gate.errors import InputRejected
 from ai_gate.evals.importers import deepeval, inspect_log, promptfoo
-from ai_gate.evals.importers.attempts import Attempt, ToolFile
+from ai_gate.evals.importers.attempts import Attempt, Importer, ToolFile
+from ai_gate.evals.importers.json_stream import read_head
 from ai_gate.evals.metrics import eval_metrics
+from ai_gate.files import read_yaml_mapping
 
-FORMATS = ("records", "promptfoo", "inspect", "deepeval")
+IMPORTERS: tuple[Importer, ...] = (promptfoo.IMPORTER, inspect_log.IMPORTER, deepeval.IMPORTER)
+RECORDS = "records"
+RECORDS_WHAT = "ai-gate eval records (JSONL)"
+FORMATS = (RECORDS, *(importer.format for importer in IMPORTERS))
 ON_ERROR = ("fail", "skip")
-# format -> (is this the tool's file?, read it)
-_READERS: dict[str, tuple[Callable[[object], bool], Callable[[object, str], ToolFile]]] = {
-    "promptfoo": (promptfoo.detect, promptfoo.read),
-    "inspect": (inspect_log.detect, inspect_log.read),
-    "deepeval": (deepeval.detect, deepeval.read),
-}
-_FOUND = {
-    "promptfoo": "a promptfoo results file",
-    "inspect": "an inspect-ai JSON log",
-    "deepeval": "a deepeval test run",
-    "records": "ai-gate eval records (JSONL)",
-}
-ZIP_MAGIC = b"PK\x03\x04"
+# The record field a record's own first line carries, which tells a records file.
+RECORD_KEY = "sample_id"
 
 
-@dataclass(frozen=True)
-class Imported:
-    """A tool's file as ai-gate records, and what the run stores about its source."""
-
-    records: list[dict[str, object]]
-    source: dict[str, object]  # the run's metadata.source
-    errors: int  # attempts with an error (kept as failures, or skipped)
-    skipped: int
+def importer_named(name: str) -> Importer:
+    return next(importer for importer in IMPORTERS if importer.format == name)
 
 
-@dataclass
-class Document:
-    """A tool's file, read (and parsed) once: detecting its format reads it whole."""
-
-    path: Path
-    label: str
-    raw: bytes
-    parsed: object = field(default=None)
+def _what(name: str | None) -> str:
+    if name == RECORDS:
+        return RECORDS_WHAT
+    known = [importer.what for importer in IMPORTERS if importer.format == name]
+    return known[0] if known else "none of the formats ai-gate reads"
 
 
-HEAD_BYTES = 65536  # enough to see that a file is JSONL records without reading it all
+# What a file is when it is one JSON document of none of the formats.
+UNKNOWN = "unknown"
 
 
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not JSON")
+def detect(path: Path) -> str | None:
+    """The format of a file, told from its head (at most json_stream.HEAD_BYTES): a
+    tool's by its top-level keys, records by the first line's `sample_id`; a zip is an
+    inspect-ai .eval log; UNKNOWN for a whole JSON document of none of them. None when
+    the head says nothing (JSONL whose first line is not a record, or not JSON)."""
+    head = read_head(path, str(path))
+    if head.is_zip:
+        return inspect_log.IMPORTER.format
+    if head.is_object and RECORD_KEY in head.keys:
+        return RECORDS
+    for importer in IMPORTERS:
+        if head.is_object and importer.detect(head.keys):
+            return importer.format
+    return UNKNOWN if head.is_one_document else None
 
 
-def _read(path: Path) -> Document:
-    label = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise InputRejected(f"{label}: cannot read: {exc.strerror or exc}") from exc
-    return Document(path, label, raw)
-
-
-def _parse_whole(document: Document) -> object:
-    """The file as one JSON document, or None when it is not one (JSONL, not JSON)."""
-    try:
-        text = document.raw.decode("utf-8-sig")
-        return json.loads(text, parse_constant=_reject_constant)
-    except ValueError:  # UnicodeDecodeError is one
-        return None
-
-
-def _starts_like_records(path: Path) -> bool | None:
-    """True when the file's first line is a record (an object with a sample_id): a
-    records file, told from its head alone (it may be large); None when the head does
-    not say (a JSON document over several lines, or a first line not JSON)."""
+def _first_byte(path: Path) -> bytes:
     try:
         with path.open("rb") as handle:
-            head = handle.read(HEAD_BYTES)
-    except OSError as exc:
-        raise InputRejected(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    if head.startswith(ZIP_MAGIC):
-        return False
-    line = next((raw for raw in head.split(b"\n") if raw.strip()), b"")
-    try:
-        first = json.loads(line.decode("utf-8-sig"), parse_constant=_reject_constant)
-    except ValueError:
-        return None
-    return True if isinstance(first, dict) and "sample_id" in first else None
-
-
-def detect(path: Path) -> tuple[str | None, Document | None]:
-    """The format of a file, from its content (None when it is none of them), and the
-    file read whole when it had to be."""
-    if _starts_like_records(path):
-        return "records", None
-    document = _read(path)
-    if document.raw.startswith(ZIP_MAGIC):
-        return "inspect-eval-archive", document
-    parsed = document.parsed = _parse_whole(document)
-    if isinstance(parsed, dict):
-        for name, (is_format, _) in _READERS.items():
-            if is_format(parsed):
-                return name, document
-        return None, document
-    first = document.raw.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
-    # JSONL whose first line is not a valid record, or no line at all: the record
-    # validator says why
-    return ("records" if parsed is None and first in (b"{", b"") else None), document
+            return handle.read(4096).lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    except OSError:
+        return b""
 
 
 def _is_regular_file(path: Path) -> bool:
@@ -131,155 +79,205 @@ def _is_regular_file(path: Path) -> bool:
         return True  # missing or unreadable: reading it says why
 
 
-def resolve_format(path: Path, requested: str | None) -> tuple[str, Document | None]:
-    """The format to read `path` as: `requested`, checked against the content, else
-    the detected one; and the file as read to tell, when it had to be read whole
-    (another tool's file; records are streamed by the record reader). A file of
-    another format is refused, naming what it is."""
-    if str(path) == "-" or not _is_regular_file(path):
-        # standard input, a pipe or a device: read once, by the record reader
-        if requested not in (None, "records"):
-            raise InputRejected(f"{path}: --format {requested} reads a regular file")
-        return "records", None
-    found, document = detect(path)
+def resolve_format(path: Path, requested: str | None) -> str:
+    """The format to read `path` as: `requested`, checked against the head, else the
+    detected one. Records are never told from a head that names another format, and a
+    file of another format is refused, naming what it is. Standard input, a pipe or a
+    device is read once, as records."""
     label = str(path)
-    if found == "inspect-eval-archive":
-        raise InputRejected(
-            f"{label}: an inspect-ai .eval log (a zip archive compressed with "
-            "zstd, which Python 3.11's zipfile cannot read): write JSON logs "
-            "(inspect eval --log-format json) or convert it "
-            "(inspect log convert FILE --to json --output-dir DIR)"
-        )
+    if str(path) == "-" or not _is_regular_file(path):
+        if requested not in (None, RECORDS):
+            raise InputRejected(f"{label}: --format {requested} reads a regular file")
+        return RECORDS
+    found = detect(path)
     if requested is None:
-        if found is None:
-            raise InputRejected(
-                f"{label}: not a format ai-gate reads (eval records as JSONL, or "
-                "the results of promptfoo, inspect-ai or deepeval); name it with --format"
-            )
-        return found, document
+        if found not in (None, UNKNOWN):
+            return found
+        if found is None and _first_byte(path) in (b"{", b""):
+            # JSONL whose first line the head could not place, or an empty file: the
+            # record reader says why, line by line
+            return RECORDS
+        raise InputRejected(
+            f"{label}: not a format ai-gate reads ({RECORDS_WHAT}, or the results of "
+            f"{', '.join(importer.format for importer in IMPORTERS)}); name it with --format"
+        )
+    if found is None or (found == UNKNOWN and requested == RECORDS):
+        # what the head cannot place, the reader says (records: line by line; a tool's
+        # file: truncated, not JSON, ...)
+        return requested
     if found != requested:
-        what = _FOUND.get(found or "", "none of the formats ai-gate reads")
-        raise InputRejected(f"{label}: not {_FOUND[requested]} (found: {what})")
-    return requested, document
+        raise InputRejected(f"{label}: not {_what(requested)} (found: {_what(found)})")
+    return requested
 
 
 def load_map(path: Path | None) -> dict[str, str] | None:
-    """MAP.yml: ai-gate field -> the tool's check name."""
+    """MAP.yml: ai-gate field -> the tool's check name, each field once."""
     if path is None:
         return None
-    try:
-        loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputRejected(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise InputRejected(f"{path}: not YAML: {str(exc).splitlines()[0]}") from exc
-    if not isinstance(loaded, dict) or not loaded:
-        raise InputRejected(f"{path}: must map ai-gate fields to check names (FIELD: NAME)")
-    for key, value in loaded.items():
-        if not isinstance(key, str) or not isinstance(value, str) or not value:
-            raise InputRejected(f"{path}: {key!r}: must map a field to a check name (text)")
-    return dict(loaded)
+    entries = read_yaml_mapping(
+        path, "ai-gate field to the tool's check name (FIELD: CHECK)", "map"
+    )
+    mapping: dict[str, str] = {}
+    problems = []
+    for key, value, line in entries:
+        if not isinstance(value, str) or not value:
+            problems.append(f"{path}:{line}: {key}: must map a field to a check name (text)")
+        else:
+            mapping[key] = value
+    if problems:
+        raise InputRejected(f"{path}: map rejected", problems)
+    return mapping
 
 
-def _field_map(tool_file: ToolFile, mapping: dict[str, str] | None, label: str) -> dict[str, str]:
-    """ai-gate field -> tool check name: the map, checked, else every rate field whose own
-    name is a check of the file."""
-    fields = {m.field: m for m in eval_metrics() if m.kind == "rate"}
-    checks = tool_file.check_names()
+def rate_fields() -> dict[str, bool]:
+    """The record fields a check can give (the rate metrics'), and whether required."""
+    return {m.field: m.required for m in eval_metrics() if m.kind == "rate"}
+
+
+def choose_fields(mapping: dict[str, str] | None, checks: set[str]) -> dict[str, str]:
+    """ai-gate field -> the tool's check it comes from: the map (its fields checked
+    here; its checks, with the rest of what the file must have, once it is read), else
+    every rate field whose own name is a check of the file."""
+    fields = rate_fields()
     if mapping is None:
-        chosen = {name: name for name in fields if name in checks}
-        if not chosen:
-            raise InputRejected(
-                f"{label}: no check of the file is named after an ai-gate field "
-                f"(checks: {', '.join(sorted(checks)) or 'none'}); give a map with --map"
-            )
-    else:
-        unknown = sorted(set(mapping) - set(fields))
-        if unknown:
-            raise InputRejected(
-                f"map: {', '.join(unknown)}: not an ai-gate record field"
-                f" (rate fields: {', '.join(fields)})"
-            )
-        absent = sorted(name for name in mapping.values() if name not in checks)
-        if absent:
-            raise InputRejected(
-                f"map: {', '.join(absent)}: no check of that name in {label}"
-                f" (checks: {', '.join(sorted(checks)) or 'none'})"
-            )
-        chosen = dict(mapping)
-    missing = [m.field for m in fields.values() if m.required and m.field not in chosen]
-    if missing:
+        return {name: name for name in fields if name in checks}
+    unknown = sorted(set(mapping) - set(fields))
+    if unknown:
         raise InputRejected(
-            f"{label}: ai-gate's records need {', '.join(missing)} (required), and no check "
-            "of the file gives it: map one with --map (FIELD: CHECK)"
+            f"map: {', '.join(unknown)}: not an ai-gate record field"
+            f" (rate fields: {', '.join(fields)})"
         )
-    return chosen
+    return dict(mapping)
 
 
-def _records(
-    attempts: list[Attempt], fields: dict[str, str], on_error: str, label: str
-) -> Iterator[dict[str, object] | None]:
-    """One record per attempt (None for an errored attempt that is skipped)."""
-    required = {m.field for m in eval_metrics() if m.required}
-    for attempt in attempts:
-        if attempt.error is not None and on_error == "skip":
-            yield None
-            continue
-        values: dict[str, object] = {}
-        for target, check in fields.items():
-            result = attempt.results.get(check)
-            if result is None and attempt.error is not None:
-                result = False  # an error fails every check it has no result for
-            if result is None and target in required:
+@dataclass
+class Conversion:
+    """Turning a tool file's attempts into records, one at a time; what it saw, for the
+    checks made once the file is read and the run's `metadata.source`."""
+
+    importer: Importer
+    tool_file: ToolFile
+    checks: set[str]  # every check name of the file (Importer.checks)
+    fields: dict[str, str]  # ai-gate field -> the tool's check name
+    mapped: bool  # the fields came from --map
+    on_error: str
+    label: str
+    attempts: int = 0
+    errors: int = 0
+    skipped: int = 0
+    # required fields an attempt had no result for: field -> the first attempts' places
+    missing: dict[str, list[str]] = field(default_factory=dict)
+
+    def records(self) -> Iterator[tuple[Attempt, dict[str, object] | None]]:
+        """Each attempt with its record: None for an errored attempt that is skipped, and
+        for one without a result for a required field (refused by `finish`)."""
+        required = {name for name, is_required in rate_fields().items() if is_required}
+        for attempt in self.tool_file.attempts:
+            self.attempts += 1
+            if attempt.error is not None:
+                self.errors += 1
+                if self.on_error == "skip":
+                    self.skipped += 1
+                    yield attempt, None
+                    continue
+            values: dict[str, object] = {}
+            complete = True
+            for target, check in self.fields.items():
+                result = attempt.results.get(check)
+                if result is None and attempt.error is not None:
+                    result = False  # an error fails every check it has no result for
+                if result is None and target in required:
+                    self.missing.setdefault(target, []).append(attempt.where)
+                    complete = False
+                values[target] = result
+            if not complete:
+                yield attempt, None
+                continue
+            metadata: dict[str, object] = {"repeat": attempt.repeat}
+            if attempt.error is not None:
+                metadata["error"] = attempt.error
+            yield (
+                attempt,
+                {
+                    "sample_id": attempt.sample_id,
+                    "case_id": attempt.case_id,
+                    **values,
+                    "latency_ms": attempt.latency_ms,
+                    "selected_provider": attempt.provider,
+                    "created_at": attempt.created_at,
+                    "metadata": metadata,
+                },
+            )
+
+    def finish(self) -> dict[str, object]:
+        """After the last attempt: what the whole file must have (results, the mapped
+        checks, the required fields), refused otherwise; the run's `metadata.source`."""
+        what = self.importer.what
+        if self.attempts == 0:
+            raise InputRejected(
+                f"{self.label}: {what} with no results: nothing to judge; nothing was written"
+            )
+        checks = ", ".join(sorted(self.checks)) or "none"
+        chosen = self.fields
+        if self.mapped:
+            absent = sorted(c for c in self.fields.values() if c not in self.checks)
+            if absent:
                 raise InputRejected(
-                    f"{label}: {attempt.where}: no result for {check} (mapped to the "
-                    f"required field {target})"
+                    f"map: {', '.join(absent)}: no check of that name in {self.label}"
+                    f" (checks: {checks})"
                 )
-            values[target] = result
-        metadata: dict[str, object] = {"repeat": attempt.repeat}
-        if attempt.error is not None:
-            metadata["error"] = attempt.error
-        yield {
-            "sample_id": attempt.sample_id,
-            "case_id": attempt.case_id,
-            **values,
-            "latency_ms": attempt.latency_ms,
-            "selected_provider": attempt.provider,
-            "created_at": attempt.created_at,
-            "metadata": metadata,
+        elif not chosen:
+            raise InputRejected(
+                f"{self.label}: no check of the file is named after an ai-gate field "
+                f"(checks: {checks}); give a map with --map"
+            )
+        required = [name for name, is_required in rate_fields().items() if is_required]
+        unmet = [name for name in required if name not in chosen]
+        if unmet:
+            raise InputRejected(
+                f"{self.label}: ai-gate's records need {', '.join(unmet)} (required), and "
+                "no check of the file gives it: map one with --map (FIELD: CHECK)"
+            )
+        if self.missing:
+            problems = [
+                f"{self.label}: {where}: no result for {self.fields[target]} (mapped to the "
+                f"required field {target})"
+                for target, places in self.missing.items()
+                for where in places[:20]
+            ]
+            raise InputRejected(f"{self.label}: rejected; nothing was written", problems)
+        if self.skipped == self.attempts:
+            raise InputRejected(f"{self.label}: no attempt left to ingest ({self.skipped} skipped)")
+        return {
+            "format": self.importer.format,
+            "tool": self.tool_file.tool,
+            "tool_version": self.tool_file.tool_version,
+            "eval_id": self.tool_file.eval_id,
+            "file": Path(self.label).name,
+            "file_sha256": self.tool_file.file_sha256,
+            "map": chosen,
+            "on_error": self.on_error,
+            "attempts": self.attempts,
+            "errors": self.errors,
+            "skipped": self.skipped,
         }
 
 
-def load(document: Document, fmt: str, mapping: dict[str, str] | None, on_error: str) -> Imported:
-    """A tool's file (as resolve_format read it) as ai-gate records."""
-    tool_file = _READERS[fmt][1](document.parsed, document.label)
-    fields = _field_map(tool_file, mapping, document.label)
-    records, skipped = [], 0
-    for record in _records(tool_file.attempts, fields, on_error, document.label):
-        if record is None:
-            skipped += 1
-        else:
-            records.append(record)
-    if not records:
-        raise InputRejected(f"{document.label}: no attempt left to ingest ({skipped} skipped)")
-    errors = sum(1 for attempt in tool_file.attempts if attempt.error is not None)
-    source = {
-        "format": fmt,
-        "tool": tool_file.tool,
-        "tool_version": tool_file.tool_version,
-        "eval_id": tool_file.eval_id,
-        "file": document.path.name,
-        "file_sha256": hashlib.sha256(document.raw).hexdigest(),
-        "map": fields,
-        "on_error": on_error,
-        "attempts": len(tool_file.attempts),
-        "errors": errors,
-        "skipped": skipped,
-    }
-    return Imported(records, source, errors, skipped)
-
-
-def write_records(records: list[dict[str, object]], target: Path) -> None:
-    with target.open("w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+def convert(
+    importer: Importer, path: Path, mapping: dict[str, str] | None, on_error: str
+) -> Conversion:
+    """A conversion of `path` (read as `importer`'s format) into records: the map's
+    fields checked first, then the file's check names read (a pass of their own)."""
+    label = str(path)
+    if mapping is not None:
+        choose_fields(mapping, set())
+    checks = importer.checks(path, label)
+    return Conversion(
+        importer,
+        importer.read(path, label),
+        checks,
+        choose_fields(mapping, checks),
+        mapping is not None,
+        on_error,
+        label,
+    )

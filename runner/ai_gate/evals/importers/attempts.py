@@ -1,8 +1,12 @@
-"""What every tool's file is read into: attempts of cases, with their check results."""
+"""What every tool's file is read into: attempts of cases, with their check results, and
+the importer each tool's module declares (its name, how its file is told, how it is
+read, where an attempt is in it)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
 
 from ai_gate.errors import InputRejected
 
@@ -22,21 +26,61 @@ class Attempt:
     where: str  # how to find it in the file, for messages
 
 
-@dataclass(frozen=True)
+@dataclass
 class ToolFile:
-    tool: str
-    tool_version: str | None
-    eval_id: str | None
-    attempts: list[Attempt]
+    """A tool's file being read: its attempts, streamed once (`attempts`), and what it
+    says about itself, complete once they have been read."""
 
-    def check_names(self) -> set[str]:
-        return {name for attempt in self.attempts for name in attempt.results}
+    tool: str
+    attempts: Iterator[Attempt]
+    tool_version: str | None = None
+    eval_id: str | None = None
+    file_sha256: str | None = None
+    # set while the attempts are read (the header a tool writes after its results)
+    details: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Importer:
+    """One tool's format: `format` is its --format name, `what` how messages name its
+    file, `detect` tells it from the top-level keys of a file's head, `checks` lists the
+    check names a file holds (a pass of its own, reading names only), `read` streams
+    its attempts."""
+
+    format: str
+    what: str
+    detect: Callable[[frozenset[str]], bool]
+    checks: Callable[[Path, str], set[str]]
+    read: Callable[[Path, str], ToolFile]
 
 
 def expect(condition: bool, label: str, where: str, message: str) -> None:
     """Reject the file unless `condition`: FILE: WHERE: MESSAGE."""
     if not condition:
         raise InputRejected(f"{label}: {where}: {message}")
+
+
+def type_name(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
+def verdict(value: object, label: str, where: str) -> bool:
+    """A check's pass or fail, which a tool writes as a JSON boolean."""
+    expect(
+        isinstance(value, bool),
+        label,
+        where,
+        f"must be true or false, got {value!r} ({type_name(value)})",
+    )
+    return bool(value)
 
 
 def milliseconds(value: object, factor: float, label: str, where: str) -> float | None:

@@ -3,52 +3,56 @@
 One attempt per result (test, prompt, provider and repeat). A check is an assertion's
 `metric`: it passed when every assertion naming it passed (`namedScores` is an average,
 not a verdict). promptfoo writes no repeat index: the results of one test, prompt and
-provider are its repeats, in `testIdx` order.
+provider are its repeats, numbered in the file's order (promptfoo writes them in
+`testIdx` order). The results are streamed one at a time; the version, which promptfoo
+writes after them, is read by a pass of its own.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from pathlib import Path
 
-from ai_gate.evals.importers.attempts import Attempt, ToolFile, expect, milliseconds
+from ai_gate.evals.importers import json_stream
+from ai_gate.evals.importers.attempts import (
+    Attempt,
+    Importer,
+    ToolFile,
+    expect,
+    milliseconds,
+    verdict,
+)
 
 ERROR = 2  # ResultFailureReason.ERROR: the provider or the grading failed to run
+WHAT = "a promptfoo results file"
 
 
-def detect(document: object) -> bool:
-    results = document.get("results") if isinstance(document, dict) else None
-    return (
-        isinstance(results, dict)
-        and isinstance(results.get("results"), list)
-        and "version" in results
-        and "evalId" in document  # type: ignore[operator]
-    )
+def detect(keys: frozenset[str]) -> bool:
+    return {"evalId", "results"} <= keys
 
 
 def _checks(result: dict, label: str, where: str) -> dict[str, bool | None]:
     checks: dict[str, bool | None] = {}
     grading = result.get("gradingResult") or {}
-    for component in grading.get("componentResults") or []:
+    for index, component in enumerate(grading.get("componentResults") or []):
         metric = (component.get("assertion") or {}).get("metric")
         if metric is None:
             continue
-        expect(isinstance(component.get("pass"), bool), label, where, "assertion without pass")
-        checks[metric] = bool(checks.get(metric, True)) and component["pass"]
+        passed = verdict(
+            component.get("pass"), label, f"{where}.gradingResult.componentResults[{index}].pass"
+        )
+        checks[metric] = bool(checks.get(metric, True)) and passed
     return checks
 
 
-def read(document: object, label: str) -> ToolFile:
-    assert isinstance(document, dict)
-    body = document["results"]
-    expect(body.get("version") == 3, label, "results.version", "ai-gate reads version 3")
-    created_at = body.get("timestamp")
-    groups: dict[str, int] = {}
-    attempts = []
-    rows = sorted(
-        enumerate(body["results"]),
-        key=lambda item: (item[1].get("testIdx", 0), item[1].get("promptIdx", 0)),
-    )
-    for index, result in rows:
+def _attempts(path: Path, label: str, tool_file: ToolFile) -> Iterator[Attempt]:
+    head = json_stream.first_value(path, "results.version", label, WHAT)
+    expect(head == 3, label, "results.version", f"ai-gate reads version 3, got {head!r}")
+    created_at = json_stream.first_value(path, "results.timestamp", label, WHAT)
+    repeats: dict[str, int] = {}
+    results = json_stream.Items(path, "results.results.item", label, WHAT)
+    for index, result in results:
         where = f"results.results[{index}]"
         expect(isinstance(result, dict), label, where, "not an object")
         test = result.get("testCase") or {}
@@ -62,20 +66,46 @@ def read(document: object, label: str) -> ToolFile:
             sort_keys=True,
             default=str,
         )
-        groups[key] = groups.get(key, 0) + 1
+        repeats[key] = repeats.get(key, 0) + 1
         errored = result.get("failureReason") == ERROR
-        attempts.append(
-            Attempt(
-                sample_id=f"t{result.get('testIdx')}-p{result.get('promptIdx')}",
-                case_id=case_id,
-                provider=provider_name,
-                repeat=groups[key],
-                results=_checks(result, label, where),
-                error=str(result.get("error") or "error") if errored else None,
-                latency_ms=milliseconds(result.get("latencyMs"), 1.0, label, where),
-                created_at=created_at,
-                where=where,
-            )
+        yield Attempt(
+            sample_id=f"t{result.get('testIdx')}-p{result.get('promptIdx')}",
+            case_id=case_id,
+            provider=provider_name,
+            repeat=repeats[key],
+            results=_checks(result, label, where),
+            error=str(result.get("error") or "error") if errored else None,
+            latency_ms=milliseconds(result.get("latencyMs"), 1.0, label, where),
+            created_at=created_at if isinstance(created_at, str) else None,
+            where=where,
         )
-    version = (document.get("metadata") or {}).get("promptfooVersion")
-    return ToolFile("promptfoo", version, document.get("evalId"), attempts)
+    tool_file.file_sha256 = results.sha256
+    # written after the results and the config: read from the file's end
+    tool_file.tool_version = json_stream.tail_string(path, "promptfooVersion", label)
+
+
+def checks(path: Path, label: str) -> set[str]:
+    """The assertion metrics of the file: promptfoo sums each prompt's named scores
+    before its results (`results.prompts[].metrics.namedScores`), which names them all
+    without reading the results; a file without them is read for its metrics."""
+    prompts = json_stream.first_value(path, "results.prompts", label, WHAT)
+    named = [
+        ((prompt.get("metrics") or {}).get("namedScores") if isinstance(prompt, dict) else None)
+        for prompt in (prompts if isinstance(prompts, list) else [])
+    ]
+    if named and all(isinstance(scores, dict) for scores in named):
+        return {name for scores in named for name in scores}  # type: ignore[union-attr]
+    prefix = "results.results.item.gradingResult.componentResults.item.assertion.metric"
+    return {name for name in json_stream.values(path, prefix, label, WHAT) if isinstance(name, str)}
+
+
+def read(path: Path, label: str) -> ToolFile:
+    eval_id = json_stream.first_value(path, "evalId", label, WHAT)
+    tool_file = ToolFile(
+        "promptfoo", iter(()), eval_id=eval_id if isinstance(eval_id, str) else None
+    )
+    tool_file.attempts = _attempts(path, label, tool_file)
+    return tool_file
+
+
+IMPORTER = Importer("promptfoo", WHAT, detect, checks, read)
