@@ -51,19 +51,19 @@ metrics as (
 run_policies as (
 
     select
-        run_id,
-        coalesce(gate_policy ->> 'policy', 'point') as policy,
-        (gate_policy ->> 'z')::double precision as z,
-        (gate_policy ->> 'below_minimum_z')::double precision as below_minimum_z,
+        runs.run_id,
+        coalesce(runs.gate_policy ->> 'policy', 'point') as policy,
+        (runs.gate_policy ->> 'z')::double precision as z,
+        (runs.gate_policy ->> 'below_minimum_z')::double precision as below_minimum_z,
         -- the z of the bounds a gate is judged on: the confidence policy's, else the
         -- one that can fail a gate below its minimum
         coalesce(
-            (gate_policy ->> 'z')::double precision,
-            (gate_policy ->> 'below_minimum_z')::double precision
+            (runs.gate_policy ->> 'z')::double precision,
+            (runs.gate_policy ->> 'below_minimum_z')::double precision
         ) as bound_z,
         (
             select max(minimums.value::bigint)
-            from jsonb_each_text(gate_policy -> 'min_samples') as minimums
+            from jsonb_each_text(runs.gate_policy -> 'min_samples') as minimums
         ) as largest_minimum
     from runs
 
