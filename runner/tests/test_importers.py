@@ -96,7 +96,10 @@ def expected(attempts: list, on_error: str = "fail") -> dict[str, object]:
     return {
         "rates": rates,
         "samples": len(kept),
-        "errors": sum(a[3] for a in attempts),
+        "errors": sum(a[3] for a in attempts),  # errored attempts in the file
+        # of them, those ingested (kept, failing their checks) and those left out
+        "error_count": sum(a[3] for a in kept),
+        "skipped": len(attempts) - len(kept),
         "repeated": {key: (len(p), sum(p)) for key, p in repeated.items()},
         "flaky": flaky,
     }
@@ -114,7 +117,9 @@ def assert_matches(report: dict, want: dict) -> None:
     for metric, (rate, count) in want["rates"].items():
         assert report["metrics"][metric] == pytest.approx(rate, abs=0.001), metric
         assert report["metric_counts"][metric] == count, metric
-    assert report["error_count"] == want["errors"] or report["source"]["skipped"]
+    assert report["error_count"] == want["error_count"]
+    assert report["source"]["errors"] == want["errors"]
+    assert report["source"]["skipped"] == want["skipped"]
     got = {(c["case_id"], c["provider"]): (c["attempts"], c["passes"]) for c in report["flakiness"]}
     assert got == want["repeated"]
     assert {(c["case_id"], c["provider"]) for c in report["flakiness"] if c["flaky"]} == want[
@@ -149,7 +154,8 @@ def test_every_rate_matches_a_recomputation_from_the_tools_file(
     # check shows where the run came from, and lists the errored attempts
     checked = built_db.cli("check", "--run-id", report["run_id"])
     assert f"from {tool}{' ' + version if version else ''}" in checked.stdout
-    assert f"{want['errors']} errored attempts" in checked.stdout
+    noun = "errored attempt" if want["errors"] == 1 else "errored attempts"
+    assert f"{want['errors']} {noun}" in checked.stdout
 
 
 def test_promptfoo_flaky_cases_and_errors_in_every_report(

@@ -229,11 +229,16 @@ def flakiness_rows(report: EvalReport) -> list[tuple[str, ...]]:
     ]
 
 
+def counted(count: int, noun: str, plural: str | None = None) -> str:
+    """`1 case`, `2 cases`."""
+    return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
+
+
 def flakiness_summary(report: EvalReport) -> str:
     flaky = sum(case.flaky for case in report.flakiness)
     return (
-        f"{len(report.flakiness)} cases tried more than once by a provider; {flaky} flaky"
-        f" (flake rate {flaky / len(report.flakiness):.4f})"
+        f"{counted(len(report.flakiness), 'case')} tried more than once by a provider; "
+        f"{flaky} flaky (flake rate {flaky / len(report.flakiness):.4f})"
     )
 
 
@@ -252,8 +257,10 @@ def error_rows(report: EvalReport) -> list[tuple[str, ...]]:
 def errors_summary(report: EvalReport) -> str:
     listed = len(report.errors)
     more = f" (the first {listed} listed)" if listed < report.error_count else ""
+    each = "it fails" if report.error_count == 1 else "each fails"
     return (
-        f"{report.error_count} errored attempts{more}: each fails the checks it has no result for"
+        f"{counted(report.error_count, 'errored attempt')}{more}: {each} the checks it has no "
+        "result for"
     )
 
 
@@ -438,8 +445,9 @@ def decision_text(decision: Decision) -> str:
         )
         more = len(decision.ignored_eval_runs) - len(shown)
         lines.append(
-            f"\nleft out of quality: {len(decision.ignored_eval_runs)} eval runs that are not "
-            f"canary evidence (run type canary: production samples scored): {named}"
+            f"\nleft out of quality: {counted(len(decision.ignored_eval_runs), 'eval run')} that "
+            f"{'is' if len(decision.ignored_eval_runs) == 1 else 'are'} not canary evidence "
+            f"(run type canary: production samples scored): {named}"
             + (f" and {more} more" if more > 0 else "")
         )
     if decision.decision == "inconclusive":

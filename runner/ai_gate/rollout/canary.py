@@ -15,7 +15,7 @@ so they are left out and listed with the decision. The product's telemetry table
 no environment column: a product database serves one environment, so its rows count
 for the one evaluated.
 
-The rules (canary_rules, ADR 0004) are one-sided tests that hold over every look of a
+The rules (rollout/rules.py, ADR 0004) are one-sided tests that hold over every look of a
 rollout: `rollback` when a trigger is shown, `hold` when a guardrail breach or a
 sample-ratio mismatch is shown, `go` only when every rule is shown inside its margin,
 else `inconclusive`. By default they read the rollout so far: everything since the
