@@ -33,7 +33,13 @@ from ai_gate.evals.ingest import RunOptions
 from ai_gate.evals.runs import run_evaluation
 from ai_gate.files import write_atomically
 from ai_gate.rollout import canary
-from ai_gate.routing import flags as routing
+from ai_gate.rollout.arms import Arms, resolve_arms
+from ai_gate.routing.configuration import (
+    ProviderConfig,
+    effective_configuration,
+    require_known_environment,
+)
+from ai_gate.routing.traffic import traffic_shares
 
 OUTCOME_FILE = "daily-outcome.json"
 HTML_REPORT_FILE = "report.html"
@@ -166,9 +172,9 @@ def _run_daily(
         # A built database is checked before the build; a new one after it (the build
         # creates what the check reads).
         if build.is_built(database):
-            routing.require_known_environment(database, environment)
+            require_known_environment(database, environment)
         build.build(database, log)
-        routing.require_known_environment(database, environment)
+        require_known_environment(database, environment)
         for path in files:
             try:
                 report = run_evaluation(
@@ -215,10 +221,10 @@ def _run_daily(
                 if errors:
                     raise RuntimeFailure("; ".join(errors))
                 outcome.reports += [target.name for target in targets.values()]
-        arms: routing.Arms | None = None
+        arms: Arms | None = None
         try:
-            configs = routing.effective_configuration(database)
-            arms = routing.resolve_arms(configs, environment, canary_provider, baseline_provider)
+            configs = effective_configuration(database)
+            arms = resolve_arms(configs, environment, canary_provider, baseline_provider)
             outcome.canary_skipped = _no_rollout(configs, arms)
         except InputRejected as exc:  # no canary to name (an environment without one)
             outcome.canary_skipped = str(exc)
@@ -239,9 +245,9 @@ def _run_daily(
         outcome.reports.append(HTML_REPORT_FILE)
 
 
-def _no_rollout(configs: list[routing.ProviderConfig], arms: routing.Arms) -> str | None:
+def _no_rollout(configs: list[ProviderConfig], arms: Arms) -> str | None:
     """Why there is no canary rollout to evaluate (None when there is one): a canary
     that gets no traffic has nothing to decide, and must not make daily inconclusive."""
-    if routing.traffic_shares(configs)[(arms.environment, arms.canary)] == 0:
+    if traffic_shares(configs)[(arms.environment, arms.canary)] == 0:
         return f"{arms.canary} gets no {arms.environment} traffic (disabled or weight 0)"
     return None

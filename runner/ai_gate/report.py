@@ -22,7 +22,10 @@ from ai_gate import __version__
 from ai_gate.database import Database
 from ai_gate.errors import InputRejected
 from ai_gate.evals import verdicts
-from ai_gate.routing import flags as routing
+from ai_gate.rollout.arms import resolve_arms
+from ai_gate.routing.change_log import HistoryEntry, change_history
+from ai_gate.routing.configuration import ProviderConfig, effective_configuration
+from ai_gate.routing.traffic import traffic_shares
 
 # What the report names one by one; beyond these it counts (docs/report.md).
 NAMED_RUNS = 50  # the newest judged runs of the window
@@ -59,7 +62,7 @@ class ReportData:
     decision_marks: list[tuple[datetime, str]] = field(default_factory=list)
     # (changed_at, canary share of traffic), starting with the share at `since`
     traffic_share: list[tuple[datetime, float]] = field(default_factory=list)
-    changes: list[routing.HistoryEntry] = field(default_factory=list)  # the newest
+    changes: list[HistoryEntry] = field(default_factory=list)  # the newest
     change_count: int = 0
     drills: list[dict[str, object]] = field(default_factory=list)  # the newest
     drill_count: int = 0
@@ -87,9 +90,9 @@ def read_report(
 ) -> ReportData:
     """The report's data; `canary` defaults to the environment's seeded canary (none
     when it has no single one: the report then draws no canary)."""
-    current = routing.effective_configuration(database)
+    current = effective_configuration(database)
     try:
-        canary = routing.resolve_arms(current, environment, canary).canary
+        canary = resolve_arms(current, environment, canary).canary
     except InputRejected:
         if canary is not None or environment not in {c.environment for c in current}:
             raise
@@ -160,7 +163,7 @@ def read_report(
         _read_decisions(cur, relations["ai_canary_decisions"], params, data)
         _read_drills(cur, relations["ai_rollback_drills"], params, data)
     data.gates = verdicts.gate_history(database, environment, since=data.since, run_ids=named)
-    newest_first = routing.change_history(database, environment, limit=100_000)
+    newest_first = change_history(database, environment, limit=100_000)
     in_window = [entry for entry in newest_first if entry.changed_at >= data.since]
     data.changes, data.change_count = in_window[:NAMED_CHANGES], len(in_window)
     if canary is not None:
@@ -388,8 +391,8 @@ def _daily_latency(
 
 
 def _canary_share(
-    current: list[routing.ProviderConfig],
-    history: list[routing.HistoryEntry],
+    current: list[ProviderConfig],
+    history: list[HistoryEntry],
     canary: str,
     since: datetime,
     until: datetime,
@@ -407,7 +410,7 @@ def _canary_share(
             )
 
     def share() -> float:
-        shares = routing.traffic_shares(state.values())
+        shares = traffic_shares(state.values())
         return next((v for (_, provider), v in shares.items() if provider == canary), 0.0)
 
     points = [(since, share())]

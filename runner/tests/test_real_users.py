@@ -289,7 +289,7 @@ def test_a_drill_never_restores_over_an_incident_rollback(
     restore: the drill fails, names the change, and the flags stay rolled back."""
     from ai_gate.rollout import drill
 
-    traffic_shares = drill.routing.traffic_shares
+    traffic_shares = drill.traffic_shares
     calls = []
 
     def on_call_acts_then_shares(configs):  # the drill's check after its rollback
@@ -298,7 +298,7 @@ def test_a_drill_never_restores_over_an_incident_rollback(
             built_db.execute(ADR_ROLLBACK_SQL.replace("current_user", "'alice'"))
         return traffic_shares(configs)
 
-    monkeypatch.setattr(drill.routing, "traffic_shares", on_call_acts_then_shares)
+    monkeypatch.setattr(drill, "traffic_shares", on_call_acts_then_shares)
     result = built_db.cli("drill", "rollback", "--env", "prod")
     assert result.returncode == 1
     assert re.search(

@@ -13,7 +13,10 @@ import pytest
 from conftest import ClonedDatabase
 
 from ai_gate.errors import InputRejected
-from ai_gate.routing import flags as routing
+from ai_gate.rollout.arms import Arms, resolve_arms
+from ai_gate.routing.change_log import FlagChange, record_change
+from ai_gate.routing.configuration import ProviderConfig
+from ai_gate.routing.traffic import traffic_shares, weights_for_share
 
 PASSING_RECORDS = Path(__file__).resolve().parents[2] / "examples" / "evals" / "passing.jsonl"
 
@@ -175,9 +178,9 @@ def test_concurrent_changes_are_serialized_against_the_invariants(
     def change(provider: str) -> None:
         barrier.wait()
         try:
-            outcomes[provider] = routing.record_change(
+            outcomes[provider] = record_change(
                 built_db.database,
-                routing.FlagChange(
+                FlagChange(
                     provider=provider, environment="staging", reason="race", actor="test", weight=0
                 ),
             )
@@ -275,8 +278,8 @@ def provider(
     role: str | None = None,
     enabled: bool = True,
     environment: str = "prod",
-) -> routing.ProviderConfig:
-    return routing.ProviderConfig(
+) -> ProviderConfig:
+    return ProviderConfig(
         provider=name,
         environment=environment,
         enabled=enabled,
@@ -299,15 +302,13 @@ def test_the_arms_come_from_the_seeded_roles_and_are_checked_once() -> None:
         provider("openai", 99, default=True, role="primary"),
         provider("custom", 1, role="canary"),
     ]
-    assert routing.resolve_arms(seeded, "prod") == routing.Arms("prod", "custom", "openai")
+    assert resolve_arms(seeded, "prod") == Arms("prod", "custom", "openai")
     # several primaries: the default among them; no primary role at all: the default
     three = [*seeded, provider("anthropic", 50, role="primary")]
-    assert routing.resolve_arms(three, "prod").baseline == "openai"
+    assert resolve_arms(three, "prod").baseline == "openai"
     bare = [provider("a", 90, default=True), provider("b", 10, role="canary")]
-    assert routing.resolve_arms(bare, "prod") == routing.Arms("prod", "b", "a")
-    assert routing.resolve_arms(three, "prod", "anthropic", "custom") == routing.Arms(
-        "prod", "anthropic", "custom"
-    )
+    assert resolve_arms(bare, "prod") == Arms("prod", "b", "a")
+    assert resolve_arms(three, "prod", "anthropic", "custom") == Arms("prod", "anthropic", "custom")
     refusals = {
         "no canary role": (bare[:1], "prod", None, None),
         "unknown provider": (seeded, "prod", "nope", None),
@@ -317,7 +318,7 @@ def test_the_arms_come_from_the_seeded_roles_and_are_checked_once() -> None:
     messages = {}
     for case, (configs, environment, canary, baseline) in refusals.items():
         with pytest.raises(InputRejected) as refused:
-            routing.resolve_arms(configs, environment, canary, baseline)
+            resolve_arms(configs, environment, canary, baseline)
         messages[case] = str(refused.value)
     assert messages == {
         "no canary role": "no single canary in 'prod' (providers whose metadata role is"
@@ -331,20 +332,18 @@ def test_the_arms_come_from_the_seeded_roles_and_are_checked_once() -> None:
 
 def test_a_share_for_the_canary_keeps_the_others_relative_weights() -> None:
     two = [provider("openai", 99, default=True), provider("custom", 1)]
-    assert routing.weights_for_share(two, "custom", 5) == {"custom": 5, "openai": 95}
+    assert weights_for_share(two, "custom", 5) == {"custom": 5, "openai": 95}
     three = [*two, provider("anthropic", 33)]
-    weights = routing.weights_for_share(three, "custom", 25)
+    weights = weights_for_share(three, "custom", 25)
     assert weights == {"custom": 4, "openai": 9, "anthropic": 3}  # 3:1 kept, 25% exact
-    shares = routing.traffic_shares(
-        [dataclasses.replace(c, weight=weights[c.provider]) for c in three]
-    )
+    shares = traffic_shares([dataclasses.replace(c, weight=weights[c.provider]) for c in three])
     assert shares[("prod", "custom")] == pytest.approx(0.25)
     disabled = [*two, provider("mistral", 70, enabled=False)]
-    assert routing.weights_for_share(disabled, "custom", 50) == {"custom": 50, "openai": 50}
-    assert routing.weights_for_share(three, "custom", 100) == {
+    assert weights_for_share(disabled, "custom", 50) == {"custom": 50, "openai": 50}
+    assert weights_for_share(three, "custom", 100) == {
         "custom": 100,
         "openai": 0,
         "anthropic": 0,
     }
     with pytest.raises(InputRejected, match="no other enabled provider"):
-        routing.weights_for_share([provider("custom", 1)], "custom", 5)
+        weights_for_share([provider("custom", 1)], "custom", 5)

@@ -20,7 +20,7 @@ from typing import NoReturn
 
 import psycopg
 
-from ai_gate.cli import commands
+from ai_gate.cli.common import command_scope
 from ai_gate.cli.parser import build_parser
 from ai_gate.database import first_line, redact
 from ai_gate.errors import (
@@ -53,7 +53,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     previous = {signum: signal.signal(signum, _terminate) for signum in STOP_SIGNALS}
     try:
         args = build_parser().parse_args(argv)
-        with commands.command_scope():
+        with command_scope():
             return int(args.handler(args))
     except InputRejected as exc:
         _say(f"ai-gate: {exc}")

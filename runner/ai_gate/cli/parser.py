@@ -1,4 +1,4 @@
-"""The command line, built from the commands declared in cli/commands.py (each with
+"""The command line, built from the commands declared in cli/commands/ (each with
 its options, help and exit codes, cli/registry.py)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The commands, each declared once beside its handler (cli/commands.py): its name,
+"""The commands, each declared once beside its handler (cli/commands/, by family): its name,
 help, options and the exit codes it can return. cli/parser.py builds argparse from
 this list, and each command's --help lists exactly its exit codes."""
 

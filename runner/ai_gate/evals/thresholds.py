@@ -13,7 +13,7 @@ from ai_gate.database import Database
 from ai_gate.errors import InputRejected
 from ai_gate.evals.metrics import metric_names, rate_metric_names
 from ai_gate.files import is_scalar, read_yaml_mapping
-from ai_gate.routing.flags import unknown_environment
+from ai_gate.routing.configuration import unknown_environment
 from ai_gate.stats import z_one_sided
 
 # The metrics in report order, and the rate metrics among them (dbt_project.yml).

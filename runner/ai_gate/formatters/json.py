@@ -8,7 +8,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from ai_gate.routing import flags as routing
+from ai_gate.routing.change_log import HistoryEntry
+from ai_gate.routing.configuration import ProviderConfig
+from ai_gate.routing.traffic import traffic_shares
 
 if TYPE_CHECKING:
     from ai_gate.evals.verdicts import EvalReport
@@ -40,8 +42,8 @@ def eval_report(report: EvalReport) -> str:
     return _dumps(report.as_json())
 
 
-def configs(configs: Sequence[routing.ProviderConfig]) -> str:
-    shares = routing.traffic_shares(configs)
+def configs(configs: Sequence[ProviderConfig]) -> str:
+    shares = traffic_shares(configs)
     payload = [
         {
             **{k: v for k, v in vars(config).items() if k != "last_changed_at"},
@@ -55,7 +57,7 @@ def configs(configs: Sequence[routing.ProviderConfig]) -> str:
     return _dumps(payload, sort_keys=True)
 
 
-def history(entries: Sequence[routing.HistoryEntry]) -> str:
+def history(entries: Sequence[HistoryEntry]) -> str:
     return _dumps([entry.as_json() for entry in entries])
 
 

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING
 from ai_gate.evals import baseline
 from ai_gate.evals.thresholds import BELOW_MINIMUM_CONFIDENCE, METRICS
 from ai_gate.rollout.rules import judged_quality_metrics
-from ai_gate.routing import flags as routing
+from ai_gate.routing.change_log import HistoryEntry, RecordedChange, describe_differences
+from ai_gate.routing.configuration import ProviderConfig
+from ai_gate.routing.traffic import traffic_shares
 from ai_gate.safe_text import printable
 
 if TYPE_CHECKING:
@@ -466,8 +468,8 @@ def build_summary(counts: dict[str, int]) -> str:
     return f"ai-gate build: ok ({summary})\n"
 
 
-def configs(configs: Sequence[routing.ProviderConfig]) -> str:
-    shares = routing.traffic_shares(configs)
+def configs(configs: Sequence[ProviderConfig]) -> str:
+    shares = traffic_shares(configs)
     rows = [
         (
             config.environment,
@@ -502,7 +504,7 @@ def configs(configs: Sequence[routing.ProviderConfig]) -> str:
     return table(headers, rows) + "\n"
 
 
-def recorded_change(environment: str, provider: str, recorded: routing.RecordedChange) -> str:
+def recorded_change(environment: str, provider: str, recorded: RecordedChange) -> str:
     traffic = f"{recorded.traffic.describe()}\n" if recorded.traffic else ""
     if not recorded.recorded:
         return (
@@ -511,9 +513,7 @@ def recorded_change(environment: str, provider: str, recorded: routing.RecordedC
         )
     lines = []
     for before, after in recorded.rows:
-        differences = routing.describe_differences(
-            before.overridable_values(), after.overridable_values()
-        )
+        differences = describe_differences(before.overridable_values(), after.overridable_values())
         lines.append(
             f"recorded {after.environment}/{after.provider}: {', '.join(differences)} "
             f"(change set {recorded.change_set_id})"
@@ -521,7 +521,7 @@ def recorded_change(environment: str, provider: str, recorded: routing.RecordedC
     return "\n".join(lines) + "\n" + traffic
 
 
-def history(entries: Sequence[routing.HistoryEntry]) -> str:
+def history(entries: Sequence[HistoryEntry]) -> str:
     if not entries:
         return "no flag changes recorded\n"
     rows = [
@@ -543,7 +543,7 @@ def history(entries: Sequence[routing.HistoryEntry]) -> str:
 # --- canary, drills, simulation ------------------------------------------------------------
 
 
-def rollback_applied(decision: Decision, recorded: routing.RecordedChange | None) -> str:
+def rollback_applied(decision: Decision, recorded: RecordedChange | None) -> str:
     if recorded is None:
         return f"--apply: decision is {decision.decision}; nothing to apply\n"
     traffic = f"{recorded.traffic.describe()}\n" if recorded.traffic else ""

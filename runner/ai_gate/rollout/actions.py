@@ -8,31 +8,34 @@ from dataclasses import dataclass
 from ai_gate.actor import default_actor
 from ai_gate.database import Database
 from ai_gate.errors import InputRejected
+from ai_gate.rollout.arms import Arms, require_rollout_roles
 from ai_gate.rollout.canary import Decision, latest_decision, rollout_plan
-from ai_gate.routing import flags as routing
+from ai_gate.routing.change_log import FlagChange, RecordedChange, record_changes
+from ai_gate.routing.configuration import ProviderConfig, effective_configuration
+from ai_gate.routing.traffic import traffic_shares, weights_for_share
 
 
 def rollback_changes(
-    configs: list[routing.ProviderConfig],
+    configs: list[ProviderConfig],
     canary: str,
     baseline: str,
     reason: str,
     actor: str,
     via: str,
-) -> list[routing.FlagChange]:
+) -> list[FlagChange]:
     """Flag changes that route nothing to the canary (moving the default off it first)."""
     environment = configs[0].environment
     changes = []
     by_provider = {config.provider: config for config in configs}
     if by_provider[canary].is_default:
         changes.append(
-            routing.FlagChange(
+            FlagChange(
                 baseline, environment, reason, actor, enabled=True, make_default=True, via=via
             )
         )
         if by_provider[baseline].weight == 0:
             changes.append(
-                routing.FlagChange(
+                FlagChange(
                     baseline,
                     environment,
                     reason,
@@ -41,26 +44,26 @@ def rollback_changes(
                     via=via,
                 )
             )
-    changes.append(routing.FlagChange(canary, environment, reason, actor, enabled=False, via=via))
+    changes.append(FlagChange(canary, environment, reason, actor, enabled=False, via=via))
     return changes
 
 
 def apply_rollback(
     database: Database, decision: Decision, actor: str | None = None
-) -> routing.RecordedChange | None:
+) -> RecordedChange | None:
     """Record the rollback a `rollback` decision calls for (`canary evaluate --apply`);
     None when the decision is something else."""
     if decision.decision != "rollback":
         return None
     breached = [r.name for r in decision.rules if r.kind == "rollback" and r.status == "breached"]
     reason = f"canary rollback: decision #{decision.decision_id} ({', '.join(breached)})"
-    configs = routing.effective_configuration(database, decision.environment)
-    routing.require_rollout_roles(
+    configs = effective_configuration(database, decision.environment)
+    require_rollout_roles(
         configs,
-        routing.Arms(decision.environment, decision.canary, decision.baseline),
+        Arms(decision.environment, decision.canary, decision.baseline),
         "rollback",
     )
-    return routing.record_changes(
+    return record_changes(
         database,
         rollback_changes(
             configs,
@@ -78,10 +81,10 @@ class StepResult:
     decision_id: int
     from_percent: float
     to_percent: int
-    recorded: routing.RecordedChange
+    recorded: RecordedChange
 
 
-def step(database: Database, arms: routing.Arms, actor: str | None = None) -> StepResult:
+def step(database: Database, arms: Arms, actor: str | None = None) -> StepResult:
     """Move the canary to the plan's next share of traffic, only after a `go`."""
     environment, canary = arms.environment, arms.canary
     actor = actor or default_actor()
@@ -97,8 +100,8 @@ def step(database: Database, arms: routing.Arms, actor: str | None = None) -> St
             f"canary decision #{latest['decision_id']} used synthetic rows (ai-gate simulate, "
             "--include-synthetic): it cannot move real traffic; nothing was written"
         )
-    configs = routing.effective_configuration(database, environment)
-    routing.require_rollout_roles(configs, arms, "canary step")
+    configs = effective_configuration(database, environment)
+    require_rollout_roles(configs, arms, "canary step")
     by_provider = {config.provider: config for config in configs}
     canary_config = by_provider[canary]
     if not canary_config.enabled:
@@ -108,7 +111,7 @@ def step(database: Database, arms: routing.Arms, actor: str | None = None) -> St
             f"{canary}'s flags changed after decision #{latest['decision_id']}: evaluate again "
             "before the next step; nothing was written"
         )
-    current = routing.traffic_shares(configs)[(environment, canary)] * 100
+    current = traffic_shares(configs)[(environment, canary)] * 100
     plan = rollout_plan(database, arms)
     if not plan:
         raise InputRejected(
@@ -124,11 +127,11 @@ def step(database: Database, arms: routing.Arms, actor: str | None = None) -> St
     target = following[0]
     reason = f"canary step to {target}% of traffic after go decision #{latest['decision_id']}"
     via = "ai-gate canary step"
-    weights = routing.weights_for_share(configs, canary, target)
-    recorded = routing.record_changes(
+    weights = weights_for_share(configs, canary, target)
+    recorded = record_changes(
         database,
         [
-            routing.FlagChange(provider, environment, reason, actor, weight=weight, via=via)
+            FlagChange(provider, environment, reason, actor, weight=weight, via=via)
             for provider, weight in weights.items()
             if weight != by_provider[provider].weight
         ],

@@ -39,6 +39,7 @@ from ai_gate.database import Database
 from ai_gate.errors import EXIT_GATE_FAILED, EXIT_INCONCLUSIVE, EXIT_OK, InputRejected
 from ai_gate.evals.metrics import rate_sample_fields
 from ai_gate.jsonable import JsonFields
+from ai_gate.rollout.arms import Arms
 from ai_gate.rollout.rules import (
     METHOD,
     ArmCounts,
@@ -49,7 +50,9 @@ from ai_gate.rollout.rules import (
     judge,
     latency_ranks,
 )
-from ai_gate.routing import flags as routing
+from ai_gate.routing.change_log import CHANGE_LOG
+from ai_gate.routing.configuration import ProviderConfig, read_effective
+from ai_gate.routing.traffic import traffic_shares
 
 # The eval runs that are evidence about the canary: production samples, scored.
 CANARY_EVIDENCE_RUN_TYPE = "canary"
@@ -319,7 +322,7 @@ def _quality_window(run_id: str | None) -> sql.Composable:
 def _ignored_eval_runs(
     conn: psycopg.Connection,
     database: Database,
-    arms: routing.Arms,
+    arms: Arms,
     start: datetime,
     end: datetime,
     scope: dict[str, object],
@@ -378,8 +381,8 @@ def _arm(provider: str, telemetry: dict[str, object], quality: dict[str, object]
 def _windows(
     conn: psycopg.Connection,
     database: Database,
-    arms: routing.Arms,
-    configs: list[routing.ProviderConfig],
+    arms: Arms,
+    configs: list[ProviderConfig],
     now: datetime,
 ) -> tuple[datetime, datetime]:
     """(start of the rollout, start of its current step). The rollout started at the
@@ -392,7 +395,7 @@ def _windows(
             " and enabled and weight > 0 and not ("
             " coalesce((before_values ->> 'enabled')::boolean, false)"
             " and coalesce((before_values ->> 'weight')::integer, 0) > 0)"
-        ).format(database.relation(routing.CHANGE_LOG)),
+        ).format(database.relation(CHANGE_LOG)),
         (arms.environment, arms.canary),
     ).fetchone()
     rollout_start = row[0] if row and row[0] else now - ROLLOUT_HORIZON
@@ -401,9 +404,7 @@ def _windows(
     return rollout_start, step_start
 
 
-def _look_number(
-    conn: psycopg.Connection, database: Database, arms: routing.Arms, start: datetime
-) -> int:
+def _look_number(conn: psycopg.Connection, database: Database, arms: Arms, start: datetime) -> int:
     """How many decisions of this rollout came before, plus one (stored, for replay)."""
     row = conn.execute(
         sql.SQL(
@@ -438,7 +439,7 @@ class Evidence:
 def gather(
     conn: psycopg.Connection,
     database: Database,
-    arms: routing.Arms,
+    arms: Arms,
     since: timedelta | None,
     run_id: str | None,
     include_synthetic: bool,
@@ -448,7 +449,7 @@ def gather(
     environment, canary, baseline = arms.environment, arms.canary, arms.baseline
     guardrails, triggers = _configuration(conn, database, environment)
     policy = Policy.from_seeds(guardrails, triggers)
-    configs = routing.read_effective(conn, database, environment)
+    configs = read_effective(conn, database, environment)
     end = conn.execute("select now()").fetchone()[0]  # type: ignore[index]
     if since is None:
         start, step_start = _windows(conn, database, arms, configs, end)
@@ -456,7 +457,7 @@ def gather(
     else:  # a fixed window: a one-off look, not part of a rollout's sequence
         start = step_start = end - since
         look = 1
-    shares = routing.traffic_shares(configs)
+    shares = traffic_shares(configs)
     canary_share, baseline_share = shares[(environment, canary)], shares[(environment, baseline)]
     if canary_share == 0:
         raise _not_serving(configs, canary, environment)
@@ -521,9 +522,7 @@ def gather(
     )
 
 
-def _not_serving(
-    configs: list[routing.ProviderConfig], canary: str, environment: str
-) -> InputRejected:
+def _not_serving(configs: list[ProviderConfig], canary: str, environment: str) -> InputRejected:
     """A canary that gets no traffic has no rollout to decide on: said as such, never
     as "keep collecting" (which would wait for evidence that cannot come)."""
     config = next(c for c in configs if c.provider == canary)
@@ -542,7 +541,7 @@ def _not_serving(
 
 
 def decision_on(
-    arms: routing.Arms, evidence: Evidence, run_id: str | None, include_synthetic: bool
+    arms: Arms, evidence: Evidence, run_id: str | None, include_synthetic: bool
 ) -> Decision:
     """The decision on the evidence (rules.judge), not yet stored (decision_id 0)."""
     verdict, rules = judge(
@@ -625,7 +624,7 @@ def store(
 
 def evaluate(
     database: Database,
-    arms: routing.Arms,
+    arms: Arms,
     since: timedelta | None = None,
     run_id: str | None = None,
     actor: str | None = None,
@@ -690,7 +689,7 @@ def latest_decision(database: Database, environment: str, canary: str) -> dict |
         )
 
 
-def rollout_plan(database: Database, arms: routing.Arms) -> list[int]:
+def rollout_plan(database: Database, arms: Arms) -> list[int]:
     """The canary's plan in its environment: its share of traffic (percent) per step."""
     with database.connect() as conn:
         rows = conn.execute(

@@ -24,17 +24,20 @@ from psycopg import sql
 
 from ai_gate.actor import default_actor
 from ai_gate.database import Database
-from ai_gate.errors import AiGateError
+from ai_gate.errors import AiGateError, InputRejected
 from ai_gate.jsonable import JsonFields
 from ai_gate.rollout import actions
-from ai_gate.routing import flags as routing
+from ai_gate.rollout.arms import Arms, require_rollout_roles
+from ai_gate.routing.change_log import FlagChange, last_change, record_changes, routing_lock
+from ai_gate.routing.configuration import ProviderConfig, effective_configuration, read_effective
+from ai_gate.routing.traffic import traffic_shares
 
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def _state(configs: list[routing.ProviderConfig]) -> dict[str, dict[str, object]]:
+def _state(configs: list[ProviderConfig]) -> dict[str, dict[str, object]]:
     return {config.provider: config.overridable_values() for config in configs}
 
 
@@ -58,21 +61,17 @@ class DrillEvidence(JsonFields):
         self.steps.append({"step": name, "at": _now(), "ok": ok, "detail": detail})
 
 
-def rollback_drill(
-    database: Database, arms: routing.Arms, actor: str | None = None
-) -> DrillEvidence:
+def rollback_drill(database: Database, arms: Arms, actor: str | None = None) -> DrillEvidence:
     actor = actor or default_actor()
     # refused before anything is done or stored (and checked again under the lock)
-    routing.require_rollout_roles(
-        routing.effective_configuration(database, arms.environment), arms, "drill"
-    )
+    require_rollout_roles(effective_configuration(database, arms.environment), arms, "drill")
     evidence = DrillEvidence(
         str(uuid.uuid4()), arms.environment, arms.canary, arms.baseline, actor, _now()
     )
     label = f"rollback drill {evidence.drill_id}"
     database.refuse_transaction_pooler("session advisory locks (which serialize drills)")
     try:
-        with routing.routing_lock(database) as conn:
+        with routing_lock(database) as conn:
             _drill(database, conn, evidence, label)
     except AiGateError as exc:
         evidence.error = str(exc)
@@ -95,22 +94,22 @@ def _drill(
     )
     # the arms were checked against the configuration before the lock; under it the
     # configuration is read again (a flag change may have come between)
-    before = routing.read_effective(conn, database, environment)
-    routing.require_rollout_roles(before, routing.Arms(environment, canary, baseline), "drill")
+    before = read_effective(conn, database, environment)
+    require_rollout_roles(before, Arms(environment, canary, baseline), "drill")
     evidence.before_state = _state(before)
     evidence.step("record flags", True, f"{len(before)} providers recorded")
 
     changes = actions.rollback_changes(
         before, canary, baseline, f"{label}: rollback", actor, "ai-gate drill rollback"
     )
-    recorded = routing.record_changes(database, changes, conn=conn)
+    recorded = record_changes(database, changes, conn=conn)
     evidence.step("apply rollback", True, f"change set {recorded.change_set_id}")
     # the restore goes over this change set only, never over someone else's change
-    drill_change = routing.last_change(conn, database, environment)
+    drill_change = last_change(conn, database, environment)
 
-    during = routing.read_effective(conn, database, environment)
+    during = read_effective(conn, database, environment)
     evidence.during_state = _state(during)
-    share = routing.traffic_shares(during)[(environment, canary)]
+    share = traffic_shares(during)[(environment, canary)]
     canary_row = next(config for config in during if config.provider == canary)
     routes_nothing = (
         share == 0
@@ -125,7 +124,7 @@ def _drill(
     )
 
     restore = [
-        routing.FlagChange(
+        FlagChange(
             config.provider,
             environment,
             f"{label}: restore",
@@ -140,7 +139,7 @@ def _drill(
     ]
     default = next(config.provider for config in before if config.enabled and config.is_default)
     restore.append(
-        routing.FlagChange(
+        FlagChange(
             default,
             environment,
             f"{label}: restore",
@@ -150,7 +149,7 @@ def _drill(
         )
     )
     try:
-        restored = routing.record_changes(
+        restored = record_changes(
             database,
             restore,
             conn=conn,
@@ -158,13 +157,13 @@ def _drill(
             # exactly the traffic the drill took from the canary, given back
             confirm_traffic=True,
         )
-    except routing.InputRejected as exc:
+    except InputRejected as exc:
         evidence.step("restore flags", False, f"not restored: {exc}")
         evidence.error = f"restore refused: {exc}"
         return
     evidence.step("restore flags", True, f"change set {restored.change_set_id}")
 
-    after = routing.read_effective(conn, database, environment)
+    after = read_effective(conn, database, environment)
     evidence.after_state = _state(after)
     identical = evidence.after_state == evidence.before_state
     evidence.step(

@@ -27,7 +27,9 @@ from ai_gate.errors import InputRejected
 from ai_gate.evals.ingest import RunOptions
 from ai_gate.evals.metrics import eval_metrics
 from ai_gate.evals.runs import run_evaluation
-from ai_gate.routing import flags as routing
+from ai_gate.rollout.arms import Arms
+from ai_gate.routing.configuration import effective_configuration
+from ai_gate.routing.traffic import traffic_shares
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ def _write_telemetry(
     scenario_name: str,
     seed: int,
     rows: int,
-    arms: routing.Arms,
+    arms: Arms,
     rng: random.Random,
     canary_share: float,
     now: datetime,
@@ -202,7 +204,7 @@ def _eval_sample(
     scenario_name: str,
     seed: int,
     index: int,
-    arms: routing.Arms,
+    arms: Arms,
     rng: random.Random,
     created: datetime,
     pass_rates: dict[bool, dict[str, float]],
@@ -233,7 +235,7 @@ def simulate(
     scenario_name: str,
     rows: int,
     seed: int,
-    arms: routing.Arms,
+    arms: Arms,
 ) -> SimulationResult:
     if scenario_name not in SCENARIOS:
         raise InputRejected(f"unknown scenario {scenario_name!r} (known: {', '.join(SCENARIOS)})")
@@ -246,8 +248,8 @@ def simulate(
     }
     rng = random.Random(f"{scenario_name}:{seed}")
     environment, canary, baseline = arms.environment, arms.canary, arms.baseline
-    configs = routing.effective_configuration(database, environment)
-    shares = routing.traffic_shares(configs)
+    configs = effective_configuration(database, environment)
+    shares = traffic_shares(configs)
     weight_share = shares[(environment, canary)] / (
         (shares[(environment, canary)] + shares[(environment, baseline)]) or 1.0
     )

@@ -1,18 +1,14 @@
-"""Provider routing flags: the effective configuration and its audited changes.
-
-The effective configuration is the dbt view `ai_provider_configs` (seeded defaults
-overlaid by the latest change per provider and environment); a change is one or more
-rows appended to `ai_provider_config_changes`, checked against the routing
-invariants first, written in one transaction under a table lock.
-"""
+"""The change log: audited flag changes appended to `ai_provider_config_changes` (one
+change set per command, checked against the routing invariants and the traffic rule
+first, written in one transaction under the routing lock and a table lock), and the
+history read back."""
 
 from __future__ import annotations
 
 import json
-import math
 import shlex
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -24,11 +20,17 @@ from psycopg.rows import dict_row
 from ai_gate.database import Database
 from ai_gate.errors import InputRejected, RuntimeFailure
 from ai_gate.jsonable import JsonFields
+from ai_gate.routing.configuration import (
+    OVERRIDABLE,
+    ProviderConfig,
+    invariant_violations,
+    read_effective,
+    unknown_environment,
+)
+from ai_gate.routing.traffic import CONFIRM_TRAFFIC_OPTION, TrafficMove, traffic_move
 from ai_gate.safe_text import is_unsafe_character, printable
 
-CONFIG_VIEW = "ai_provider_configs"
 CHANGE_LOG = "ai_provider_config_changes"
-OVERRIDABLE = ("enabled", "is_default", "weight", "timeout_ms", "max_retries")
 # The integer columns of the change log (PostgreSQL integer) and what makes sense.
 VALUE_RANGES = {
     "weight": (0, 2**31 - 1),
@@ -39,27 +41,6 @@ VALUE_RANGES = {
 MAX_AUDIT_TEXT = 500
 # How long a change waits for the routing lock (a rollback drill takes seconds).
 ROUTING_LOCK_WAIT_SECONDS = 60
-
-
-@dataclass(frozen=True)
-class ProviderConfig:
-    provider: str
-    environment: str
-    enabled: bool
-    is_default: bool
-    weight: int
-    timeout_ms: int
-    max_retries: int
-    model: str | None
-    prompt_template_version: str | None
-    metadata: dict | None
-    last_change_id: int | None
-    last_changed_at: datetime | None
-    last_changed_by: str | None
-    last_change_reason: str | None
-
-    def overridable_values(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in OVERRIDABLE}
 
 
 @dataclass(frozen=True)
@@ -97,67 +78,6 @@ class FlagChange:
 
 
 # The acknowledgement a flag change needs to move traffic toward the canary.
-CONFIRM_TRAFFIC_OPTION = "--confirm-traffic"
-
-
-@dataclass(frozen=True)
-class TrafficMove:
-    """What a change does to an environment's traffic: each provider's share before and
-    after (0..1), and why it needs an acknowledgement (empty: it needs none)."""
-
-    environment: str
-    before: dict[str, float]
-    after: dict[str, float]
-    needs_confirmation: tuple[str, ...] = ()
-
-    @property
-    def moves(self) -> bool:
-        return any(abs(self.after[p] - self.before[p]) > 1e-12 for p in self.after)
-
-    def describe(self) -> str:
-        """`openai 99.0% -> 100.0%, custom 1.0% -> 0.0%`, or the shares, unchanged."""
-        if not self.moves:
-            shares = ", ".join(f"{p} {share:.1%}" for p, share in self.after.items())
-            return f"{self.environment} traffic unchanged: {shares}"
-        changes = ", ".join(
-            f"{p} {self.before[p]:.1%} -> {share:.1%}" for p, share in self.after.items()
-        )
-        return f"{self.environment} traffic: {changes}"
-
-
-def traffic_move(
-    current: Sequence[ProviderConfig], proposed: Sequence[ProviderConfig]
-) -> TrafficMove:
-    """The traffic a change moves, and whether it moves it toward the canary outside
-    `ai-gate canary step` (which moves it by the rollout plan, after a go decision):
-    raising a canary's share, making a canary the default (the fallback target), or
-    leaving a provider that is not the default serving the majority. Moves toward
-    safety (disabling the canary, lowering its share, a rollback) need nothing."""
-    environment = proposed[0].environment
-    before, after = _environment_shares(current), _environment_shares(proposed)
-    was_default = {row.provider: row.is_default for row in current}
-    reasons = []
-    move = TrafficMove(environment, before, after)
-    for row in proposed:
-        canary = _role(row) == CANARY_ROLE
-        if canary and move.moves and after[row.provider] > before[row.provider] + 1e-12:
-            reasons.append(
-                f"it raises the canary {row.provider}'s share of {environment} from "
-                f"{before[row.provider]:.1%} to {after[row.provider]:.1%} outside `ai-gate "
-                "canary step` (which moves it to the rollout plan's next share after a go "
-                "decision)"
-            )
-        if canary and row.enabled and row.is_default and not was_default[row.provider]:
-            reasons.append(
-                f"it makes the canary {row.provider} {environment}'s default (the fallback "
-                "target of every other provider)"
-            )
-        if move.moves and not row.is_default and after[row.provider] > 0.5:
-            reasons.append(
-                f"{row.provider}, which is not the default, would serve "
-                f"{after[row.provider]:.1%} of {environment}"
-            )
-    return replace(move, needs_confirmation=tuple(reasons))
 
 
 @dataclass(frozen=True)
@@ -169,21 +89,6 @@ class RecordedChange:
     @property
     def recorded(self) -> bool:
         return bool(self.rows)
-
-
-def unknown_environment(environment: str, known: Sequence[str]) -> InputRejected:
-    """The one refusal of an environment nobody configured, whichever command meets it."""
-    return InputRejected(
-        f"unknown environment {environment!r} (known: {', '.join(sorted(known)) or 'none'})"
-    )
-
-
-def require_known_environment(database: Database, environment: str) -> None:
-    """The environments are those the routing defaults seed configures."""
-    with database.connect() as conn:
-        known = sorted({row.environment for row in read_effective(conn, database)})
-    if environment not in known:
-        raise unknown_environment(environment, known)
 
 
 def check_audit_text(option: str, text: str) -> None:
@@ -201,49 +106,6 @@ def check_audit_text(option: str, text: str) -> None:
                 f"{option} contains a control character (U+{ord(character):04X}) at "
                 f"position {position}; write it on one line of plain text"
             )
-
-
-def read_effective(
-    conn: psycopg.Connection, database: Database, environment: str | None = None
-) -> list[ProviderConfig]:
-    query = sql.SQL(
-        "select * from {} where %(environment)s::text is null or environment = %(environment)s"
-        " order by environment, is_default desc, provider"
-    ).format(database.relation(CONFIG_VIEW))
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(query, {"environment": environment})
-        return [ProviderConfig(**row) for row in cur.fetchall()]
-
-
-def effective_configuration(
-    database: Database, environment: str | None = None
-) -> list[ProviderConfig]:
-    with database.connect() as conn:
-        return read_effective(conn, database, environment)
-
-
-def invariant_violations(configs: Sequence[ProviderConfig]) -> list[str]:
-    """The routing invariants, per environment (the dbt tests check the same)."""
-    problems: list[str] = []
-    for environment in sorted({config.environment for config in configs}):
-        rows = [config for config in configs if config.environment == environment]
-        defaults = [row.provider for row in rows if row.enabled and row.is_default]
-        if len(defaults) != 1:
-            found = ", ".join(defaults) if defaults else "none"
-            problems.append(
-                f"{environment}: exactly one enabled provider must be the default (found: {found})"
-            )
-        if not any(row.enabled and row.weight > 0 for row in rows):
-            problems.append(f"{environment}: at least one enabled provider needs a weight > 0")
-        for row in rows:
-            where = f"{environment}/{row.provider}"
-            if row.weight < 0:
-                problems.append(f"{where}: weight must be >= 0 (got {row.weight})")
-            if row.timeout_ms <= 0:
-                problems.append(f"{where}: timeout_ms must be > 0 (got {row.timeout_ms})")
-            if row.max_retries < 0:
-                problems.append(f"{where}: max_retries must be >= 0 (got {row.max_retries})")
-    return problems
 
 
 def propose(current: Sequence[ProviderConfig], change: FlagChange) -> list[ProviderConfig]:
@@ -549,151 +411,3 @@ def _fmt(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return "null" if value is None else str(value)
-
-
-def traffic_shares(configs: Iterable[ProviderConfig]) -> dict[tuple[str, str], float]:
-    """Share of an environment's traffic each provider's weight claims (0..1)."""
-    environments: dict[str, list[ProviderConfig]] = {}
-    for row in configs:
-        environments.setdefault(row.environment, []).append(row)
-    return {
-        (environment, provider): share
-        for environment, rows in environments.items()
-        for provider, share in _environment_shares(rows).items()
-    }
-
-
-def _environment_shares(rows: Sequence[ProviderConfig]) -> dict[str, float]:
-    """One environment's shares: an enabled provider's weight over the enabled ones'."""
-    total = sum(row.weight for row in rows if row.enabled)
-    return {row.provider: row.weight / total if row.enabled and total else 0.0 for row in rows}
-
-
-def weights_for_share(
-    configs: Iterable[ProviderConfig], provider: str, percent: int
-) -> dict[str, int]:
-    """Weights that give `provider` `percent`% of its environment's traffic, every other
-    enabled provider keeping its weight relative to the others (disabled ones are left
-    as they are). The weights sum to 100 where that keeps the others' proportions
-    exactly; otherwise they are the smallest integers that do."""
-    configs = list(configs)
-    others = {c.provider: c.weight for c in configs if c.enabled and c.provider != provider}
-    rest = sum(others.values())
-    if percent >= 100:
-        return {provider: 100, **dict.fromkeys(others, 0)}
-    if rest == 0:
-        raise InputRejected(
-            f"no other enabled provider has a weight to take the other {100 - percent}% of"
-            " the traffic: give one a weight first"
-        )
-    if all(weight * (100 - percent) % rest == 0 for weight in others.values()):
-        return {
-            provider: percent,
-            **{name: weight * (100 - percent) // rest for name, weight in others.items()},
-        }
-    scaled = {name: weight * (100 - percent) for name, weight in others.items()}
-    divisor = math.gcd(percent * rest, *scaled.values())
-    return {
-        provider: percent * rest // divisor,
-        **{name: weight // divisor for name, weight in scaled.items()},
-    }
-
-
-# The roles the routing seed gives providers in `metadata` (ai_provider_config_defaults).
-CANARY_ROLE = "canary"
-PRIMARY_ROLE = "primary"
-
-
-@dataclass(frozen=True)
-class Arms:
-    """The two providers a canary rollout compares, in one environment."""
-
-    environment: str
-    canary: str
-    baseline: str
-
-
-def _role(config: ProviderConfig) -> str | None:
-    role = (config.metadata or {}).get("role")
-    return role if isinstance(role, str) else None
-
-
-def resolve_arms(
-    configs: Sequence[ProviderConfig],
-    environment: str,
-    canary: str | None = None,
-    baseline: str | None = None,
-) -> Arms:
-    """The canary and baseline of an environment: as given, else from the routing
-    seed's roles (the one provider whose metadata says role "canary"; the baseline is
-    the one whose role is "primary", else the default provider, among the primaries
-    when there are several). Checked once: both are
-    providers of the environment, and different."""
-    rows = [config for config in configs if config.environment == environment]
-    known = sorted(config.provider for config in rows)
-    if not rows:
-        raise unknown_environment(environment, {config.environment for config in configs})
-
-    def by_role(role: str, what: str) -> str:
-        named = [config.provider for config in rows if _role(config) == role]
-        if len(named) == 1:
-            return named[0]
-        if role == PRIMARY_ROLE:  # none or several primaries: the default among them
-            defaults = [config.provider for config in rows if config.is_default]
-            if len(defaults) == 1 and (not named or defaults[0] in named):
-                return defaults[0]
-        found = ", ".join(named) if named else "none"
-        raise InputRejected(
-            f"no single {what} in {environment!r} (providers whose metadata role is"
-            f" {role!r}: {found}); name it with --{what}"
-        )
-
-    canary = canary if canary is not None else by_role(CANARY_ROLE, "canary")
-    baseline = baseline if baseline is not None else by_role(PRIMARY_ROLE, "baseline")
-    for provider in (canary, baseline):
-        if provider not in known:
-            raise InputRejected(
-                f"unknown provider {provider!r} in environment {environment!r}"
-                f" (its providers: {', '.join(known)})"
-            )
-    if canary == baseline:
-        raise InputRejected(
-            f"the canary and the baseline must be different providers (both {canary!r})"
-        )
-    return Arms(environment, canary, baseline)
-
-
-def require_rollout_roles(configs: Sequence[ProviderConfig], arms: Arms, action: str) -> None:
-    """Before `action` moves traffic (a drill, a rollback, a step): the arms must be the
-    routing seed's canary and primary where it names them, and the canary must not be
-    the environment's default where it names none (a rollback would take the default's
-    traffic away). Refused with nothing written otherwise."""
-    rows = [config for config in configs if config.environment == arms.environment]
-    for role, given, option in (
-        (CANARY_ROLE, arms.canary, "--canary"),
-        (PRIMARY_ROLE, arms.baseline, "--baseline"),
-    ):
-        seeded = [config.provider for config in rows if _role(config) == role]
-        if len(seeded) == 1 and given != seeded[0]:
-            raise InputRejected(
-                f"{action}: {option} {given} is not {arms.environment}'s {role}: the routing "
-                f"seed names {seeded[0]} (metadata role {role!r}); {action} acts on the seeded "
-                "roles only, so that it never takes traffic from the wrong provider; nothing "
-                "was done"
-            )
-    if not any(_role(config) == CANARY_ROLE for config in rows):
-        default = next((c.provider for c in rows if c.enabled and c.is_default), None)
-        if arms.canary == default:
-            raise InputRejected(
-                f"{action}: {arms.canary} is {arms.environment}'s default provider: rolling it "
-                "back would take the environment's default away; name the canary with "
-                "--canary; nothing was done"
-            )
-
-
-def read_arms(
-    database: Database, environment: str, canary: str | None = None, baseline: str | None = None
-) -> Arms:
-    """An environment's arms, from its configuration as it is now (one read, checked
-    once: the environment, both providers)."""
-    return resolve_arms(effective_configuration(database), environment, canary, baseline)
