@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
-from ai_gate import build
+from ai_gate import build, verdict_reports
 from ai_gate.daily_outcome import DailyOutcome, FileOutcome
 from ai_gate.database import Database, redact
 from ai_gate.errors import (
@@ -28,7 +28,6 @@ from ai_gate.errors import (
     InputRejected,
     RuntimeFailure,
 )
-from ai_gate.evals import reports
 from ai_gate.evals.ingest import RunOptions
 from ai_gate.evals.runs import run_evaluation
 from ai_gate.files import write_atomically
@@ -177,7 +176,7 @@ def _run_daily(
         require_known_environment(database, environment)
         for path in files:
             try:
-                report = run_evaluation(
+                verdict = run_evaluation(
                     database,
                     RunOptions(
                         path=path,
@@ -200,24 +199,24 @@ def _run_daily(
                 outcome.files.append(FileOutcome(path.name, "error", message=str(exc)))
                 log.write(f"ai-gate daily: {path.name}: {exc}\n")
                 continue
-            outcome.runs.append(report)
+            outcome.runs.append(verdict)
             outcome.files.append(
                 FileOutcome(
                     path.name,
-                    report.status
-                    if report.status in ("passed", "failed", "inconclusive")
+                    verdict.status
+                    if verdict.status in ("passed", "failed", "inconclusive")
                     else "error",
-                    run_id=report.run_id,
-                    reused=report.reused,
+                    run_id=verdict.run_id,
+                    reused=verdict.reused,
                 )
             )
             if report_dir is not None:
-                stem = f"{path.stem}.{report.run_id}"
+                stem = f"{path.stem}.{verdict.run_id}"
                 targets = {
                     name: report_dir / f"{stem}{suffix}"
-                    for name, suffix in reports.SUFFIXES.items()
+                    for name, suffix in verdict_reports.SUFFIXES.items()
                 }
-                errors = reports.write_eval_reports(database, report, targets)
+                errors = verdict_reports.write_verdict_reports(database, verdict, targets)
                 if errors:
                     raise RuntimeFailure("; ".join(errors))
                 outcome.reports += [target.name for target in targets.values()]
@@ -235,13 +234,13 @@ def _run_daily(
                 outcome.canary_skipped = str(exc)
     if report_dir is not None:
         # matplotlib is loaded only when a report is written
-        from ai_gate import report
+        from ai_gate import html_report
         from ai_gate.formatters import html
 
-        data = report.read_report(
+        data = html_report.read_html_report(
             database, environment, HTML_REPORT_WINDOW, arms.canary if arms else None
         )
-        write_atomically(report_dir / HTML_REPORT_FILE, html.report(data))
+        write_atomically(report_dir / HTML_REPORT_FILE, html.render(data))
         outcome.reports.append(HTML_REPORT_FILE)
 
 

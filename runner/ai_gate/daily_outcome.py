@@ -14,7 +14,7 @@ from ai_gate.errors import (
     EXIT_OK,
     EXIT_RUNTIME_FAILURE,
 )
-from ai_gate.evals.verdicts import EvalReport
+from ai_gate.evals.verdicts import RunVerdict
 from ai_gate.jsonable import JsonFields
 from ai_gate.rollout import canary
 
@@ -36,7 +36,7 @@ class DailyOutcome:
     started_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     finished_at: datetime | None = None
     files: list[FileOutcome] = field(default_factory=list)
-    runs: list[EvalReport] = field(default_factory=list)
+    runs: list[RunVerdict] = field(default_factory=list)
     decision: canary.Decision | None = None
     canary_skipped: str | None = None
     # the report files this daily run wrote (names in the report folder)

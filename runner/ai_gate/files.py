@@ -32,8 +32,8 @@ def write_atomically(path: Path, content: str, mode: int | None = None) -> None:
         raise
 
 
-def write_report(path: Path, content: str) -> None:
-    """A report at the path the user gave:
+def write_output(path: Path, content: str) -> None:
+    """A report (a verdict report, the HTML report) at the path the user gave:
 
     - `-`: standard output;
     - GitHub's step summary ($GITHUB_STEP_SUMMARY): appended, as GitHub expects;

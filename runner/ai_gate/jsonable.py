@@ -1,7 +1,7 @@
 """One encoder from ai-gate's dataclasses to JSON-ready data: each field under its own
 name (nested dataclasses too), datetimes in ISO 8601, tuples as lists. A class that
 mixes in `JsonFields` has `as_json()` from it; no field list is written by hand.
-(The published report shapes, EvalReport.as_json and DailyOutcome.as_json, rename and
+(The published report shapes, RunVerdict.as_json and DailyOutcome.as_json, rename and
 summarise fields on purpose and stay explicit.)"""
 
 from __future__ import annotations

@@ -238,7 +238,8 @@ def test_the_same_file_again_rereports_and_writes_nothing(
     run_id = json.loads(report.read_text())["run_id"]
     other = built_db.cli("run", str(PASSING), "--run-id", run_id)
     assert other.returncode == 3
-    assert "the file content" in other.stderr and "nothing was written" in other.stderr
+    assert "its file content is not this run's" in other.stderr
+    assert "nothing was written" in other.stderr
     assert row_counts(built_db) == counts
 
 

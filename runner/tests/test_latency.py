@@ -224,9 +224,9 @@ def test_the_reports_daily_latency_is_the_function_on_each_day(
     day would show."""
     from datetime import timedelta
 
-    from ai_gate.report import read_report
+    from ai_gate.html_report import read_html_report
 
-    data = read_report(rolled_up_db.database, "prod", timedelta(days=30))
+    data = read_html_report(rolled_up_db.database, "prod", timedelta(days=30))
     assert len({row["day"] for row in data.latency}) >= 10
     for row in data.latency:
         start = max(row["day"], data.since)

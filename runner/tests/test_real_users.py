@@ -368,9 +368,9 @@ def test_a_huge_duration_is_a_window_of_everything(
         assert result.returncode in (0, 2, 4), result.stderr
         assert "Traceback" not in result.stderr
     # the report asks for latency only from the first day with telemetry
-    from ai_gate.report import read_report
+    from ai_gate.html_report import read_html_report
 
-    data = read_report(rolled_up_db.database, "prod", timedelta(days=36_525))
+    data = read_html_report(rolled_up_db.database, "prod", timedelta(days=36_525))
     first_day = rolled_up_db.execute(
         "select date_trunc('day', min(created_at), 'UTC') from ai_training_examples"
     )[0][0]

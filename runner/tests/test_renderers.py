@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ai_gate.evals import baseline
 from ai_gate.evals.flakiness import CaseFlakiness
-from ai_gate.evals.verdicts import EvalReport, GateResult
+from ai_gate.evals.verdicts import GateResult, RunVerdict
 from ai_gate.formatters import json as json_format
 from ai_gate.formatters import junit, markdown, text
 
@@ -20,7 +20,7 @@ from ai_gate.formatters import junit, markdown, text
 RENDERINGS = Path(__file__).parent / "renderings"
 
 
-def run_report() -> EvalReport:
+def run_report() -> RunVerdict:
     gates = [
         GateResult(
             "schema_valid_rate_min",
@@ -81,7 +81,7 @@ def run_report() -> EvalReport:
         regressed=True,
         flipped_case_ids=["bakery", "dentist"],
     )
-    return EvalReport(
+    return RunVerdict(
         run_id="release-42",
         status="failed",
         environment="prod",
@@ -247,15 +247,15 @@ TREND = [
 
 
 def test_the_text_report_whole() -> None:
-    assert text.text_report(run_report()) == TEXT_REPORT
+    assert text.verdict_report(run_report()) == TEXT_REPORT
 
 
 def test_the_markdown_report_whole() -> None:
-    assert markdown.eval_report(run_report(), TREND) == MARKDOWN_REPORT
+    assert markdown.verdict_report(run_report(), TREND) == MARKDOWN_REPORT
 
 
 def test_the_junit_report_whole() -> None:
-    assert junit.eval_report(run_report()) == JUNIT_REPORT
+    assert junit.verdict_report(run_report()) == JUNIT_REPORT
 
 
 def test_the_decision_text_whole() -> None:
@@ -265,7 +265,7 @@ def test_the_decision_text_whole() -> None:
 def test_the_json_report_and_decision_whole() -> None:
     """The published JSON shapes: the eval report (`--report-json`) and a decision
     (`canary evaluate --json`)."""
-    assert json_format.eval_report(run_report()) == (RENDERINGS / "eval_report.json").read_text()
+    assert json_format.verdict_report(run_report()) == (RENDERINGS / "eval_report.json").read_text()
     assert json_format.decision(canary_decision()) == (RENDERINGS / "decision.json").read_text()
 
 

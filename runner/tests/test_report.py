@@ -206,7 +206,7 @@ def test_the_traffic_share_line_replays_the_change_log(built_db: ClonedDatabase)
     each: weight 5 of 104, disabled (0), enabled again at 5 of 104."""
     from datetime import timedelta
 
-    from ai_gate.report import read_report
+    from ai_gate.html_report import read_html_report
 
     steps = (["--weight", "5"], ["--disable"], ["--enable"])
     for step in steps:
@@ -214,7 +214,7 @@ def test_the_traffic_share_line_replays_the_change_log(built_db: ClonedDatabase)
             "flags", "set", "custom", "--env", "prod", *step, "--reason", "t", "--confirm-traffic"
         )
         assert changed.returncode == 0, changed.stderr
-    data = read_report(built_db.database, "prod", timedelta(days=1))
+    data = read_html_report(built_db.database, "prod", timedelta(days=1))
     shares = [round(share, 6) for _, share in data.traffic_share]
     assert shares == [0.01, round(5 / 104, 6), 0.0, round(5 / 104, 6), round(5 / 104, 6)]
 
@@ -224,7 +224,7 @@ def test_the_report_draws_only_its_canarys_decisions(built_db: ClonedDatabase) -
     (custom) lists exactly the decisions the database holds for custom."""
     from datetime import timedelta
 
-    from ai_gate.report import read_report
+    from ai_gate.html_report import read_html_report
 
     for canary, baseline in (("custom", "openai"), ("openai", "custom"), ("custom", "openai")):
         decided = built_db.cli(
@@ -235,7 +235,7 @@ def test_the_report_draws_only_its_canarys_decisions(built_db: ClonedDatabase) -
         "select decision_id, canary from ai_canary_decisions order by decision_id"
     )
     assert [canary for _, canary in stored] == ["custom", "openai", "custom"]
-    data = read_report(built_db.database, "prod", timedelta(days=1))
+    data = read_html_report(built_db.database, "prod", timedelta(days=1))
     assert data.canary == "custom"
     # newest first (the report names the newest of them)
     assert [d["decision_id"] for d in data.decisions] == [
@@ -255,11 +255,11 @@ def test_every_time_axis_spans_the_window_whatever_the_runs(
     import matplotlib.dates as mdates
 
     from ai_gate.formatters import html
-    from ai_gate.report import read_report
+    from ai_gate.html_report import read_html_report
 
     skipping = without_fields(PASSING, tmp_path / "skipping.jsonl", "publish_conversion")
     assert built_db.cli("run", str(skipping), "--run-id", "only-run").returncode == 0
-    data = read_report(built_db.database, "prod", timedelta(days=30))
+    data = read_html_report(built_db.database, "prod", timedelta(days=30))
     drawn = []
     render_svg = html._svg
 
@@ -277,7 +277,7 @@ def test_every_time_axis_spans_the_window_whatever_the_runs(
         return render_svg(figure)
 
     monkeypatch.setattr(html, "_svg", recording_svg)
-    html.report(data)
+    html.render(data)
     window = (mdates.date2num(data.since), mdates.date2num(data.until))
     # the gate charts (publish_conversion_proxy_min without data), the flake rate (the
     # records repeat cases), then the canary share (no latency chart: no telemetry)

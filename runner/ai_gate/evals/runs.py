@@ -19,14 +19,14 @@ from ai_gate.evals.thresholds import (
     load_threshold_overrides,
     require_a_gate,
 )
-from ai_gate.evals.verdicts import VERDICTS, EvalReport, judge, load_report
+from ai_gate.evals.verdicts import VERDICTS, RunVerdict, judge, load_verdict
 
 
 def run_evaluation(
     database: Database,
     options: RunOptions,
     progress: TextIO | None = None,
-) -> EvalReport:
+) -> RunVerdict:
     """Validate, ingest, judge and store one file (ai-gate records, or another tool's
     results, read as records as it is streamed: evals/sources.py); return the stored
     verdict."""
@@ -48,11 +48,11 @@ def run_evaluation(
     if progress is not None and source.source is not None:
         progress.write(imported_summary(source.label, source.source))
     if existing is not None and existing["status"] in VERDICTS:
-        return replace(load_report(database, run_id), reused=True)
+        return replace(load_verdict(database, run_id), reused=True)
     # Otherwise a run that was there already was ingested but not judged: aborted, its
     # process died, or another process is judging it now (judge waits for that).
-    report = judge(database, run_id)
-    return replace(report, rejudged=existing is not None)
+    verdict = judge(database, run_id)
+    return replace(verdict, rejudged=existing is not None)
 
 
 def imported_summary(label: str, source: dict[str, object]) -> str:

@@ -46,7 +46,7 @@ class GateResult(JsonFields):
 
 
 @dataclass(frozen=True)
-class EvalReport:
+class RunVerdict:
     """A stored run's verdict, read back from the database (all outputs use this)."""
 
     run_id: str
@@ -128,7 +128,7 @@ def fetch_run(
         return cur.fetchone()
 
 
-def judge(database: Database, run_id: str) -> EvalReport:
+def judge(database: Database, run_id: str) -> RunVerdict:
     """Record the terminal status the gate results imply, with a snapshot of the
     summary and gate rows it was decided from (so `check` reads one row); `aborted`
     if that fails or is interrupted. The run row is locked first: of two processes
@@ -178,7 +178,7 @@ def judge(database: Database, run_id: str) -> EvalReport:
             f"judging run {run_id} failed; it is marked aborted (run it again to judge it): "
             f"{first_line(str(exc))}"
         ) from exc
-    return load_report(database, run_id)
+    return load_verdict(database, run_id)
 
 
 def run_status(gate_statuses: list[str], strict: bool, regressed: bool) -> str:
@@ -283,7 +283,7 @@ def latest_run_id(database: Database, environment: str | None) -> str:
     return str(row[0])
 
 
-def load_report(database: Database, run_id: str) -> EvalReport:
+def load_verdict(database: Database, run_id: str) -> RunVerdict:
     """A run's verdict: from the snapshot stored when it was judged, else (a run not
     judged yet, or aborted) computed from the views."""
     with database.connect() as conn:
@@ -312,7 +312,7 @@ def load_report(database: Database, run_id: str) -> EvalReport:
         ),
         key=lambda gate: (METRICS.index(gate.metric), gate.gate),
     )
-    return EvalReport(
+    return RunVerdict(
         run_id=run["run_id"],
         status=run["status"],
         environment=run["environment"],

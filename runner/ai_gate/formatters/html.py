@@ -18,11 +18,11 @@ matplotlib.use("svg")  # no display, no GUI toolkit: SVG text only
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 
-from ai_gate.report import NAMED_FAILED_RUNS, NAMED_RUNS
+from ai_gate.html_report import NAMED_FAILED_RUNS, NAMED_RUNS
 from ai_gate.safe_text import printable
 
 if TYPE_CHECKING:
-    from ai_gate.report import ReportData
+    from ai_gate.html_report import HtmlReportData
 
 # glyphs as paths, fixed ids and no date: the same data gives the same file
 matplotlib.rcParams.update(
@@ -112,7 +112,7 @@ def _time_axis(axes: plt.Axes, start: datetime, end: datetime) -> None:
     axes.set_xlim(start, end)
 
 
-def _gate_chart(gate: str, days: list[dict[str, Any]], data: ReportData) -> str:
+def _gate_chart(gate: str, days: list[dict[str, Any]], data: HtmlReportData) -> str:
     """One gate over the window, a point per UTC day (however many runs the day had):
     the median observed value, the day's lowest to highest (a bar), the days on which
     it failed (a cross), and the threshold of the newest run (dashed)."""
@@ -162,7 +162,7 @@ def _grouped(rows: list[Any], key: str) -> dict[str, list[Any]]:
     return groups
 
 
-def _gates_section(data: ReportData) -> str:
+def _gates_section(data: HtmlReportData) -> str:
     if not data.gates:
         return (
             f'<p class="empty">No evaluation runs in {data.environment} in the last '
@@ -239,7 +239,7 @@ def _some(names: list[str]) -> str:
     return f"{listed} and {more} more" if more > 0 else listed
 
 
-def _flakiness_section(data: ReportData) -> str:
+def _flakiness_section(data: HtmlReportData) -> str:
     if not data.flakiness:
         return (
             f'<p class="empty">No run in {_e(data.environment)} tried a case more than once '
@@ -281,7 +281,7 @@ def _flakiness_section(data: ReportData) -> str:
     )
 
 
-def _latency_section(data: ReportData) -> str:
+def _latency_section(data: HtmlReportData) -> str:
     if not data.latency:
         return (
             f'<p class="empty">No latency telemetry in the last '
@@ -318,7 +318,7 @@ def _latency_section(data: ReportData) -> str:
     )
 
 
-def _canary_section(data: ReportData) -> str:
+def _canary_section(data: HtmlReportData) -> str:
     parts = []
     if data.traffic_share:
         figure, axes = plt.subplots(figsize=(10, 2.3))
@@ -390,7 +390,7 @@ def _newest(shown: int, total: int, what: str, command: str) -> str:
     return f"<p>The newest {shown:,} of {total:,} {what} ({command}).</p>"
 
 
-def _audit_section(data: ReportData) -> str:
+def _audit_section(data: HtmlReportData) -> str:
     if data.changes:
         changes = _newest(
             len(data.changes), data.change_count, "changes", "<code>ai-gate flags history</code>"
@@ -433,7 +433,7 @@ def _audit_section(data: ReportData) -> str:
     return f"<h3>Flag changes</h3>{changes}<h3>Rollback drills</h3>{drills}"
 
 
-def report(data: ReportData) -> str:
+def render(data: HtmlReportData) -> str:
     def when(value: datetime) -> str:
         return f"{value:%Y-%m-%d %H:%M} UTC"
 

@@ -13,7 +13,7 @@ from ai_gate.routing.configuration import ProviderConfig
 from ai_gate.routing.traffic import traffic_shares
 
 if TYPE_CHECKING:
-    from ai_gate.evals.verdicts import EvalReport
+    from ai_gate.evals.verdicts import RunVerdict
     from ai_gate.rollout.canary import Decision
     from ai_gate.rollout.drill import DrillEvidence
     from ai_gate.telemetry.latency import LatencyRow
@@ -38,8 +38,8 @@ def _dumps(payload: object, **options: object) -> str:
     return json.dumps(_rounded(payload), indent=2, default=str, **options) + "\n"  # type: ignore[arg-type]
 
 
-def eval_report(report: EvalReport) -> str:
-    return _dumps(report.as_json())
+def verdict_report(verdict: RunVerdict) -> str:
+    return _dumps(verdict.as_json())
 
 
 def configs(configs: Sequence[ProviderConfig]) -> str:

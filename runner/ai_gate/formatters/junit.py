@@ -7,7 +7,7 @@ from __future__ import annotations
 from xml.etree import ElementTree
 
 from ai_gate.evals import baseline
-from ai_gate.evals.verdicts import EvalReport, GateResult
+from ai_gate.evals.verdicts import GateResult, RunVerdict
 from ai_gate.formatters.text import BASELINE_HEADERS, baseline_cells, gate_explanation
 
 
@@ -16,40 +16,40 @@ def fails(gate: GateResult, strict: bool) -> bool:
     return gate.status == "failed" or (strict and gate.status in ("skipped", "inconclusive"))
 
 
-def eval_report(report: EvalReport) -> str:
-    failures = sum(1 for gate in report.gates if fails(gate, report.strict))
+def verdict_report(verdict: RunVerdict) -> str:
+    failures = sum(1 for gate in verdict.gates if fails(gate, verdict.strict))
     skipped = sum(
         1
-        for gate in report.gates
-        if not fails(gate, report.strict) and gate.status in ("skipped", "inconclusive")
+        for gate in verdict.gates
+        if not fails(gate, verdict.strict) and gate.status in ("skipped", "inconclusive")
     )
     suite = ElementTree.Element(
         "testsuite",
-        name=f"ai-gate eval gates ({report.environment})",
-        tests=str(len(report.gates)),
+        name=f"ai-gate eval gates ({verdict.environment})",
+        tests=str(len(verdict.gates)),
         failures=str(failures),
         errors="0",
         skipped=str(skipped),
     )
     properties = ElementTree.SubElement(suite, "properties")
     for name, value in (
-        ("run_id", report.run_id),
-        ("status", report.status),
-        ("sample_count", str(report.sample_count)),
+        ("run_id", verdict.run_id),
+        ("status", verdict.status),
+        ("sample_count", str(verdict.sample_count)),
     ):
         ElementTree.SubElement(properties, "property", name=name, value=value)
-    for gate in report.gates:
+    for gate in verdict.gates:
         case = ElementTree.SubElement(suite, "testcase", classname="ai_gate.gates", name=gate.gate)
         explanation = gate_explanation(
-            gate, report.strict, report.metric_counts.get(gate.metric, 0)
+            gate, verdict.strict, verdict.metric_counts.get(gate.metric, 0)
         )
-        if fails(gate, report.strict):
+        if fails(gate, verdict.strict):
             ElementTree.SubElement(case, "failure", message=explanation, type=gate.status)
         elif gate.status == "skipped":
             ElementTree.SubElement(case, "skipped", message=explanation)
         elif gate.status == "inconclusive":  # JUnit has no such outcome: not a pass
             ElementTree.SubElement(case, "skipped", message=f"inconclusive: {explanation}")
-    comparisons = baseline.stored_comparisons(report.baseline)
+    comparisons = baseline.stored_comparisons(verdict.baseline)
     for result in comparisons:
         case = ElementTree.SubElement(
             suite, "testcase", classname="ai_gate.baseline", name=f"{result.metric} vs baseline"
@@ -63,7 +63,7 @@ def eval_report(report: EvalReport) -> str:
                 f"p {cells['p (Holm)']}); flipped: {cells['flipped pass -> fail']}",
                 type="regressed",
             )
-    for error in report.errors:
+    for error in verdict.errors:
         case = ElementTree.SubElement(
             suite,
             "testcase",
@@ -71,7 +71,9 @@ def eval_report(report: EvalReport) -> str:
             name=f"{error['sample_id']} ({error.get('case_id') or '-'})",
         )
         ElementTree.SubElement(case, "error", message=str(error.get("error") or ""), type="error")
-    for flaky in sorted(report.flakiness, key=lambda c: (not c.flaky, c.case_id, c.provider or "")):
+    for flaky in sorted(
+        verdict.flakiness, key=lambda c: (not c.flaky, c.case_id, c.provider or "")
+    ):
         case = ElementTree.SubElement(
             suite,
             "testcase",
@@ -85,12 +87,12 @@ def eval_report(report: EvalReport) -> str:
                 f"95% lower bound {flaky.pass_k_lower:.4f})"
             )
     ElementTree.SubElement(
-        properties, "property", name="error_count", value=str(report.error_count)
+        properties, "property", name="error_count", value=str(verdict.error_count)
     )
     baseline_failures = sum(1 for result in comparisons if result.regressed)
-    tests = len(report.gates) + len(comparisons) + len(report.errors) + len(report.flakiness)
+    tests = len(verdict.gates) + len(comparisons) + len(verdict.errors) + len(verdict.flakiness)
     suite.set("tests", str(tests))
     suite.set("failures", str(failures + baseline_failures))
-    suite.set("errors", str(len(report.errors)))
+    suite.set("errors", str(len(verdict.errors)))
     ElementTree.indent(suite)
     return ElementTree.tostring(suite, encoding="unicode", xml_declaration=True) + "\n"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ai_gate.evals.thresholds import METRICS
-from ai_gate.evals.verdicts import EvalReport
+from ai_gate.evals.verdicts import RunVerdict
 from ai_gate.formatters.text import (
     BASELINE_HEADERS,
     ERROR_HEADERS,
@@ -18,64 +18,69 @@ from ai_gate.formatters.text import (
     number,
     policy_text,
     source_text,
-    verdict,
+    status_word,
 )
 
 
-def eval_report(
-    report: EvalReport,
+def verdict_report(
+    verdict: RunVerdict,
     trend: list[tuple[str, dict[str, tuple[float | None, str]]]] | None = None,
 ) -> str:
     icon = {"passed": "✅", "failed": "❌", "skipped": "⚪", "inconclusive": "❔"}
     lines = [
-        f"## Eval gate: {verdict(report)} {icon.get(report.status, '⚠️')}",
+        f"## Eval gate: {status_word(verdict)} {icon.get(verdict.status, '⚠️')}",
         "",
-        f"Run `{report.run_id}` · environment `{report.environment}` · {report.run_type} · "
-        f"{report.sample_count:,} samples{' · strict' if report.strict else ''} · "
-        f"source `{report.source_file}`",
-        *(["", source_text(report)] if source_text(report) else []),
+        f"Run `{verdict.run_id}` · environment `{verdict.environment}` · {verdict.run_type} · "
+        f"{verdict.sample_count:,} samples{' · strict' if verdict.strict else ''} · "
+        f"source `{verdict.source_file}`",
+        *(["", source_text(verdict)] if source_text(verdict) else []),
         "",
-        policy_text(report),
+        policy_text(verdict),
         "",
         "| gate | observed | bounds | | threshold | n | status |",
         "|---|---:|---|:-:|---:|---:|---|",
     ]
-    for gate in report.gates:
+    for gate in verdict.gates:
         lines.append(
             f"| `{gate.gate}` | {number(gate.observed, gate.metric)} | {bounds(gate)} | "
             f"{gate.comparator} | {number(gate.threshold, gate.metric)} | "
-            f"{evidence(gate, report.metric_counts.get(gate.metric, 0))} |"
+            f"{evidence(gate, verdict.metric_counts.get(gate.metric, 0))} |"
             f" {icon[gate.status]} {gate.status} |"
         )
-    off = sorted(gate for gate, value in report.thresholds.items() if value is None)
+    off = sorted(gate for gate, value in verdict.thresholds.items() if value is None)
     if off:
         lines += ["", "Switched off: " + ", ".join(f"`{gate}`" for gate in off)]
     lines += ["", "| metric | value | n | 95% Wilson interval |", "|---|---:|---:|---|"]
     for metric in METRICS:
-        low, high = report.intervals.get(metric, (None, None))
+        low, high = verdict.intervals.get(metric, (None, None))
         interval = f"[{number(low)}, {number(high)}]" if low is not None else ""
         lines.append(
-            f"| `{metric}` | {number(report.metrics.get(metric), metric)} | "
-            f"{report.metric_counts.get(metric, 0)} | {interval} |"
+            f"| `{metric}` | {number(verdict.metrics.get(metric), metric)} | "
+            f"{verdict.metric_counts.get(metric, 0)} | {interval} |"
         )
-    if report.baseline:
+    if verdict.baseline:
         lines += [
             "",
-            f"Against baseline run `{report.baseline['baseline_run_id']}` "
-            f"(alpha {report.baseline['alpha']}):",
+            f"Against baseline run `{verdict.baseline['baseline_run_id']}` "
+            f"(alpha {verdict.baseline['alpha']}):",
             "",
             "| " + " | ".join(BASELINE_HEADERS) + " |",
             "|" + "---|" * len(BASELINE_HEADERS),
         ]
-        lines += ["| " + " | ".join(row) + " |" for row in baseline_rows(report)]
-    if report.error_count:
-        lines += ["", errors_summary(report) + ":", "", *_table(ERROR_HEADERS, error_rows(report))]
-    if report.flakiness:
+        lines += ["| " + " | ".join(row) + " |" for row in baseline_rows(verdict)]
+    if verdict.error_count:
         lines += [
             "",
-            flakiness_summary(report) + ":",
+            errors_summary(verdict) + ":",
             "",
-            *_table(FLAKINESS_HEADERS, flakiness_rows(report)),
+            *_table(ERROR_HEADERS, error_rows(verdict)),
+        ]
+    if verdict.flakiness:
+        lines += [
+            "",
+            flakiness_summary(verdict) + ":",
+            "",
+            *_table(FLAKINESS_HEADERS, flakiness_rows(verdict)),
         ]
     if trend:
         lines += _trend(trend, icon)

@@ -22,7 +22,7 @@ from ai_gate.safe_text import printable
 if TYPE_CHECKING:
     from ai_gate.daily_outcome import DailyOutcome
     from ai_gate.evals.baseline import MetricComparison
-    from ai_gate.evals.verdicts import EvalReport, GateResult
+    from ai_gate.evals.verdicts import GateResult, RunVerdict
     from ai_gate.rollout.actions import StepResult
     from ai_gate.rollout.canary import Decision
     from ai_gate.rollout.drill import DrillEvidence
@@ -53,8 +53,8 @@ def number(value: float | None, metric: str = "") -> str:
     return f"{value:.4f}"
 
 
-def verdict(report: EvalReport) -> str:
-    return report.status.upper()
+def status_word(verdict: RunVerdict) -> str:
+    return verdict.status.upper()
 
 
 def bounds(gate: GateResult) -> str:
@@ -65,8 +65,8 @@ def bounds(gate: GateResult) -> str:
     return f"[{number(gate.lower_bound, gate.metric)}, {number(gate.upper_bound, gate.metric)}]"
 
 
-def policy_text(report: EvalReport) -> str:
-    policy = report.gate_policy or {}
+def policy_text(verdict: RunVerdict) -> str:
+    policy = verdict.gate_policy or {}
     if policy.get("policy") == "confidence":
         return f"gates judged on one-sided bounds at confidence {policy['confidence']}"
     if "below_minimum_z" in policy:
@@ -108,17 +108,17 @@ REUSED = " (already recorded; verdict re-reported)"
 REJUDGED = " (ingested before by a run that did not finish; judged now)"
 
 
-def text_report(report: EvalReport) -> str:
+def verdict_report(verdict: RunVerdict) -> str:
     header = (
-        f"ai-gate eval run {report.run_id}: {verdict(report)}\n"
-        f"environment {report.environment}, {report.run_type}, {report.sample_count:,} samples"
-        f"{', strict' if report.strict else ''}, source {report.source_file}"
-        f"{REUSED if report.reused else ''}{REJUDGED if report.rejudged else ''}"
+        f"ai-gate eval run {verdict.run_id}: {status_word(verdict)}\n"
+        f"environment {verdict.environment}, {verdict.run_type}, {verdict.sample_count:,} samples"
+        f"{', strict' if verdict.strict else ''}, source {verdict.source_file}"
+        f"{REUSED if verdict.reused else ''}{REJUDGED if verdict.rejudged else ''}"
     )
-    confidence = (report.gate_policy or {}).get("policy") == "confidence"
+    confidence = (verdict.gate_policy or {}).get("policy") == "confidence"
     # the bounds column: under the confidence policy, or when a gate below its minimum
     # was judged on them
-    show_bounds = confidence or any(bounds(gate) for gate in report.gates)
+    show_bounds = confidence or any(bounds(gate) for gate in verdict.gates)
     gate_rows = [
         (
             gate.gate,
@@ -126,10 +126,10 @@ def text_report(report: EvalReport) -> str:
             *((bounds(gate),) if show_bounds else ()),
             gate.comparator,
             number(gate.threshold, gate.metric),
-            evidence(gate, report.metric_counts.get(gate.metric, 0)),
+            evidence(gate, verdict.metric_counts.get(gate.metric, 0)),
             gate.status.upper(),
         )
-        for gate in report.gates
+        for gate in verdict.gates
     ]
     headers = (
         "gate",
@@ -141,46 +141,46 @@ def text_report(report: EvalReport) -> str:
         "status",
     )
     parts = [header]
-    if source_text(report):
-        parts.append(source_text(report))  # type: ignore[arg-type]
+    if source_text(verdict):
+        parts.append(source_text(verdict))  # type: ignore[arg-type]
     parts += ["", table(headers, gate_rows)]
     if show_bounds:
-        parts.append(policy_text(report))
-    off = sorted(gate for gate, value in report.thresholds.items() if value is None)
+        parts.append(policy_text(verdict))
+    off = sorted(gate for gate, value in verdict.thresholds.items() if value is None)
     if off:
         parts.append(f"switched off: {', '.join(off)}")
     metric_rows = []
     for metric in METRICS:
-        low, high = report.intervals.get(metric, (None, None))
+        low, high = verdict.intervals.get(metric, (None, None))
         interval = f"[{number(low)}, {number(high)}]" if low is not None else ""
         metric_rows.append(
             (
                 metric,
-                number(report.metrics.get(metric), metric),
-                report.metric_counts.get(metric, 0),
+                number(verdict.metrics.get(metric), metric),
+                verdict.metric_counts.get(metric, 0),
                 interval,
             )
         )
     parts += ["", table(("metric", "value", "n", "95% Wilson interval"), metric_rows)]
-    if report.baseline:
+    if verdict.baseline:
         parts += [
             "",
-            f"against baseline run {report.baseline['baseline_run_id']} "
-            f"(alpha {report.baseline['alpha']}):",
-            table(BASELINE_HEADERS, baseline_rows(report)),
+            f"against baseline run {verdict.baseline['baseline_run_id']} "
+            f"(alpha {verdict.baseline['alpha']}):",
+            table(BASELINE_HEADERS, baseline_rows(verdict)),
         ]
-    if report.error_count:
-        parts += ["", errors_summary(report), table(ERROR_HEADERS, error_rows(report))]
-    if report.flakiness:
-        rows = flakiness_rows(report)
-        parts += ["", flakiness_summary(report), table(FLAKINESS_HEADERS, rows[:TEXT_CASES])]
+    if verdict.error_count:
+        parts += ["", errors_summary(verdict), table(ERROR_HEADERS, error_rows(verdict))]
+    if verdict.flakiness:
+        rows = flakiness_rows(verdict)
+        parts += ["", flakiness_summary(verdict), table(FLAKINESS_HEADERS, rows[:TEXT_CASES])]
         if len(rows) > TEXT_CASES:
             parts.append(
                 f"... {len(rows) - TEXT_CASES} more repeated cases (every one in "
                 "--report-json and --report-md)"
             )
-    if report.status == "aborted":
-        parts.append(f"\nrun aborted: {report.metadata.get('error', 'unknown error')}")
+    if verdict.status == "aborted":
+        parts.append(f"\nrun aborted: {verdict.metadata.get('error', 'unknown error')}")
     return "\n".join(parts) + "\n"
 
 
@@ -198,9 +198,9 @@ ERROR_HEADERS = ("sample", "case", "provider", "error")
 TEXT_CASES = 20  # repeated cases the text report lists (flaky first); files list all
 
 
-def source_text(report: EvalReport) -> str | None:
+def source_text(verdict: RunVerdict) -> str | None:
     """Where an imported run came from: the tool, its version, its eval id, attempts."""
-    source = report.source
+    source = verdict.source
     if not source:
         return None
     version = f" {source['tool_version']}" if source.get("tool_version") else ""
@@ -212,9 +212,9 @@ def source_text(report: EvalReport) -> str | None:
     )
 
 
-def flakiness_rows(report: EvalReport) -> list[tuple[str, ...]]:
+def flakiness_rows(verdict: RunVerdict) -> list[tuple[str, ...]]:
     """Repeated cases, flaky ones first, then by case and provider."""
-    cases = sorted(report.flakiness, key=lambda c: (not c.flaky, c.case_id, c.provider or ""))
+    cases = sorted(verdict.flakiness, key=lambda c: (not c.flaky, c.case_id, c.provider or ""))
     return [
         (
             printable(case.case_id),
@@ -236,15 +236,15 @@ def counted(count: int, noun: str, plural: str | None = None) -> str:
     return f"{count:,} {noun if count == 1 else plural or noun + 's'}"
 
 
-def flakiness_summary(report: EvalReport) -> str:
-    flaky = sum(case.flaky for case in report.flakiness)
+def flakiness_summary(verdict: RunVerdict) -> str:
+    flaky = sum(case.flaky for case in verdict.flakiness)
     return (
-        f"{counted(len(report.flakiness), 'case')} tried more than once by a provider; "
-        f"{flaky} flaky (flake rate {flaky / len(report.flakiness):.4f})"
+        f"{counted(len(verdict.flakiness), 'case')} tried more than once by a provider; "
+        f"{flaky} flaky (flake rate {flaky / len(verdict.flakiness):.4f})"
     )
 
 
-def error_rows(report: EvalReport) -> list[tuple[str, ...]]:
+def error_rows(verdict: RunVerdict) -> list[tuple[str, ...]]:
     return [
         (
             printable(str(error["sample_id"])),
@@ -252,16 +252,16 @@ def error_rows(report: EvalReport) -> list[tuple[str, ...]]:
             printable(str(error.get("provider") or "-")),
             printable(str(error.get("error") or ""))[:120],
         )
-        for error in report.errors
+        for error in verdict.errors
     ]
 
 
-def errors_summary(report: EvalReport) -> str:
-    listed = len(report.errors)
-    more = f" (the first {listed} listed)" if listed < report.error_count else ""
-    each = "it fails" if report.error_count == 1 else "each fails"
+def errors_summary(verdict: RunVerdict) -> str:
+    listed = len(verdict.errors)
+    more = f" (the first {listed} listed)" if listed < verdict.error_count else ""
+    each = "it fails" if verdict.error_count == 1 else "each fails"
     return (
-        f"{counted(report.error_count, 'errored attempt')}{more}: {each} the checks it has no "
+        f"{counted(verdict.error_count, 'errored attempt')}{more}: {each} the checks it has no "
         "result for"
     )
 
@@ -282,8 +282,8 @@ def baseline_cells(result: MetricComparison) -> tuple[str, ...]:
     )
 
 
-def baseline_rows(report: EvalReport) -> list[tuple[str, ...]]:
-    return [baseline_cells(result) for result in baseline.stored_comparisons(report.baseline)]
+def baseline_rows(verdict: RunVerdict) -> list[tuple[str, ...]]:
+    return [baseline_cells(result) for result in baseline.stored_comparisons(verdict.baseline)]
 
 
 BASELINE_HEADERS = (
@@ -615,7 +615,7 @@ def latency(start: datetime, end: datetime, exact: bool, rows: Sequence[LatencyR
 
 
 def daily(outcome: DailyOutcome) -> str:
-    parts = [text_report(report) + "\n" for report in outcome.runs]
+    parts = [verdict_report(verdict) + "\n" for verdict in outcome.runs]
     if outcome.decision is not None:
         parts.append(decision_text(outcome.decision))
     elif outcome.canary_skipped:

@@ -10,6 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from ai_gate import verdict_reports
 from ai_gate.cli.arguments import (
     add_report_options,
     baseline_argument,
@@ -28,7 +29,7 @@ from ai_gate.errors import (
     EXIT_USAGE,
     UsageError,
 )
-from ai_gate.evals import importers, ingest, reports, runs, verdicts
+from ai_gate.evals import importers, ingest, runs, verdicts
 from ai_gate.evals.ingest import RUN_TYPES
 from ai_gate.files import is_standard_output
 from ai_gate.formatters import text
@@ -42,7 +43,7 @@ VERDICT_EXIT_CODES = {
 }
 
 
-def emit_report(report: verdicts.EvalReport, args: argparse.Namespace, database: Database) -> int:
+def emit_verdict(verdict: verdicts.RunVerdict, args: argparse.Namespace, database: Database) -> int:
     """Write every requested rendering of the stored verdict; the exit code follows it.
     A report that cannot be written is an error line, and never hides the verdict: a
     failed or inconclusive run keeps its exit code; a passed one exits 1 (an output it
@@ -56,14 +57,14 @@ def emit_report(report: verdicts.EvalReport, args: argparse.Namespace, database:
         )
         if path is not None
     }
-    errors = reports.write_eval_reports(database, report, requested)
+    errors = verdict_reports.write_verdict_reports(database, verdict, requested)
     for error in errors:
         sys.stderr.write(f"ai-gate: {error}\n")
     # a report written to standard output (`-`, /dev/stdout, the file it is redirected
     # to) keeps it to itself: the text report goes to stderr
     on_stdout = any(is_standard_output(path) for path in requested.values())
-    (sys.stderr if on_stdout else sys.stdout).write(text.text_report(report))
-    code = VERDICT_EXIT_CODES.get(report.status, EXIT_RUNTIME_FAILURE)
+    (sys.stderr if on_stdout else sys.stdout).write(text.verdict_report(verdict))
+    code = VERDICT_EXIT_CODES.get(verdict.status, EXIT_RUNTIME_FAILURE)
     return EXIT_RUNTIME_FAILURE if errors and code == EXIT_OK else code
 
 
@@ -174,8 +175,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         map_file=Path(args.map) if args.map else None,
         on_error=args.on_error,
     )
-    report = runs.run_evaluation(database, options, progress=sys.stderr)
-    return emit_report(report, args, database)
+    verdict = runs.run_evaluation(database, options, progress=sys.stderr)
+    return emit_verdict(verdict, args, database)
 
 
 def _check_arguments(p: argparse.ArgumentParser) -> None:
@@ -217,7 +218,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.env is not None:
         require_known_environment(database, args.env)
     run_id = args.run_id or verdicts.latest_run_id(database, args.env)
-    report = verdicts.load_report(database, run_id)
-    if report.status == "running":
+    verdict = verdicts.load_verdict(database, run_id)
+    if verdict.status == "running":
         sys.stderr.write(f"ai-gate: run {run_id} has not finished (status running)\n")
-    return emit_report(report, args, database)
+    return emit_verdict(verdict, args, database)

@@ -24,7 +24,7 @@ from ai_gate.errors import (
     RuntimeFailure,
     UsageError,
 )
-from ai_gate.files import write_report
+from ai_gate.files import write_output
 from ai_gate.formatters import json as json_format
 from ai_gate.formatters import text
 from ai_gate.stats import parse_duration
@@ -119,13 +119,13 @@ def _report_arguments(p: argparse.ArgumentParser) -> None:
     arguments=_report_arguments,
 )
 def cmd_report(args: argparse.Namespace) -> int:
-    from ai_gate import report  # matplotlib: loaded only for the report
+    from ai_gate import html_report  # matplotlib: loaded only for the report
     from ai_gate.formatters import html
 
     database = connect_announced()
-    data = report.read_report(database, args.env, args.since, canary=args.canary)
+    data = html_report.read_html_report(database, args.env, args.since, canary=args.canary)
     try:
-        write_report(args.html, html.report(data))
+        write_output(args.html, html.render(data))
     except OSError as exc:
         raise RuntimeFailure(f"cannot write report {args.html}: {exc.strerror or exc}") from exc
     print(f"ai-gate report: wrote {args.html} ({args.env}, last {args.since.days} days)")

@@ -11,8 +11,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from ai_gate.database import Database
-from ai_gate.evals.verdicts import EvalReport, recent_gate_history
-from ai_gate.files import write_report
+from ai_gate.evals.verdicts import RunVerdict, recent_gate_history
+from ai_gate.files import write_output
 from ai_gate.formatters import json as json_format
 from ai_gate.formatters import junit, markdown
 
@@ -20,28 +20,28 @@ from ai_gate.formatters import junit, markdown
 SUFFIXES = {"json": ".json", "markdown": ".md", "junit": ".xml"}
 
 
-def renderers(database: Database, environment: str) -> dict[str, Callable[[EvalReport], str]]:
-    def markdown_with_trend(report: EvalReport) -> str:
-        return markdown.eval_report(report, recent_gate_history(database, environment))
+def renderers(database: Database, environment: str) -> dict[str, Callable[[RunVerdict], str]]:
+    def markdown_with_trend(verdict: RunVerdict) -> str:
+        return markdown.verdict_report(verdict, recent_gate_history(database, environment))
 
     return {
-        "json": json_format.eval_report,
+        "json": json_format.verdict_report,
         "markdown": markdown_with_trend,
-        "junit": junit.eval_report,
+        "junit": junit.verdict_report,
     }
 
 
-def write_eval_reports(
-    database: Database, report: EvalReport, targets: Mapping[str, Path | str]
+def write_verdict_reports(
+    database: Database, verdict: RunVerdict, targets: Mapping[str, Path | str]
 ) -> list[str]:
-    """Write `report` in each format to its target (format -> path, `-` for standard
-    output; files.write_report says how each kind of path is written). Returns an
+    """Write `verdict` in each format to its target (format -> path, `-` for standard
+    output; files.write_output says how each kind of path is written). Returns an
     error line per report that could not be written."""
-    render = renderers(database, report.environment)
+    render = renderers(database, verdict.environment)
     errors = []
     for format_name, path in targets.items():
         try:
-            write_report(path, render[format_name](report))
+            write_output(path, render[format_name](verdict))
         except OSError as exc:
             errors.append(f"cannot write report {path}: {exc.strerror or exc}")
     return errors

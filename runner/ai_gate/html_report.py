@@ -37,7 +37,7 @@ NAMED_DRILLS = 50
 
 
 @dataclass
-class ReportData:
+class HtmlReportData:
     database: str
     environment: str
     since: datetime
@@ -85,9 +85,9 @@ select coalesce(
 """
 
 
-def read_report(
+def read_html_report(
     database: Database, environment: str, since: timedelta, canary: str | None = None
-) -> ReportData:
+) -> HtmlReportData:
     """The report's data; `canary` defaults to the environment's seeded canary (none
     when it has no single one: the report then draws no canary)."""
     current = effective_configuration(database)
@@ -98,7 +98,7 @@ def read_report(
             raise
         canary = None
     until = datetime.now(UTC)
-    data = ReportData(
+    data = HtmlReportData(
         database=database.describe(),
         environment=environment,
         since=until - since,
@@ -178,7 +178,7 @@ def read_report(
 
 
 def _read_decisions(
-    cur: psycopg.Cursor, decisions: sql.Composable, params: dict, data: ReportData
+    cur: psycopg.Cursor, decisions: sql.Composable, params: dict, data: HtmlReportData
 ) -> None:
     """The newest canary decisions of the window (their deciding rules), how many
     there are, and the newest marks for the chart."""
@@ -222,7 +222,7 @@ def _read_decisions(
 
 
 def _read_drills(
-    cur: psycopg.Cursor, drills: sql.Composable, params: dict, data: ReportData
+    cur: psycopg.Cursor, drills: sql.Composable, params: dict, data: HtmlReportData
 ) -> None:
     where = sql.SQL(" from {} where environment = %(environment)s and started_at >= %(since)s")
     cur.execute(sql.SQL("select count(*) as drills") + where.format(drills), params)
