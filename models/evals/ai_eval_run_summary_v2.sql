@@ -29,6 +29,12 @@ samples as not materialized (
 
 ),
 
+case_attempts as (
+
+    select * from {{ ref('ai_eval_case_attempts') }}
+
+),
+
 gated_samples as not materialized (
 
     select samples.*
@@ -57,18 +63,11 @@ counts as (
 
 ),
 
-case_attempts as (
+repeated_cases as (
 
-    select
-        gated_samples.run_id,
-        gated_samples.case_id,
-        gated_samples.selected_provider,
-        count(*) as attempts,
-        count(*) filter (where {{ eval_attempt_passes('gated_samples') }}) as passes
-    from gated_samples
-    where gated_samples.case_id is not null
-    group by gated_samples.run_id, gated_samples.case_id, gated_samples.selected_provider
-    having count(*) > 1
+    -- the cases tried more than once by a provider, quarantined ones aside
+    select * from case_attempts
+    where attempts > 1 and not is_quarantined
 
 ),
 
@@ -86,7 +85,7 @@ repeat_counts as (
                 else exp(attempts * ln(passes::double precision / attempts))
             end
         ) as case_pass_k
-    from case_attempts
+    from repeated_cases
     group by run_id
 
 ),

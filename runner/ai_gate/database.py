@@ -178,6 +178,16 @@ class Database:
             ) from exc
 
 
+def fetch_one(conn: psycopg.Connection, query: sql.Composable, params: object) -> dict:
+    """The first row of `query` as a dict (empty when there is none)."""
+    from psycopg.rows import dict_row
+
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(query, params)
+        row = cur.fetchone()
+    return row or {}
+
+
 def first_line(text: str) -> str:
     lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
     return lines[0] if lines else text

@@ -51,8 +51,8 @@ def write_output(path: Path, content: str) -> None:
         with path.open("a", encoding="utf-8") as handle:
             handle.write(content)
         return
-    if path.is_symlink():
-        path = path.resolve()
+    if path.is_symlink() and not str(path.absolute()).startswith(STREAM_PREFIXES):
+        path = path.resolve()  # the file the link names is written; the link stays
     try:
         status = path.stat()
     except FileNotFoundError:

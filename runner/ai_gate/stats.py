@@ -96,6 +96,12 @@ def time_uniform_z(samples: float, alpha: float, rho: float) -> float:
     return high
 
 
+def time_uniform_z_near(samples: float, alpha: float, target_samples: float) -> float:
+    """time_uniform_z with the mixture tightest near `target_samples` (mixture_rho): the
+    critical value the canary's rules use."""
+    return time_uniform_z(samples, alpha, mixture_rho(alpha, target_samples))
+
+
 def _log_binomial_pmf(k: int, n: int, p: float) -> float:
     if p <= 0.0:
         return 0.0 if k == 0 else -math.inf

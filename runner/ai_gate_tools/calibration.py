@@ -34,279 +34,35 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from ai_gate import stats
-from ai_gate.rollout.rules import (
-    P95,
-    ArmCounts,
-    Latency,
-    Policy,
-    Rate,
-    judge,
-    latency_ranks,
-)
-from ai_gate.rollout.rules import (
-    decide as decision_of,
-)
+from ai_gate.rollout.rules import P95, judge
 from ai_gate.stats import wilson_interval, z_one_sided
-
-LOOKS_14_DAYS = 14 * 24
-CANARY_ROWS_PER_HOUR = 250
-BASELINE_ROWS_PER_HOUR = 1000
-BUCKETS_PER_DOUBLING = 140  # 0.5% wide latency buckets, as the rollups
-LOWEST_BUCKET = 0  # 1 ms
-HIGHEST_BUCKET = 20 * BUCKETS_PER_DOUBLING  # about 17 minutes
-LATENCY_MEDIAN_MS = 5000.0
-LATENCY_SIGMA = 0.45
-GRID = tuple(i / 100 for i in range(1, 100))
-# Real canary shares: prod's seeded first step (1%), and two later ones.
-GENERATIONS_PER_HOUR = 4_000
-SHARES = (0.01, 0.05, 0.20)
-EVAL_RUN_SAMPLES = 2_000  # a canary eval run, per arm, there from the first look
-PROD_POLICY = Policy(
-    max_fallback_rate=0.05,
-    max_p95_latency_ms=20000,
-    max_p50_latency_ratio=1.5,
-    min_schema_valid_rate=0.97,
-    min_telemetry_per_arm=200,
-    min_eval_samples_per_arm=50,
-    alpha=0.01,
-    go_alpha=0.05,
-    srm_alpha=0.001,
-    triggers=(
-        ("safety_regression", "safety_html_tailwind_compliance", 0.0, 1.0),
-        ("schema_valid_drop", "schema_valid_rate", 1.0, 1.25),
-    ),
+from ai_gate_tools.calibration_model import (
+    BASELINE_ROWS_PER_HOUR,
+    CANARY_ROWS_PER_HOUR,
+    EVAL_RUN_SAMPLES,
+    GENERATIONS_PER_HOUR,
+    GRID,
+    HEALTHY,
+    LATENCY_MEDIAN_MS,
+    LATENCY_SIGMA,
+    LOOKS_14_DAYS,
+    PROD_POLICY,
+    SHARES,
+    ArmModel,
+    ArmState,
+    median_for_p95,
+    share_above,
 )
-
-
-@dataclass(frozen=True)
-class ArmModel:
-    safety: float = 0.999
-    schema_valid: float = 0.995
-    fallback: float = 0.01
-    latency_factor: float = 1.0  # times the baseline's median latency
-    latency_sigma: float = LATENCY_SIGMA
-
-
-HEALTHY = ArmModel()
-
-
-def median_for_p95(p95_ms: float, sigma: float = LATENCY_SIGMA) -> float:
-    """The latency factor whose log-normal p95 is `p95_ms` (boundary scenarios)."""
-    return p95_ms / math.exp(sigma * z_one_sided(1 - P95)) / LATENCY_MEDIAN_MS
-
-
-def share_above(ceiling_ms: float, model: ArmModel) -> float:
-    """P(latency > ceiling) under an arm's log-normal latency."""
-    median = LATENCY_MEDIAN_MS * model.latency_factor
-    return 1 - stats._NORMAL.cdf(math.log(ceiling_ms / median) / model.latency_sigma)
-
-
-class LatencyHistogram:
-    """Counts per 0.5%-wide log bucket, as the rollups keep them; order statistics and
-    percentiles read off them. The count above the p95 ceiling is kept exactly."""
-
-    def __init__(self, ceiling_ms: float) -> None:
-        self.counts = np.zeros(HIGHEST_BUCKET - LOWEST_BUCKET + 1, dtype=np.int64)
-        self.total = 0
-        self.above_ceiling = 0
-        self.ceiling_ms = ceiling_ms
-        self._cumulative: np.ndarray | None = None
-
-    def add(self, rng: np.random.Generator, rows: int, model: ArmModel) -> None:
-        if rows <= 0:
-            return
-        median = LATENCY_MEDIAN_MS * model.latency_factor
-        values = median * np.exp(rng.normal(0.0, model.latency_sigma, rows))
-        self.above_ceiling += int((values > self.ceiling_ms).sum())
-        buckets = np.clip(
-            np.floor(np.log2(values) * BUCKETS_PER_DOUBLING).astype(np.int64),
-            LOWEST_BUCKET,
-            HIGHEST_BUCKET,
-        )
-        self.counts += np.bincount(buckets - LOWEST_BUCKET, minlength=len(self.counts))
-        self.total += rows
-        self._cumulative = None
-
-    def value_at_rank(self, rank: int) -> float:
-        if self._cumulative is None:
-            self._cumulative = np.cumsum(self.counts)
-        index = int(np.searchsorted(self._cumulative, rank))
-        return float(2 ** ((index + LOWEST_BUCKET + 0.5) / BUCKETS_PER_DOUBLING))
-
-    def quantile(self, fraction: float) -> float | None:
-        return self.value_at_rank(max(1, math.ceil(fraction * self.total))) if self.total else None
-
-    def grid(self) -> list[float] | None:
-        """The 1st..99th percentiles, as the first build of ADR 0004 read them."""
-        if self.total == 0:
-            return None
-        return [self.value_at_rank(max(1, math.ceil(q * self.total))) for q in GRID]
-
-    def latency(self, policy: Policy) -> Latency:
-        ranks = latency_ranks(policy, self.total).all()
-        return Latency(
-            samples=self.total,
-            above_p95_ceiling=self.above_ceiling,
-            order_statistics={rank: self.value_at_rank(rank) for rank in ranks},
-            p50=self.quantile(0.5),
-            p95=self.quantile(P95),
-        )
-
-
-@dataclass
-class ArmState:
-    name: str
-    model: ArmModel
-    rows: int = 0
-    fallbacks: int = 0
-    safe: int = 0
-    valid: int = 0
-    samples: int = 0
-    latency: LatencyHistogram = field(
-        default_factory=lambda: LatencyHistogram(PROD_POLICY.max_p95_latency_ms)
-    )
-
-    def add_hour(
-        self, rng: np.random.Generator, rows: int, samples: int, with_latency: bool = True
-    ) -> None:
-        self.rows += rows
-        self.fallbacks += int(rng.binomial(rows, self.model.fallback))
-        self.samples += samples
-        self.safe += int(rng.binomial(samples, self.model.safety))
-        self.valid += int(rng.binomial(samples, self.model.schema_valid))
-        if with_latency:
-            self.latency.add(rng, rows, self.model)
-
-    def counts(self, policy: Policy = PROD_POLICY) -> ArmCounts:
-        return ArmCounts(
-            provider=self.name,
-            served_rows=self.rows,
-            routed_rows=self.rows,
-            fallback=Rate(self.fallbacks, self.rows),
-            latency=self.latency.latency(policy),
-            eval_samples=self.samples,
-            quality={
-                "safety_html_tailwind_compliance": Rate(self.safe, self.samples),
-                "schema_valid_rate": Rate(self.valid, self.samples),
-            },
-        )
-
-
-def judge_point_estimates(canary: ArmState, baseline: ArmState, policy: Policy) -> str:
-    """The rules before ADR 0004, for comparison: thresholds on point estimates (the
-    median ratio, the p95, the rates), `inconclusive` below the minimum counts."""
-    for arm in (canary, baseline):
-        if arm.rows < policy.min_telemetry_per_arm:
-            return "inconclusive"
-        if arm.samples < policy.min_eval_samples_per_arm:
-            return "inconclusive"
-    for _, metric, tolerance, _ in policy.triggers:
-        c, b = (
-            (canary.safe, baseline.safe)
-            if metric.startswith("safety")
-            else (canary.valid, baseline.valid)
-        )
-        if (b / baseline.samples - c / canary.samples) * 100 > tolerance + 1e-9:
-            return "rollback"
-    c_grid, b_grid = canary.latency.grid() or [], baseline.latency.grid() or []
-    fallback = canary.fallbacks / canary.rows
-    breached = (
-        fallback > policy.max_fallback_rate
-        or (c_grid and c_grid[94] > policy.max_p95_latency_ms)
-        or (c_grid and b_grid and c_grid[49] / b_grid[49] > policy.max_p50_latency_ratio)
-        or canary.valid / canary.samples < policy.min_schema_valid_rate
-    )
-    return "hold" if breached else "go"
-
-
-# --- ADR 0004 as first built (kept only for "old beside new") ---------------------------
-# Rates by Wilson bounds at a normal-mixture time-uniform z; latency quantiles by a
-# normal approximation of the binomial rank at that z, read off the 99-point grid.
-
-
-def _z(samples: int, alpha: float, target: float) -> float:
-    return stats.time_uniform_z(samples, alpha, stats.mixture_rho(alpha, target))
-
-
-def _rank_fractions(quantile: float, samples: int, z: float) -> tuple[float, float]:
-    spread = z * math.sqrt(samples * quantile * (1 - quantile)) + 0.5
-    return (quantile * samples - spread) / samples, (quantile * samples + spread) / samples
-
-
-def _grid_value(grid: list[float] | None, fraction: float, side: str) -> float | None:
-    if not grid:
-        return None
-    position = fraction * (len(grid) + 1)
-    index = math.floor(position + 1e-9) if side == "lower" else math.ceil(position - 1e-9)
-    return grid[index - 1] if 1 <= index <= len(grid) else None
-
-
-def _status(breach: float | None, go: float | None, ceiling: float) -> str:
-    if breach is not None and breach > ceiling:
-        return "breached"
-    return "ok" if go is not None and go <= ceiling else "undecided"
-
-
-def _first_build_rate(rate: Rate, ceiling: float, policy: Policy, target: float) -> str:
-    """Status of `events <= ceiling` by Wilson bounds (events = rate.successes)."""
-    if rate.trials == 0:
-        return "insufficient"
-    hold = wilson_interval(rate.successes, rate.trials, _z(rate.trials, policy.hold_alpha, target))
-    go = wilson_interval(rate.successes, rate.trials, _z(rate.trials, policy.go_alpha, target))
-    assert hold is not None and go is not None
-    return _status(hold[0], go[1], ceiling)
-
-
-def first_build_p95_status(samples: int, grid: list[float] | None, policy: Policy) -> str:
-    n = max(samples, 1)
-    low, _ = _rank_fractions(P95, n, _z(n, policy.hold_alpha, 5_000))
-    _, high = _rank_fractions(P95, n, _z(n, policy.go_alpha, 5_000))
-    return _status(
-        _grid_value(grid, low, "lower"),
-        _grid_value(grid, high, "upper"),
-        policy.max_p95_latency_ms,
-    )
-
-
-def judge_first_build(canary: ArmState, baseline: ArmState, policy: Policy, share: float) -> str:
-    """The decision with the guardrails of ADR 0004's first build in place of the
-    exact ones (the minimums, sample ratio and rollback triggers are unchanged)."""
-    _, rules = judge(canary.counts(policy), baseline.counts(policy), policy, share)
-    c_grid, b_grid = canary.latency.grid(), baseline.latency.grid()
-    n = max(min(canary.latency.total, baseline.latency.total), 1)
-    z_hold, z_go = _z(n, policy.hold_alpha, 5_000), _z(n, policy.go_alpha, 5_000)
-    c_low = _grid_value(c_grid, _rank_fractions(0.5, canary.latency.total, z_hold)[0], "lower")
-    b_high = _grid_value(b_grid, _rank_fractions(0.5, baseline.latency.total, z_hold)[1], "upper")
-    c_high = _grid_value(c_grid, _rank_fractions(0.5, canary.latency.total, z_go)[1], "upper")
-    b_low = _grid_value(b_grid, _rank_fractions(0.5, baseline.latency.total, z_go)[0], "lower")
-    statuses = {
-        "max_fallback_rate": _first_build_rate(
-            Rate(canary.fallbacks, canary.rows), policy.max_fallback_rate, policy, 5_000
-        ),
-        "min_schema_valid_rate": _first_build_rate(
-            Rate(canary.samples - canary.valid, canary.samples),
-            1 - policy.min_schema_valid_rate,
-            policy,
-            600,
-        ),
-        "max_p95_latency_ms": first_build_p95_status(canary.latency.total, c_grid, policy),
-        "max_p50_latency_ratio": _status(
-            c_low / b_high if c_low is not None and b_high else None,
-            c_high / b_low if c_high is not None and b_low else None,
-            policy.max_p50_latency_ratio,
-        ),
-    }
-    rules = [
-        replace(rule, status=statuses[rule.name]) if rule.name in statuses else rule
-        for rule in rules
-    ]
-    return decision_of(rules)
-
+from ai_gate_tools.calibration_old_rules import (
+    first_build_p95_status,
+    judge_first_build,
+    judge_point_estimates,
+)
 
 Decider = Callable[[ArmState, ArmState], str]
 
@@ -496,7 +252,9 @@ def _per_rule_rows(result: CalibrationResult, rng: np.random.Generator, trials: 
 
     def wilson_ok(target: float, ceiling: float) -> Callable[[int, int], bool]:
         def ok(events: int, t: int) -> bool:
-            bound = wilson_interval(events, t, _z(t, policy.go_alpha, target))
+            bound = wilson_interval(
+                events, t, stats.time_uniform_z_near(t, policy.go_alpha, target)
+            )
             return bound is not None and bound[1] <= ceiling
 
         return ok

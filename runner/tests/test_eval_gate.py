@@ -373,7 +373,7 @@ def test_check_reports_the_stored_verdict_without_dbt(
 def test_a_run_that_fails_after_ingest_ends_aborted_and_can_be_retried(
     built_db: ClonedDatabase,
 ) -> None:
-    built_db.execute("alter view ai_eval_gate_results rename to ai_eval_gate_results_away")
+    built_db.execute("alter view ai_eval_run_judgement rename to ai_eval_run_judgement_away")
     broken = built_db.cli("run", str(PASSING))
     assert broken.returncode == 1, broken.stdout + broken.stderr
     assert "marked aborted" in broken.stderr
@@ -381,7 +381,7 @@ def test_a_run_that_fails_after_ingest_ends_aborted_and_can_be_retried(
         "select status, finished_at, metadata from ai_eval_runs"
     )[0]
     assert status == "aborted" and finished is not None and "error" in metadata
-    built_db.execute("alter view ai_eval_gate_results_away rename to ai_eval_gate_results")
+    built_db.execute("alter view ai_eval_run_judgement_away rename to ai_eval_run_judgement")
     assert built_db.cli("check", "--latest").returncode == 1  # aborted is not a verdict
     retried = built_db.cli("run", str(PASSING))
     assert retried.returncode == 0, retried.stdout + retried.stderr
@@ -408,16 +408,13 @@ def test_report_path_in_a_missing_directory_is_a_usage_error(tmp_path: Path) -> 
 
 
 def test_the_gate_view_summarises_a_run_once(built_db: ClonedDatabase, tmp_path: Path) -> None:
-    """Judging reads ai_eval_gate_results for one run: its samples are aggregated
-    once, not once per gate (the planner, estimating one threshold row, nested the
-    summary inside the gate join; at a million samples that was 6.6 s, not 0.9 s)."""
+    """Judging reads ai_eval_run_judgement for one run (ai_eval_gate_results is its gate
+    rows): its samples are aggregated once, not once per gate (the planner, estimating
+    one threshold row, nested the summary inside the gate join; at a million samples
+    that was 6.6 s, not 0.9 s)."""
     path = write_jsonl(tmp_path / "varied.jsonl", varied_records(3, 500))
     assert built_db.cli("run", str(path), "--env", "staging").returncode in (0, 2)
     run_id = built_db.execute("select run_id from ai_eval_runs")[0][0]
-    plan = built_db.execute(
-        "explain (analyze, format json) select * from ai_eval_gate_results where run_id = %s",
-        (run_id,),
-    )[0][0][0]["Plan"]
 
     def sample_scans(node: dict) -> list[dict]:
         found = [node] if node.get("Relation Name") == "ai_eval_samples" else []
@@ -425,15 +422,28 @@ def test_the_gate_view_summarises_a_run_once(built_db: ClonedDatabase, tmp_path:
             found += sample_scans(child)
         return found
 
-    scans = sample_scans(plan)
-    # each scan of the samples runs at most once (once per gate was 7); the planner may
-    # place a second scan on a side it never has to run (0 loops)
-    loops = [scan["Actual Loops"] for scan in scans]
-    assert 1 in loops and all(count <= 1 for count in loops), scans
+    for relation in ("ai_eval_run_judgement", "ai_eval_gate_results"):
+        plan = built_db.execute(
+            f"explain (analyze, format json) select * from {relation} where run_id = %s",
+            (run_id,),
+        )[0][0][0]["Plan"]
+        scans = sample_scans(plan)
+        # each scan of the samples runs at most once (once per gate was 7); the planner
+        # may place a second scan on a side it never has to run (0 loops)
+        loops = [scan["Actual Loops"] for scan in scans]
+        assert 1 in loops and all(count <= 1 for count in loops), (relation, scans)
+    counts = built_db.execute(
+        "select count(gate), count(*) filter (where gate is null), count(distinct metric)"
+        " from ai_eval_run_judgement where run_id = %s",
+        (run_id,),
+    )
     gates = built_db.execute(
         "select count(*) from ai_eval_gate_results where run_id = %s", (run_id,)
     )
-    assert gates[0][0] == 7
+    metrics = built_db.execute("select count(*) from ai_eval_metrics")
+    # seven gates judged; every metric of the registry has a row, gated or not
+    assert counts[0][0] == gates[0][0] == 7
+    assert counts[0][2] == metrics[0][0]
 
 
 def test_the_checklist_entry_point_is_ai_gate_run(built_db: ClonedDatabase) -> None:

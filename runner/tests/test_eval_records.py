@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from ai_gate.evals.records import Problem, Record, read_records
+from ai_gate.evals.record_reader import read_records
+from ai_gate.evals.records import Problem, Record
 
 GOOD = {"sample_id": "a", "schema_valid": True, "safety_html_tailwind_compliant": False}
 
@@ -204,7 +205,7 @@ def test_every_spelling_of_a_valid_record_is_read_as_it_is(tmp_path: Path) -> No
         (
             b'{"sample_id":"a","schema_valid":true,"safety_html_tailwind_compliant":true,'
             b'"metadata":{"k":1,"k":2}}',
-            "records.jsonl:1: k: duplicate key in one object",
+            "records.jsonl:1: metadata.k: duplicate key in one object",
         ),
         (
             b'{"sample_id":"a","schema_valid":true,"safety_html_tailwind_compliant":true,'
@@ -328,7 +329,7 @@ def test_chunking_never_changes_what_is_read(
     """Records and problems, with their line numbers, are the same whatever the chunk
     size (a chunk boundary inside a line, a line longer than a chunk, a last line
     without a line end) and the same as reading line by line."""
-    import ai_gate.evals.records as records_module
+    import ai_gate.evals.record_reader as records_module
 
     content = b"\xef\xbb\xbf" + mixed_file()
     path = tmp_path / "mixed.jsonl"

@@ -20,6 +20,7 @@ FAILING = REPO / "examples" / "evals" / "failing.jsonl"
 # What `ai-gate run` and `ai-gate flags` read, which no build may leave missing.
 READ_BY_COMMANDS = (
     "ai_provider_configs",
+    "ai_eval_run_judgement",
     "ai_eval_gate_results",
     "ai_eval_run_summary_v2",
     "ai_eval_metrics",
@@ -118,12 +119,15 @@ def test_a_view_whose_columns_change_keeps_the_views_that_read_it(
         """
         do $setup$
         declare
+            judgement_view text := pg_get_viewdef('ai_eval_run_judgement'::regclass);
             gate_view text := pg_get_viewdef('ai_eval_gate_results'::regclass);
             summary_view text := rtrim(pg_get_viewdef('ai_eval_run_summary_v2'::regclass), ';');
         begin
             drop view ai_eval_run_summary_v2 cascade;
             execute 'create view ai_eval_run_summary_v2 with (security_invoker = true) as'
                 || ' select 1 as retired, summary.* from (' || summary_view || ') as summary';
+            execute 'create view ai_eval_run_judgement with (security_invoker = true) as '
+                || judgement_view;
             execute 'create view ai_eval_gate_results with (security_invoker = true) as '
                 || gate_view;
             create view my_gate_report as
@@ -140,11 +144,13 @@ def test_a_view_whose_columns_change_keeps_the_views_that_read_it(
     )
     refused = built_db.cli("build", "--select", "ai_eval_run_summary")
     assert refused.returncode == 1
-    assert (
-        'replacing "public"."ai_eval_run_summary_v2" drops the view public.reads_retired, '
-        "which cannot be created again over its new columns (column "
-        "ai_eval_run_summary_v2.retired does not exist)"
-    ) in refused.stderr
+    # PostgreSQL 15 names the column with its relation, 18 alone
+    assert re.search(
+        r'replacing "public"\."ai_eval_run_summary_v2" drops the view public\.reads_retired, '
+        r"which cannot be created again over its new columns \(column "
+        r'(ai_eval_run_summary_v2\.retired|"retired") does not exist\)',
+        refused.stderr,
+    )
     assert "It is no model of this project: change or drop it, then build again" in (refused.stderr)
     retired = built_db.execute(
         "select count(*) from information_schema.columns"
@@ -288,9 +294,10 @@ def test_offline_runs_never_decide_the_prod_canary(built_db: ClonedDatabase) -> 
     offline_run = arm_runs[0][0]
     named = built_db.cli("canary", "evaluate", "--env", "prod", "--run-id", offline_run)
     assert named.returncode == 3
-    assert f"evaluation run {offline_run!r} is of run type 'offline', not canary evidence" in (
-        named.stderr
-    )
+    assert (
+        f"--run-id: run {offline_run!r} is of run type 'offline', not 'canary': the canary "
+        "decides on canary evidence of its own environment"
+    ) in named.stderr
     assert built_db.execute("select count(*) from ai_canary_decisions") == [(1,)]
 
 

@@ -166,7 +166,8 @@ def run_report() -> RunVerdict:
 
 def canary_decision():
     from ai_gate.rollout.canary import Arm, Decision
-    from ai_gate.rollout.rules import Policy, Rate, judge
+    from ai_gate.rollout.rule_types import Policy, Rate
+    from ai_gate.rollout.rules import judge
 
     policy = Policy(
         max_fallback_rate=0.05,

@@ -24,6 +24,7 @@ from ai_gate import stats
 from ai_gate.database import Database
 from ai_gate.errors import InputRejected
 from ai_gate.evals.metrics import rate_sample_fields
+from ai_gate.evals.stored_runs import require_run
 
 BASELINE_ALPHA = 0.05
 # The sample field each rate metric is computed from (macro eval_rate_metrics).
@@ -182,20 +183,7 @@ def resolve(conn: psycopg.Connection, database: Database, baseline: str, environ
                 f"--baseline latest-passed: no passed, non-synthetic run in {environment!r}"
             )
         return str(row[0])
-    row = conn.execute(
-        sql.SQL("select environment, status, is_synthetic from {} where run_id = %s").format(runs),
-        (baseline,),
-    ).fetchone()
-    if row is None:
-        raise InputRejected(f"--baseline: no evaluation run {baseline!r}")
-    if row[0] != environment:
-        raise InputRejected(
-            f"--baseline: run {baseline!r} is of environment {row[0]!r}, not {environment!r}"
-        )
-    if row[2]:
-        raise InputRejected(f"--baseline: run {baseline!r} is synthetic (ai-gate simulate)")
-    if row[1] not in ("passed", "failed", "inconclusive"):
-        raise InputRejected(f"--baseline: run {baseline!r} has no verdict (status {row[1]})")
+    require_run(conn, database, baseline, option="--baseline", environment=environment, judged=True)
     return baseline
 
 

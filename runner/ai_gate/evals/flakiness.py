@@ -1,9 +1,9 @@
 """Flakiness across repeats, and the errored attempts of a run.
 
 A case tried more than once by one provider (promptfoo --repeat, inspect-ai epochs,
-records with the same case_id and provider) has attempts; an attempt passes when it
-has no error and every check it carries is true (the registry's `check` fields:
-metrics.check_fields; the macro eval_attempt_passes says it in SQL). Per case and
+records with the same case_id and provider) has attempts; whether an attempt passes
+(no error, every check it carries true) is the dbt view ai_eval_case_attempts' to say,
+the one home of that rule, which summary v2's case_pass_k reads too. Per case and
 provider: attempts, passes, the pass rate, whether every attempt passed (pass^k
 observed, k = attempts), the estimate of pass^k for k attempts (the pass rate to the
 k) with a one-sided 95% lower bound (Wilson's lower bound to the k), and `flaky`: some
@@ -20,7 +20,6 @@ from psycopg.rows import dict_row
 
 from ai_gate import stats
 from ai_gate.database import Database
-from ai_gate.evals.metrics import check_fields
 from ai_gate.jsonable import JsonFields
 
 LISTED_ERRORS = 50  # errored attempts listed by name in a verdict (all are counted)
@@ -75,13 +74,6 @@ class CaseFlakiness(JsonFields):
         )
 
 
-def _attempt_passes() -> sql.Composable:
-    checks = [
-        sql.SQL("coalesce({}, true)").format(sql.Identifier(field)) for field in check_fields()
-    ]
-    return sql.SQL(" and ").join([sql.SQL("metadata ->> 'error' is null"), *checks])
-
-
 def case_flakiness(
     conn: psycopg.Connection, database: Database, run_id: str
 ) -> list[CaseFlakiness]:
@@ -89,19 +81,11 @@ def case_flakiness(
     with conn.cursor() as cur:
         cur.execute(
             sql.SQL(
-                "select case_id, selected_provider, count(*),"
-                " count(*) filter (where {}),"
-                " coalesce((select gate_policy -> 'quarantine' from {} where run_id = %(run)s)"
-                " ? case_id, false)"
-                " from {} where run_id = %(run)s and case_id is not null"
-                " group by case_id, selected_provider having count(*) > 1"
+                "select case_id, selected_provider, attempts, passes, is_quarantined from {}"
+                " where run_id = %s and attempts > 1"
                 " order by case_id, selected_provider nulls first"
-            ).format(
-                _attempt_passes(),
-                database.relation("ai_eval_runs"),
-                database.relation("ai_eval_samples"),
-            ),
-            {"run": run_id},
+            ).format(database.relation("ai_eval_case_attempts")),
+            (run_id,),
         )
         return [CaseFlakiness.of(*row) for row in cur.fetchall()]
 

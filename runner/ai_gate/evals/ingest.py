@@ -28,7 +28,8 @@ from ai_gate.errors import InputRejected, RuntimeFailure
 from ai_gate.evals import baseline
 from ai_gate.evals.records import SAMPLE_COLUMNS, SAMPLE_COPY_TYPES, Problem
 from ai_gate.evals.sources import ImportedFile, RecordsFile, source_reading
-from ai_gate.evals.verdicts import CONCURRENT_RUN_WAIT_SECONDS, fetch_run
+from ai_gate.evals.stored_runs import fetch_run
+from ai_gate.evals.verdicts import CONCURRENT_RUN_WAIT_SECONDS
 
 Source = RecordsFile | ImportedFile
 

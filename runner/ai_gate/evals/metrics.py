@@ -91,8 +91,3 @@ def boolean_fields(*, required: bool) -> tuple[str, ...]:
         for metric in eval_metrics()
         if metric.kind == "rate" and metric.required == required
     )
-
-
-def check_fields() -> tuple[str, ...]:
-    """The record fields that are checks an attempt must pass (registry `check`)."""
-    return tuple(metric.field for metric in eval_metrics() if metric.check)

@@ -16,7 +16,8 @@ from typing import BinaryIO
 
 from ai_gate.errors import InputRejected, RuntimeFailure
 from ai_gate.evals import importers
-from ai_gate.evals.records import Problem, Record, read_records, validate_object
+from ai_gate.evals.record_reader import read_records
+from ai_gate.evals.records import Problem, Record, validate_object
 from ai_gate.files import STREAM_PREFIXES
 
 STDIN_LABEL = "<stdin>"

@@ -1,5 +1,5 @@
 """Verdicts: judge an ingested run against the gates (the dbt view
-ai_eval_gate_results), store its final status once, and read verdicts back.
+ai_eval_run_judgement), store its final status once, and read verdicts back.
 
 A run's verdict is given once (the database's `eval_runs_guard` refuses a second);
 a failure while judging marks the run `aborted`, and the next identical run judges it.
@@ -20,11 +20,10 @@ from ai_gate.database import Database, first_line
 from ai_gate.errors import InputRejected, NotBuilt, RuntimeFailure
 from ai_gate.evals import baseline
 from ai_gate.evals.flakiness import CaseFlakiness, case_flakiness, errored_attempts, flake_rate
+from ai_gate.evals.stored_runs import VERDICTS, fetch_run
 from ai_gate.evals.thresholds import METRICS, RATE_METRICS
 from ai_gate.jsonable import JsonFields
 
-# A run's final statuses: a verdict, given once (aborted is retried, not a verdict).
-VERDICTS = ("passed", "failed", "inconclusive")
 TERMINAL_STATUSES = ("passed", "failed", "aborted")
 # How long a run waits for a concurrent identical run (its run id, its verdict).
 CONCURRENT_RUN_WAIT_SECONDS = 300.0
@@ -116,18 +115,6 @@ class RunVerdict:
         }
 
 
-def fetch_run(
-    conn: psycopg.Connection, database: Database, run_id: str
-) -> dict[str, object] | None:
-    """The ai_eval_runs row of one run, or None."""
-    with conn.cursor(row_factory=dict_row) as cur:
-        cur.execute(
-            sql.SQL("select * from {} where run_id = %s").format(database.relation("ai_eval_runs")),
-            (run_id,),
-        )
-        return cur.fetchone()
-
-
 def judge(database: Database, run_id: str) -> RunVerdict:
     """Record the terminal status the gate results imply, with a snapshot of the
     summary and gate rows it was decided from (so `check` reads one row); `aborted`
@@ -181,16 +168,21 @@ def judge(database: Database, run_id: str) -> RunVerdict:
     return load_verdict(database, run_id)
 
 
+def gate_fails(status: str, strict: bool) -> bool:
+    """Whether a gate of this status fails its run: a failed gate does; under --strict,
+    so does one that could not be judged (skipped, inconclusive). The one home of the
+    strict rule: run_status and the JUnit report read it."""
+    return status == "failed" or (strict and status in ("skipped", "inconclusive"))
+
+
 def run_status(gate_statuses: list[str], strict: bool, regressed: bool) -> str:
-    """A run's verdict from its gates: failed when a gate failed or the baseline
-    comparison found a regression, or, strict, when a gate could not be judged
-    (skipped, inconclusive); inconclusive when a gate was, or when no gate was judged
-    at all (every gate without data); passed otherwise. The dbt test
-    assert_eval_run_status_matches_gates states the same rule over stored runs."""
+    """A run's verdict from its gates: failed when a gate fails it (gate_fails) or the
+    baseline comparison found a regression; inconclusive when a gate was, or when no
+    gate was judged at all (every gate without data); passed otherwise. The dbt test
+    assert_eval_run_status_matches_gates checks stored runs against the same rule, as
+    an independent statement of it."""
     statuses = set(gate_statuses)
-    if "failed" in statuses or regressed:
-        return "failed"
-    if strict and statuses & {"skipped", "inconclusive"}:
+    if regressed or any(gate_fails(status, strict) for status in statuses):
         return "failed"
     if "inconclusive" in statuses or "passed" not in statuses:
         return "inconclusive"
@@ -201,29 +193,33 @@ def _summary_and_gates(
     conn: psycopg.Connection, database: Database, run_id: str
 ) -> tuple[dict[str, object], list[dict[str, object]]]:
     """One run's summary (every metric of the registry: the long rows of
-    ai_eval_run_summary v2, flattened to the verdict's keys) and gate rows, from the
-    dbt views, as JSON-ready dicts."""
+    ai_eval_run_summary v2, flattened to the verdict's keys) and gate rows, as
+    JSON-ready dicts, from one read of ai_eval_run_judgement (so the summary, an
+    aggregate over the run's samples, is computed once)."""
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             sql.SQL(
-                "select metric, value, n, ci_low, ci_high,"
+                "select metric, observed as value, observed_count as n, ci_low, ci_high,"
+                " gate, comparator, threshold, min_samples, observed, lower_bound,"
+                " upper_bound, status,"
                 " (select count(*) from {} where run_id = %(run_id)s) as sample_count"
-                " from {} where run_id = %(run_id)s"
+                " from {} where run_id = %(run_id)s order by gate"
             ).format(
-                database.relation("ai_eval_samples"), database.relation("ai_eval_run_summary_v2")
+                database.relation("ai_eval_samples"), database.relation("ai_eval_run_judgement")
             ),
             {"run_id": run_id},
         )
-        rows = {row["metric"]: row for row in cur.fetchall()}
-        cur.execute(
-            sql.SQL(
-                "select gate, metric, comparator, threshold, min_samples, observed, lower_bound,"
-                " upper_bound, status from {}"
-                " where run_id = %s order by gate"
-            ).format(database.relation("ai_eval_gate_results")),
-            (run_id,),
-        )
-        gates = [{**gate, "threshold": float(gate["threshold"])} for gate in cur.fetchall()]
+        judgement = cur.fetchall()
+    rows = {row["metric"]: row for row in judgement}
+    gate_keys = (
+        "gate", "metric", "comparator", "threshold", "min_samples", "observed",
+        "lower_bound", "upper_bound", "status",
+    )  # fmt: skip
+    gates = [
+        {**{key: row[key] for key in gate_keys}, "threshold": float(row["threshold"])}
+        for row in judgement
+        if row["gate"] is not None
+    ]
     summary: dict[str, object] = {
         "sample_count": next(iter(rows.values()))["sample_count"] if rows else 0
     }

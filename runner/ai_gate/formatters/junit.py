@@ -7,21 +7,17 @@ from __future__ import annotations
 from xml.etree import ElementTree
 
 from ai_gate.evals import baseline
-from ai_gate.evals.verdicts import GateResult, RunVerdict
-from ai_gate.formatters.text import BASELINE_HEADERS, baseline_cells, gate_explanation
-
-
-def fails(gate: GateResult, strict: bool) -> bool:
-    """A failed gate, or, strict, one that could not be judged."""
-    return gate.status == "failed" or (strict and gate.status in ("skipped", "inconclusive"))
+from ai_gate.evals.verdicts import RunVerdict, gate_fails
+from ai_gate.formatters.verdict_cells import BASELINE_HEADERS, baseline_cells, gate_explanation
 
 
 def verdict_report(verdict: RunVerdict) -> str:
-    failures = sum(1 for gate in verdict.gates if fails(gate, verdict.strict))
+    failures = sum(1 for gate in verdict.gates if gate_fails(gate.status, verdict.strict))
     skipped = sum(
         1
         for gate in verdict.gates
-        if not fails(gate, verdict.strict) and gate.status in ("skipped", "inconclusive")
+        if not gate_fails(gate.status, verdict.strict)
+        and gate.status in ("skipped", "inconclusive")
     )
     suite = ElementTree.Element(
         "testsuite",
@@ -43,7 +39,7 @@ def verdict_report(verdict: RunVerdict) -> str:
         explanation = gate_explanation(
             gate, verdict.strict, verdict.metric_counts.get(gate.metric, 0)
         )
-        if fails(gate, verdict.strict):
+        if gate_fails(gate.status, verdict.strict):
             ElementTree.SubElement(case, "failure", message=explanation, type=gate.status)
         elif gate.status == "skipped":
             ElementTree.SubElement(case, "skipped", message=explanation)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ai_gate.evals.thresholds import METRICS
 from ai_gate.evals.verdicts import RunVerdict
-from ai_gate.formatters.text import (
+from ai_gate.formatters.verdict_cells import (
     BASELINE_HEADERS,
     ERROR_HEADERS,
     FLAKINESS_HEADERS,

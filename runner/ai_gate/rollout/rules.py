@@ -28,10 +28,10 @@ intersection-union test needs no split).
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass
 
 from ai_gate import stats
+from ai_gate.rollout.rule_types import ArmCounts, Policy, Rate, Rule
 
 METHOD = (
     "anytime-valid: exact e-processes on counts and quantile confidence sequences;"
@@ -47,227 +47,6 @@ TARGET_TELEMETRY_ROWS = 5_000
 SCHEMA_VALID_METRIC = "schema_valid_rate"
 # A rollback rule's metric: the eval metric's name and this (a drop in points).
 DROP_SUFFIX = "_drop_pp"
-
-
-@dataclass(frozen=True)
-class Rate:
-    successes: int
-    trials: int
-
-    @property
-    def rate(self) -> float | None:
-        return self.successes / self.trials if self.trials else None
-
-    @property
-    def failures(self) -> int:
-        return self.trials - self.successes
-
-
-@dataclass(frozen=True)
-class Latency:
-    """What the rules need of one arm's latencies: counts, and the order statistics at
-    the ranks `latency_ranks` asks for (read in SQL, or from a simulation)."""
-
-    samples: int  # rows with a latency
-    above_p95_ceiling: int  # of them, how many above the guardrail's p95 ceiling
-    order_statistics: dict[int, float]  # 1-based rank -> value
-    p50: float | None = None  # point estimates, for display
-    p95: float | None = None
-
-    def at_rank(self, rank: int | None) -> float | None:
-        return None if rank is None else self.order_statistics.get(rank)
-
-
-NO_LATENCY = Latency(0, 0, {})
-
-
-@dataclass(frozen=True)
-class ArmCounts:
-    """What the rules need of one arm."""
-
-    provider: str
-    served_rows: int  # telemetry rows it served (latency)
-    routed_rows: int  # telemetry rows routed to it (fallback, sample ratio)
-    fallback: Rate  # fallbacks of the rows routed to it (successes = fallbacks)
-    latency: Latency
-    eval_samples: int  # eval samples it served
-    # eval metric name -> its rate among those samples (every rate metric of the
-    # registry: the triggers and the schema-valid guardrail read theirs)
-    quality: dict[str, Rate]
-
-
-@dataclass(frozen=True)
-class Policy:
-    """The seeds' rules for one environment."""
-
-    max_fallback_rate: float
-    max_p95_latency_ms: float
-    max_p50_latency_ratio: float
-    min_schema_valid_rate: float
-    min_telemetry_per_arm: int
-    min_eval_samples_per_arm: int
-    alpha: float
-    go_alpha: float
-    srm_alpha: float
-    triggers: tuple[tuple[str, str, float, float], ...]  # name, metric, max_drop_pp, go_margin_pp
-
-    @classmethod
-    def from_seeds(cls, guardrails: dict[str, object], triggers: list[dict[str, object]]) -> Policy:
-        return cls(
-            max_fallback_rate=float(guardrails["max_fallback_rate"]),  # type: ignore[arg-type]
-            max_p95_latency_ms=float(guardrails["max_p95_latency_ms"]),  # type: ignore[arg-type]
-            max_p50_latency_ratio=float(guardrails["max_p50_latency_ratio"]),  # type: ignore[arg-type]
-            min_schema_valid_rate=float(guardrails["min_schema_valid_rate"]),  # type: ignore[arg-type]
-            min_telemetry_per_arm=int(guardrails["min_telemetry_per_arm"]),  # type: ignore[call-overload]
-            min_eval_samples_per_arm=int(guardrails["min_eval_samples_per_arm"]),  # type: ignore[call-overload]
-            alpha=float(guardrails["alpha"]),  # type: ignore[arg-type]
-            go_alpha=float(guardrails["go_alpha"]),  # type: ignore[arg-type]
-            srm_alpha=float(guardrails["srm_alpha"]),  # type: ignore[arg-type]
-            triggers=tuple(
-                (
-                    str(t["trigger_name"]),
-                    str(t["metric"]),
-                    float(t["max_drop_pp"]),  # type: ignore[arg-type]
-                    float(t["go_margin_pp"]),  # type: ignore[arg-type]
-                )
-                for t in triggers
-            ),
-        )
-
-    @property
-    def rollback_alpha(self) -> float:
-        return self.alpha / max(1, len(self.triggers))
-
-    @property
-    def hold_alpha(self) -> float:
-        return self.alpha / 4  # the four guardrails
-
-
-@dataclass(frozen=True, kw_only=True)
-class Rule:
-    name: str
-    kind: str  # minimum | srm | rollback | guardrail | info
-    metric: str
-    comparator: str
-    threshold: float | None
-    observed: float | None
-    canary_value: float | None
-    baseline_value: float | None
-    status: str  # ok | breached | undecided | insufficient | info
-    # The evidence, for replaying the decision: one-sided bounds of `observed` (the
-    # one that can show a breach and the one that can show go), the critical values
-    # or e-value they came from, and the go margin.
-    breach_bound: float | None = None
-    go_bound: float | None = None
-    go_margin: float | None = None
-    evidence: dict[str, float | None] = field(default_factory=dict)
-
-    @classmethod
-    def _of(
-        cls,
-        kind: str,
-        name: str,
-        metric: str,
-        comparator: str,
-        threshold: float | None,
-        observed: float | None,
-        canary: float | None,
-        baseline: float | None,
-        status: str,
-        **bounds: Any,
-    ) -> Rule:
-        return cls(
-            name=name,
-            kind=kind,
-            metric=metric,
-            comparator=comparator,
-            threshold=threshold,
-            observed=observed,
-            canary_value=canary,
-            baseline_value=baseline,
-            status=status,
-            **bounds,
-        )
-
-    @classmethod
-    def minimum(
-        cls, name: str, metric: str, minimum: float, observed: int, canary: int, baseline: int
-    ) -> Rule:
-        """Enough evidence in an arm: `observed` of at least `minimum`."""
-        status = "ok" if observed >= minimum else "insufficient"
-        return cls._of("minimum", name, metric, ">=", minimum, observed, canary, baseline, status)
-
-    @classmethod
-    def sample_ratio(
-        cls,
-        expected_share: float | None,
-        observed: float | None,
-        canary_rows: int,
-        baseline_rows: int,
-        status: str,
-        **bounds: Any,
-    ) -> Rule:
-        """The canary's share of the step's routed rows against the weights'."""
-        return cls._of(
-            "srm",
-            "sample_ratio",
-            "canary_share",
-            "=",
-            expected_share,
-            observed,
-            canary_rows,
-            baseline_rows,
-            status,
-            **bounds,
-        )
-
-    @classmethod
-    def rollback(
-        cls,
-        name: str,
-        metric: str,
-        tolerance: float,
-        observed: float | None,
-        canary: float | None,
-        baseline: float | None,
-        status: str,
-        **bounds: Any,
-    ) -> Rule:
-        """A rollback trigger: the canary's drop against the baseline, at most `tolerance`."""
-        return cls._of(
-            "rollback", name, metric, "<=", tolerance, observed, canary, baseline, status, **bounds
-        )
-
-    @classmethod
-    def guardrail(
-        cls,
-        name: str,
-        metric: str,
-        comparator: str,
-        threshold: float,
-        observed: float | None,
-        canary: float | None,
-        baseline: float | None,
-        status: str,
-        **bounds: Any,
-    ) -> Rule:
-        """A guardrail: the canary's value against a ceiling or floor."""
-        return cls._of(
-            "guardrail",
-            name,
-            metric,
-            comparator,
-            threshold,
-            observed,
-            canary,
-            baseline,
-            status,
-            **bounds,
-        )
-
-
-def _z(samples: int, alpha: float, target: float) -> float:
-    return stats.time_uniform_z(samples, alpha, stats.mixture_rho(alpha, target))
 
 
 def log_e_value_canary_worse(
@@ -307,7 +86,7 @@ def _rollback_rule(
         )
     drop_pp = (b.successes / b.trials - c.successes / c.trials) * 100
     information = min(c.trials, b.trials)
-    z_go = _z(information, policy.go_alpha, TARGET_EVAL_SAMPLES)
+    z_go = stats.time_uniform_z_near(information, policy.go_alpha, TARGET_EVAL_SAMPLES)
     go_interval = stats.newcombe_difference(b.successes, b.trials, c.successes, c.trials, z_go)
     assert go_interval is not None
     go_bound = go_interval[1] * 100
@@ -318,7 +97,9 @@ def _rollback_rule(
         evidence["e_value"] = _e_value(log_e)
         breach_bound = None
     else:
-        z_breach = _z(information, policy.rollback_alpha, TARGET_EVAL_SAMPLES)
+        z_breach = stats.time_uniform_z_near(
+            information, policy.rollback_alpha, TARGET_EVAL_SAMPLES
+        )
         interval = stats.newcombe_difference(b.successes, b.trials, c.successes, c.trials, z_breach)
         assert interval is not None
         breach_bound = interval[0] * 100
@@ -518,7 +299,7 @@ def _sample_ratio_rule(
             expected_share, observed, canary_rows, baseline_rows, "insufficient"
         )
     # two-sided: each side at half the budget, time-uniform over the step
-    z = _z(total, policy.srm_alpha / 2, TARGET_TELEMETRY_ROWS)
+    z = stats.time_uniform_z_near(total, policy.srm_alpha / 2, TARGET_TELEMETRY_ROWS)
     low, high = stats.wilson_interval(canary_rows, total, z)  # type: ignore[misc]
     mismatch = not low <= expected_share <= high
     p_value = stats.binomial_test(canary_rows, total, expected_share)

@@ -23,6 +23,7 @@ from typing import BinaryIO
 from ai_gate.errors import InputRejected
 from ai_gate.evals.importers import json_stream
 from ai_gate.evals.importers.attempts import Attempt, Importer, ToolFile, expect, milliseconds
+from ai_gate.evals.records import reject_json_constant
 
 LETTERS = {"C": True, "I": False}
 WHAT = "an inspect-ai log (JSON or .eval)"
@@ -167,13 +168,9 @@ def _member(handle: object, info: zipfile.ZipInfo, label: str) -> bytes:
 
 def _member_json(handle: object, info: zipfile.ZipInfo, label: str) -> object:
     try:
-        return json.loads(_member(handle, info, label), parse_constant=_reject_constant)
+        return json.loads(_member(handle, info, label), parse_constant=reject_json_constant)
     except (ValueError, RecursionError) as exc:
         raise InputRejected(f"{label}: {info.filename}: not JSON ({exc})") from exc
-
-
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not JSON")
 
 
 def _sample_order(name: str) -> tuple[str, int]:

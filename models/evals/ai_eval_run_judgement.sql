@@ -1,0 +1,307 @@
+-- One row per run and metric of ai_eval_run_summary v2 with its summary (value, n,
+-- Wilson interval), and, for each gate the run's own thresholds snapshot switches on
+-- for the metric, the gate judged: the observed metric against the threshold,
+-- `skipped` when the metric has no data. A metric no gate judges has one row, its gate
+-- null. The judging rules' one home: ai_eval_gate_results is its gate rows, and
+-- `ai-gate run` reads a run's summary and gates from it at once (v2 computed once).
+-- Under the run's gate policy (ai_eval_runs.gate_policy): `point` (the default) judges
+-- the point estimate; `confidence` judges one-sided bounds at the run's z: a minimum
+-- passes when its lower bound clears the threshold, fails when its upper bound is
+-- below it, and is `inconclusive` in between (a maximum mirrors it). Rates are bounded
+-- by Wilson, the p95 latency by order statistics (distribution-free).
+-- Values are rounded to 9 decimals before the comparison, so a rate of exactly the
+-- threshold (19/20 against 0.95) is not failed by float noise. The metrics are the
+-- rows of ai_eval_run_summary v2 (every metric of the var eval_metrics).
+-- A gate with fewer samples than its minimum never passes: it fails when the evidence
+-- is conclusive against it (its one-sided bound at the run's below_minimum_z, from the
+-- environment's confidence, 0.95 when none, lies on the failing side of the
+-- threshold), else it is inconclusive. A run ingested before that rule
+-- (no below_minimum_z in its policy) keeps its judgement: inconclusive.
+
+with
+
+runs as (
+
+    select * from {{ ref('ai_eval_runs') }}
+
+),
+
+summaries as (
+
+    select * from {{ ref('ai_eval_run_summary', v=2) }}
+
+),
+
+gate_definitions as (
+
+    select * from {{ ref('ai_eval_gate_definitions') }}
+
+),
+
+samples as (
+
+    select * from {{ ref('ai_eval_samples') }}
+
+),
+
+metrics as (
+
+    select * from {{ ref('ai_eval_metrics') }}
+
+),
+
+run_policies as (
+
+    select
+        runs.run_id,
+        coalesce(runs.gate_policy ->> 'policy', 'point') as policy,
+        (runs.gate_policy ->> 'z')::double precision as z,
+        (runs.gate_policy ->> 'below_minimum_z')::double precision as below_minimum_z,
+        -- the z of the bounds a gate is judged on: the confidence policy's, else the
+        -- one that can fail a gate below its minimum
+        coalesce(
+            (runs.gate_policy ->> 'z')::double precision,
+            (runs.gate_policy ->> 'below_minimum_z')::double precision
+        ) as bound_z,
+        (
+            select max(minimums.value::bigint)
+            from jsonb_each_text(runs.gate_policy -> 'min_samples') as minimums
+        ) as largest_minimum
+    from runs
+
+),
+
+ranked_latencies as (
+
+    -- only the runs judged on bounds need their latencies ranked: those of the
+    -- confidence policy, and those with fewer latencies than a gate's minimum (found
+    -- by reading at most that many rows, so a large run is never sorted for it)
+    select
+        samples.run_id,
+        samples.latency_ms,
+        run_policies.bound_z as z,
+        row_number() over (
+            partition by samples.run_id order by samples.latency_ms
+        ) as latency_rank,
+        count(*) over (partition by samples.run_id) as latency_count
+    from samples
+    inner join run_policies
+        on samples.run_id = run_policies.run_id
+    where
+        samples.latency_ms is not null
+        and (
+            run_policies.policy = 'confidence'
+            or (
+                run_policies.below_minimum_z is not null
+                and run_policies.largest_minimum > (
+                    select count(*)
+                    from (
+                        select null as latency_present
+                        from samples as run_latencies
+                        where
+                            run_latencies.run_id = run_policies.run_id
+                            and run_latencies.latency_ms is not null
+                        limit run_policies.largest_minimum
+                    ) as first_latencies
+                )
+            )
+        )
+
+),
+
+latency_bounds as (
+
+    -- the ranks between which the population p95 lies (binomial ranks, normal
+    -- approximation, a continuity half-step), as stats.quantile_rank_bounds
+    select
+        run_id,
+        min(latency_ms) filter (
+            where latency_rank >= floor(
+                0.95 * latency_count - z * sqrt(latency_count * 0.0475) - 0.5
+            )
+            and floor(0.95 * latency_count - z * sqrt(latency_count * 0.0475) - 0.5) >= 1
+        ) as p95_latency_ms_low,
+        min(latency_ms) filter (
+            where latency_rank >= ceil(
+                0.95 * latency_count + z * sqrt(latency_count * 0.0475) + 0.5
+            )
+        ) as p95_latency_ms_high
+    from ranked_latencies
+    group by run_id
+
+),
+
+gate_inputs as (
+
+    -- The gates are expanded lateral to the summary, so the summary (an aggregate over
+    -- the run's samples) stays on the outer side of every join and is computed once
+    -- per run: the planner estimates one threshold row and would otherwise recompute
+    -- it once per gate. A metric no switched-on gate judges keeps its row.
+    select
+        summaries.run_id,
+        gates.gate,
+        summaries.metric,
+        metrics.kind as metric_kind,
+        gates.comparator,
+        summaries.value as observed,
+        summaries.n as observed_count,
+        summaries.ci_low,
+        summaries.ci_high,
+        run_policies.policy,
+        run_policies.bound_z as z,
+        run_policies.below_minimum_z,
+        latency_bounds.p95_latency_ms_low,
+        latency_bounds.p95_latency_ms_high,
+        gates.threshold,
+        coalesce((runs.gate_policy #>> array['min_samples', gates.gate])::bigint, 0)
+            as min_samples
+    from summaries
+    inner join runs
+        on summaries.run_id = runs.run_id
+    inner join run_policies
+        on summaries.run_id = run_policies.run_id
+    inner join metrics
+        on summaries.metric = metrics.metric
+    left join latency_bounds
+        on summaries.run_id = latency_bounds.run_id
+    left join
+        lateral (
+            select
+                thresholds.gate,
+                gate_definitions.comparator,
+                (thresholds.threshold #>> '{}')::numeric as threshold
+            from jsonb_each(runs.thresholds) as thresholds (gate, threshold)
+            inner join gate_definitions
+                on thresholds.gate = gate_definitions.gate
+            where
+                gate_definitions.metric = summaries.metric
+                and jsonb_typeof(thresholds.threshold) = 'number'
+        ) as gates
+        on true
+
+),
+
+-- a rate gate's successes (null for the others, which have no Wilson bounds)
+rate_inputs as (
+
+    select
+        *,
+        case
+            when metric_kind = 'rate' then round(observed * observed_count)
+        end as rate_successes
+    from gate_inputs
+
+),
+
+-- its one-sided Wilson bounds at the bounds' z (null for a run judged on the point
+-- estimate alone)
+rate_bounds as (
+
+    select
+        *,
+        {{ wilson_interval_bound('rate_successes', 'observed_count', 'lower', 'z') }}
+            as rate_lower_bound,
+        {{ wilson_interval_bound('rate_successes', 'observed_count', 'upper', 'z') }}
+            as rate_upper_bound
+    from rate_inputs
+
+),
+
+bounded as (
+
+    -- bounds under the confidence policy, and below a gate's minimum (where they can
+    -- fail it); null where the point estimate alone judges, and for a metric no gate
+    -- judges
+    select
+        run_id,
+        gate,
+        metric,
+        comparator,
+        threshold,
+        min_samples,
+        observed,
+        observed_count,
+        ci_low,
+        ci_high,
+        policy,
+        below_minimum_z,
+        case
+            when gate is null then null
+            when
+                policy <> 'confidence'
+                and (below_minimum_z is null or observed_count >= min_samples)
+                then null
+            when metric = 'p95_latency_ms' then p95_latency_ms_low
+            -- an exact statistic of the run's cases: judged on its value
+            when metric_kind = 'repeats' then observed
+            else rate_lower_bound
+        end as lower_bound,
+        case
+            when gate is null then null
+            when
+                policy <> 'confidence'
+                and (below_minimum_z is null or observed_count >= min_samples)
+                then null
+            when metric = 'p95_latency_ms' then p95_latency_ms_high
+            when metric_kind = 'repeats' then observed
+            else rate_upper_bound
+        end as upper_bound
+    from rate_bounds
+
+),
+
+judged as (
+
+    select
+        run_id,
+        gate,
+        metric,
+        comparator,
+        threshold,
+        min_samples,
+        observed,
+        observed_count,
+        ci_low,
+        ci_high,
+        policy,
+        lower_bound,
+        upper_bound,
+        case
+            when gate is null then null
+            when observed is null then 'skipped'
+            -- below the minimum: never passed; failed only on conclusive evidence
+            when observed_count < min_samples
+                then
+                    case
+                        when below_minimum_z is null then 'inconclusive'
+                        when comparator = '>='
+                            and round(upper_bound::numeric, 9) < threshold then 'failed'
+                        when comparator = '<='
+                            and round(lower_bound::numeric, 9) > threshold then 'failed'
+                        else 'inconclusive'
+                    end
+            when policy = 'confidence' and comparator = '>='
+                then
+                    case
+                        when round(lower_bound::numeric, 9) >= threshold then 'passed'
+                        when round(upper_bound::numeric, 9) < threshold then 'failed'
+                        else 'inconclusive'
+                    end
+            when policy = 'confidence' and comparator = '<='
+                then
+                    case
+                        when round(upper_bound::numeric, 9) <= threshold then 'passed'
+                        when round(lower_bound::numeric, 9) > threshold then 'failed'
+                        else 'inconclusive'
+                    end
+            when comparator = '>='
+                and round(observed::numeric, 9) >= threshold then 'passed'
+            when comparator = '<='
+                and round(observed::numeric, 9) <= threshold then 'passed'
+            else 'failed'
+        end as status
+    from bounded
+
+)
+
+select * from judged
