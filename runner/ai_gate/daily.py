@@ -30,15 +30,12 @@ from ai_gate.errors import (
 )
 from ai_gate.evals.ingest import RunOptions
 from ai_gate.evals.runs import run_evaluation
+from ai_gate.evals.thresholds import EnvironmentGates, read_environment_gates
 from ai_gate.files import write_atomically
 from ai_gate.rollout import canary
-from ai_gate.rollout.arms import Arms, resolve_arms
-from ai_gate.routing.configuration import (
-    ProviderConfig,
-    effective_configuration,
-    require_known_environment,
-)
-from ai_gate.routing.traffic import traffic_shares
+from ai_gate.rollout.arms import ArmNames
+from ai_gate.rollout.evidence import CanaryNotServing
+from ai_gate.routing.configuration import ProviderConfig, require_known_environment
 
 OUTCOME_FILE = "daily-outcome.json"
 HTML_REPORT_FILE = "report.html"
@@ -170,10 +167,16 @@ def _run_daily(
     with daily_lock(database, lock_timeout, log):
         # A built database is checked before the build; a new one after it (the build
         # creates what the check reads).
-        if build.is_built(database):
+        # A built database is checked before the build; a new one after it (the build
+        # creates what the check reads). The check reads the routing seed's
+        # environments, not the configuration (read once, in the canary's snapshot).
+        checked = build.is_built(database)
+        if checked:
             require_known_environment(database, environment)
         build.build(database, log)
-        require_known_environment(database, environment)
+        if not checked:
+            require_known_environment(database, environment)
+        gates = _environment_gates(database, environment)
         for path in files:
             try:
                 verdict = run_evaluation(
@@ -184,6 +187,7 @@ def _run_daily(
                         run_type="scheduled",
                         triggered_by="ai-gate daily",
                     ),
+                    gates=gates,
                 )
             except InputRejected as exc:
                 outcome.files.append(
@@ -220,33 +224,37 @@ def _run_daily(
                 if errors:
                     raise RuntimeFailure("; ".join(errors))
                 outcome.reports += [target.name for target in targets.values()]
-        arms: Arms | None = None
+        canary_name: str | None = None
+        configs: list[ProviderConfig] | None = None
         try:
-            configs = effective_configuration(database)
-            arms = resolve_arms(configs, environment, canary_provider, baseline_provider)
-            outcome.canary_skipped = _no_rollout(configs, arms)
-        except InputRejected as exc:  # no canary to name (an environment without one)
+            outcome.decision, evidence = canary.evaluate(
+                database,
+                ArmNames(environment, canary_provider, baseline_provider),
+                actor="ai-gate daily",
+            )
+            canary_name, configs = evidence.roles.canary, evidence.configs
+        except CanaryNotServing as exc:  # nothing to decide; not inconclusive
             outcome.canary_skipped = str(exc)
-        if arms is not None and outcome.canary_skipped is None:
-            try:
-                outcome.decision = canary.evaluate(database, arms, actor="ai-gate daily")
-            except InputRejected as exc:  # e.g. no guardrails for this environment
-                outcome.canary_skipped = str(exc)
+            canary_name, configs = exc.arms.canary, exc.configs
+        except InputRejected as exc:  # no canary to name, no guardrails for it
+            outcome.canary_skipped = str(exc)
     if report_dir is not None:
         # matplotlib is loaded only when a report is written
         from ai_gate import html_report
         from ai_gate.formatters import html
 
         data = html_report.read_html_report(
-            database, environment, HTML_REPORT_WINDOW, arms.canary if arms else None
+            database, environment, HTML_REPORT_WINDOW, canary_name, configs
         )
         write_atomically(report_dir / HTML_REPORT_FILE, html.render(data))
         outcome.reports.append(HTML_REPORT_FILE)
 
 
-def _no_rollout(configs: list[ProviderConfig], arms: Arms) -> str | None:
-    """Why there is no canary rollout to evaluate (None when there is one): a canary
-    that gets no traffic has nothing to decide, and must not make daily inconclusive."""
-    if traffic_shares(configs)[(arms.environment, arms.canary)] == 0:
-        return f"{arms.canary} gets no {arms.environment} traffic (disabled or weight 0)"
-    return None
+def _environment_gates(database: Database, environment: str) -> EnvironmentGates | None:
+    """The environment's seeded gates, read once for every file of the day; None when
+    they cannot be read (each file is then rejected with the reason, as on its own)."""
+    try:
+        with database.connect() as conn:
+            return read_environment_gates(conn, database, environment)
+    except InputRejected:
+        return None

@@ -86,11 +86,16 @@ select coalesce(
 
 
 def read_html_report(
-    database: Database, environment: str, since: timedelta, canary: str | None = None
+    database: Database,
+    environment: str,
+    since: timedelta,
+    canary: str | None = None,
+    configs: list[ProviderConfig] | None = None,
 ) -> HtmlReportData:
     """The report's data; `canary` defaults to the environment's seeded canary (none
-    when it has no single one: the report then draws no canary)."""
-    current = effective_configuration(database)
+    when it has no single one: the report then draws no canary). `configs`: the routing
+    configuration when the caller read it already (daily: in the canary's snapshot)."""
+    current = configs if configs is not None else effective_configuration(database)
     try:
         canary = resolve_arms(current, environment, canary).canary
     except InputRejected:

@@ -163,6 +163,10 @@ def binomial_tail_at_least(k: int, n: int, p: float) -> float:
     return math.exp(log_binomial_sf(k, n, p))
 
 
+# The terms of a tail summed one by one before the rest goes to numpy in chunks.
+_SCALAR_TERMS = 64
+
+
 def _log_tail(start: int, step: int, n: int, p: float, floor: float = 0.0) -> float:
     """log of the binomial pmf summed from `start` outwards (step -1 or +1), where the
     pmf falls at every step (`start` is on the far side of the mode). Each term is the
@@ -172,10 +176,6 @@ def _log_tail(start: int, step: int, n: int, p: float, floor: float = 0.0) -> fl
     from 1 needs no more). Long tails (a baseline arm of 100,000 rows at q0 = 1/2 has
     a thousand terms that matter) are summed in numpy chunks: the calibration
     benchmark evaluates millions of them."""
-    # imported here: `ai-gate run` and `check` never sum a tail, and numpy costs them
-    # about 70 ms and 13 MB at start-up (measured with `ai-gate bench`)
-    import numpy as np
-
     first = _log_binomial_pmf(start, n, p)
     if first == -math.inf:
         return -math.inf
@@ -183,7 +183,27 @@ def _log_tail(start: int, step: int, n: int, p: float, floor: float = 0.0) -> fl
     # terms below this, relative to the first, are below the floor
     negligible = math.exp(min(700.0, max(-700.0, math.log(floor) - first))) if floor > 0 else 0.0
     total, term, outcome = 1.0, 1.0, start
-    chunk = 16
+    # The terms that matter span about 9 standard deviations of the count at most (a
+    # relative 1e-17 is e^-39). A tail that short is summed one by one, which costs
+    # less than numpy's per-call overhead (the calibration sums hundreds of thousands
+    # of them); a longer one in numpy chunks of about that span.
+    span = 9.0 * math.sqrt(n * p * (1.0 - p)) + 2.0
+    for _ in range(_SCALAR_TERMS if span <= _SCALAR_TERMS else 0):
+        if not ((outcome > 0) if step < 0 else (outcome < n)):
+            return first + math.log(total)
+        if step < 0:
+            term *= outcome / ((n - outcome + 1) * odds)  # pmf(k - 1) / pmf(k)
+        else:
+            term *= (n - outcome) * odds / (outcome + 1)  # pmf(k + 1) / pmf(k)
+        total += term
+        outcome += step
+        if term < total * 1e-17 or term < negligible:
+            return first + math.log(total)
+    # imported here: `ai-gate run` and `check` never sum a tail, and numpy costs them
+    # about 70 ms and 13 MB at start-up (measured with `ai-gate bench`)
+    import numpy as np
+
+    chunk = min(4096, max(16, math.ceil(span)))
     while (outcome > 0) if step < 0 else (outcome < n):
         if step < 0:
             outcomes = np.arange(outcome, max(outcome - chunk, 0), -1, dtype=np.float64)

@@ -33,14 +33,14 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 
 import numpy as np
 
 from ai_gate import stats
 from ai_gate.rollout.rules import P95, judge
 from ai_gate.stats import wilson_interval, z_one_sided
+from ai_gate_tools.calibration_exact import fixed_sample_rows, go_probability
 from ai_gate_tools.calibration_model import (
     BASELINE_ROWS_PER_HOUR,
     CANARY_ROWS_PER_HOUR,
@@ -62,6 +62,12 @@ from ai_gate_tools.calibration_old_rules import (
     first_build_p95_status,
     judge_first_build,
     judge_point_estimates,
+)
+from ai_gate_tools.calibration_report import (
+    CalibrationResult,
+    count_or_never,
+    median_or_never,
+    share_of,
 )
 
 Decider = Callable[[ArmState, ArmState], str]
@@ -102,36 +108,9 @@ def _rollout(
     return history
 
 
-@dataclass
-class CalibrationResult:
-    trials: int
-    rows: list[tuple[str, str, str, str]] = field(default_factory=list)  # what, n, old, new
-    # time to go at real canary shares: what, share, first build, now
-    speed: list[tuple[str, str, str, str]] = field(default_factory=list)
-    # each guardrail alone, a look after every row: what, share of canaries ok by then,
-    # first build, now, fixed-sample optimum, ratio
-    per_rule: list[tuple[str, str, str, str, str, str]] = field(default_factory=list)
-
-    def add(self, what: str, n: str, old: str, new: str) -> None:
-        self.rows.append((what, n, old, new))
-
-
-def _median(values: list[float]) -> str:
-    middle = sorted(values)[len(values) // 2]
-    return f"{middle:,.0f}" if math.isfinite(middle) else "never"
-
-
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, math.ceil(fraction * len(ordered)) - 1)]
-
-
-def _count(value: float) -> str:
-    return f"{value:,.0f}" if math.isfinite(value) else "never"
-
-
-def _share(count: int, trials: int) -> str:
-    return f"{count / trials:.1%}" if trials else "n/a"
 
 
 # --- time to go at real canary shares -----------------------------------------------
@@ -173,44 +152,6 @@ def rollout_at_share(
     return looks, canary.rows, decision
 
 
-def _binomial_pmf(n: int, q: float) -> np.ndarray:
-    k = np.arange(n + 1)
-    log_pmf = np.array(
-        [math.lgamma(n + 1) - math.lgamma(i + 1) - math.lgamma(n - i + 1) for i in range(n + 1)]
-    )
-    with np.errstate(divide="ignore"):
-        log_pmf = log_pmf + k * math.log(q) + (n - k) * math.log1p(-q)
-    return np.exp(log_pmf)
-
-
-def go_probability(q: float, q0: float, alpha: float, looks: Iterable[int]) -> float:
-    """Exact probability that the e-process against "the rate is at least q0" ever
-    reaches 1/alpha at one of `looks` (increasing cumulative trial counts) when events
-    happen at rate q: dynamic programming over (trials, events), the paths that reached
-    it removed at each look. Probabilities below 1e-18 at the edges of the count's
-    distribution are dropped (their sum is shown by what remains, 1 - go - alive)."""
-    alive = np.array([1.0])  # P(events = offset + i, never reached)
-    offset, trials, reached = 0, 0, 0.0
-    kernels: dict[int, np.ndarray] = {}
-    for look in looks:
-        n = look - trials
-        if n not in kernels:
-            kernels[n] = _binomial_pmf(n, q)
-        alive = np.convolve(alive, kernels[n])
-        trials = look
-        most = stats.most_events_shown_below(trials, q0, alpha)
-        if most is not None and most >= offset:
-            cut = min(most - offset + 1, len(alive))
-            reached += float(alive[:cut].sum())
-            alive[:cut] = 0.0
-        kept = np.nonzero(alive > 1e-18)[0]
-        if len(kept) == 0:
-            break
-        offset += int(kept[0])
-        alive = alive[kept[0] : kept[-1] + 1]
-    return reached
-
-
 def _rows_to_ok(
     events: np.ndarray, first_build: Callable[[int, int], bool], ceiling: float
 ) -> tuple[float, float]:
@@ -229,21 +170,6 @@ def _rows_to_ok(
         if all(math.isfinite(value) for value in found):
             break
     return found[0], found[1]
-
-
-def fixed_sample_rows(rate: float, ceiling: float, alpha: float, power: float) -> int:
-    """The fixed-sample optimum: the least n at which the exact one-sided binomial test
-    of "rate >= ceiling" at `alpha`, planned for n rows and looked at once, says ok
-    with probability `power` when the true rate is `rate` (exact, no simulation)."""
-    critical = -1  # the most events at n that the test still calls ok
-    for n in range(1, 1_000_000):
-        while critical + 1 <= n and stats.log_binomial_cdf(critical + 1, n, ceiling) <= math.log(
-            alpha
-        ):
-            critical += 1
-        if critical >= 0 and stats.log_binomial_cdf(critical, n, rate) >= math.log(power):
-            return n
-    raise ValueError("no fixed sample size reaches that power")
 
 
 def _per_rule_rows(result: CalibrationResult, rng: np.random.Generator, trials: int) -> None:
@@ -306,8 +232,8 @@ def _per_rule_rows(result: CalibrationResult, rng: np.random.Generator, trials: 
                 (
                     label,
                     f"{power:.0%}",
-                    _count(first_build_rows),
-                    _count(now_rows),
+                    count_or_never(first_build_rows),
+                    count_or_never(now_rows),
                     f"{fixed:,}",
                     f"{now_rows / fixed:.2f}×" if math.isfinite(now_rows) else "n/a",
                 )
@@ -330,8 +256,8 @@ def _speed(result: CalibrationResult, rng: np.random.Generator, trials: int) -> 
                 rows[name].append(canary_rows if went else math.inf)
         for what, values in (("canary rows", rows), ("hours", hours)):
             cells = [
-                f"{_count(_percentile(values[name], 0.5))}"
-                f" ({_count(_percentile(values[name], 0.9))})"
+                f"{count_or_never(_percentile(values[name], 0.5))}"
+                f" ({count_or_never(_percentile(values[name], 0.9))})"
                 for name, _ in deciders
             ]
             result.speed.append(
@@ -358,8 +284,8 @@ def _speed(result: CalibrationResult, rng: np.random.Generator, trials: int) -> 
                     f"held within 14 days: {label_breach} (median hours)",
                     f"{share:.0%}",
                     *(
-                        f"{_share(sum(math.isfinite(h) for h in caught[name]), detection_trials)}"
-                        f" ({_count(_percentile(caught[name], 0.5))})"
+                        f"{share_of(sum(math.isfinite(h) for h in caught[name]), detection_trials)}"
+                        f" ({count_or_never(_percentile(caught[name], 0.5))})"
                         for name, _ in deciders
                     ),
                 )
@@ -379,7 +305,7 @@ def _speed(result: CalibrationResult, rng: np.random.Generator, trials: int) -> 
             (
                 "false hold or rollback of a healthy canary over 336 hourly looks",
                 f"{share:.0%}",
-                *(_share(stopped[name], false_trials) for name, _ in deciders),
+                *(share_of(stopped[name], false_trials) for name, _ in deciders),
             )
         )
 
@@ -440,8 +366,8 @@ def run_calibration(trials: int = 400, seed: int = 2026) -> CalibrationResult:
             result.add(
                 f"false {kind}, healthy canary, one evaluation",
                 f"{n:,}",
-                _share(counts["old"][index], trials),
-                _share(counts["new"][index], trials),
+                share_of(counts["old"][index], trials),
+                share_of(counts["new"][index], trials),
             )
     # 2. healthy canary, evaluated every hour for 14 days (n new samples per hour)
     rollout_trials = max(1, trials // 4)
@@ -468,8 +394,8 @@ def run_calibration(trials: int = 400, seed: int = 2026) -> CalibrationResult:
             result.add(
                 f"false {kind}, healthy canary, 336 hourly looks (14 days)",
                 f"{n:,}/hour",
-                _share(counts["old"][index], rollout_trials),
-                _share(counts["new"][index], rollout_trials),
+                share_of(counts["old"][index], rollout_trials),
+                share_of(counts["new"][index], rollout_trials),
             )
     # 3. time to go: 25 eval samples per arm per hour, cumulative for both rule sets
     reached = {"old": [], "new": []}
@@ -482,8 +408,8 @@ def run_calibration(trials: int = 400, seed: int = 2026) -> CalibrationResult:
         result.add(
             "healthy canaries at `go`",
             f"by {limit:,}",
-            _share(sum(s <= limit for s in reached["old"]), trials),
-            _share(sum(s <= limit for s in reached["new"]), trials),
+            share_of(sum(s <= limit for s in reached["old"]), trials),
+            share_of(sum(s <= limit for s in reached["new"]), trials),
         )
     # 4. detection: 25 eval samples per arm per hour, acting on the first rollback/hold
     regressions = {
@@ -505,12 +431,12 @@ def run_calibration(trials: int = 400, seed: int = 2026) -> CalibrationResult:
                     )
                     samples, decision = history[-1]
                     found[name].append(samples if decision in wanted else math.inf)
-            median = {name: _median(values) for name, values in found.items()}
+            median = {name: median_or_never(values) for name, values in found.items()}
             result.add(
                 f"detected: {label}",
                 f"by {limit:,}",
-                _share(sum(s <= limit for s in found["old"]), detection_trials),
-                _share(sum(s <= limit for s in found["new"]), detection_trials),
+                share_of(sum(s <= limit for s in found["old"]), detection_trials),
+                share_of(sum(s <= limit for s in found["new"]), detection_trials),
             )
             result.add(f"median samples to detect: {label}", "", median["old"], median["new"])
     # 6. the canary's speed at real shares, each guardrail alone, and the boundaries
@@ -530,42 +456,8 @@ def run_calibration(trials: int = 400, seed: int = 2026) -> CalibrationResult:
     result.add(
         "release gate fails a passing model (98.5% vs min 98%)",
         f"{samples}",
-        _share(point_fail, trials * 5),
-        f"{_share(confidence_fail, trials * 5)} "
-        f"(+{_share(confidence_inconclusive, trials * 5)} inconclusive)",
+        share_of(point_fail, trials * 5),
+        f"{share_of(confidence_fail, trials * 5)} "
+        f"(+{share_of(confidence_inconclusive, trials * 5)} inconclusive)",
     )
     return result
-
-
-def render_markdown(result: CalibrationResult, seed: int) -> str:
-    lines = [
-        f"Calibration (`ai-gate bench --calibration --trials {result.trials}`, seed {seed}; "
-        "prod seeds; old = point estimates over the last hour, new = the rules now):",
-        "",
-        "| what | eval samples per arm | old rules | new rules |",
-        "|---|---:|---:|---:|",
-    ]
-    lines += [f"| {what} | {n} | {old} | {new} |" for what, n, old, new in result.rows]
-    lines += [
-        "",
-        f"Time to go at real canary shares ({GENERATIONS_PER_HOUR:,} generations an hour, each"
-        " the canary's at the share; hourly looks for 14 days; a canary eval run of"
-        f" {EVAL_RUN_SAMPLES:,} samples per arm; first build = ADR 0004's guardrails as first"
-        " built, now = exact e-processes and quantile confidence sequences):",
-        "",
-        "| what | canary share | first build | now |",
-        "|---|---:|---:|---:|",
-    ]
-    lines += [f"| {what} | {share} | {old} | {new} |" for what, share, old, new in result.speed]
-    lines += [
-        "",
-        "Each guardrail alone, a healthy canary, a look after every row: the rows by which"
-        " half (90%) of healthy canaries are `ok`, beside the fixed-sample optimum (the least"
-        " n at which the exact binomial test at the same alpha, planned for n rows and looked"
-        " at once, says ok with that probability; computed exactly):",
-        "",
-        "| guardrail | canaries ok | first build | now | fixed-sample optimum | now / optimum |",
-        "|---|---:|---:|---:|---:|---:|",
-    ]
-    lines += [f"| {' | '.join(row)} |" for row in result.per_rule]
-    return "\n".join(lines) + "\n"

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import psycopg
@@ -15,6 +16,28 @@ from conftest import ClonedDatabase, clean_environ, run_cli, run_cli_process
 REPO = Path(__file__).resolve().parents[2]
 PASSING = REPO / "examples" / "evals" / "passing.jsonl"
 FAILING = REPO / "examples" / "evals" / "failing.jsonl"
+
+
+@pytest.fixture
+def reads_of() -> Iterator[Callable[[str], list[str]]]:
+    """The statements this process sends that read a relation, recorded as they go to
+    the real server (psycopg's Cursor.execute, wrapped; nothing else changes):
+    `reads = reads_of("ai_provider_configs")`, then a command, then `len(reads)`."""
+    original = psycopg.Cursor.execute
+    watched: dict[str, list[str]] = {}
+
+    def recording(self, query, params=None, **kwargs):  # type: ignore[no-untyped-def]
+        text = query if isinstance(query, str) else query.as_string(self)
+        for relation, seen in watched.items():
+            if f'"{relation}"' in text or f" {relation}" in text:
+                seen.append(text)
+        return original(self, query, params, **kwargs)
+
+    psycopg.Cursor.execute = recording  # type: ignore[method-assign]
+    try:
+        yield lambda relation: watched.setdefault(relation, [])
+    finally:
+        psycopg.Cursor.execute = original  # type: ignore[method-assign]
 
 
 def evaluate(db: ClonedDatabase, *args: str) -> tuple[int, dict]:
@@ -149,12 +172,21 @@ def test_synthetic_data_never_enters_the_product_table(built_db: ClonedDatabase)
     assert built_db.execute("select is_synthetic, run_type from ai_eval_runs") == [(True, "canary")]
 
 
-def test_apply_records_the_rollback_in_the_change_log(built_db: ClonedDatabase) -> None:
+def test_apply_records_the_rollback_in_the_change_log(
+    built_db: ClonedDatabase, reads_of: Callable[[str], list[str]]
+) -> None:
+    """The decision reads the routing configuration once, in its snapshot; the rollback
+    reads it once more, under the routing lock (a change may have come between); the
+    table printed after it is what the product now reads."""
     at_step(built_db, 25)
     simulate(built_db, "safety-regression", real=True)
+    reads = reads_of("ai_provider_configs")
     result = built_db.cli("canary", "evaluate", "--env", "prod", "--apply")
     assert result.returncode == 2, result.stdout + result.stderr
     assert "rollback recorded" in result.stdout
+    assert len(reads) == 2, reads
+    shown = built_db.cli("flags", "--env", "prod")
+    assert result.stdout.endswith(shown.stdout), (result.stdout, shown.stdout)
     prod = flags(built_db, "prod")
     assert prod["custom"]["enabled"] is False
     assert prod["openai"]["enabled"] and prod["openai"]["is_default"]
@@ -208,16 +240,29 @@ def test_apply_on_go_changes_nothing(built_db: ClonedDatabase) -> None:
     ) == [(0,)]
 
 
-def test_step_follows_the_plan_only_after_go(built_db: ClonedDatabase) -> None:
+def test_step_follows_the_plan_only_after_go(
+    built_db: ClonedDatabase, reads_of: Callable[[str], list[str]]
+) -> None:
+    """A step, a flag change and a decision each read the routing configuration once
+    (the step and the change under the routing lock, the decision in its snapshot),
+    and the table printed after a change is what the product now reads."""
     refused = built_db.cli("canary", "step", "--env", "prod")
     assert refused.returncode == 3 and "not `go`" in refused.stderr
-    at_step(built_db, 4)
+    reads = reads_of("ai_provider_configs")
+    at_step(built_db, 4)  # two flag changes
+    assert len(reads) == 2, reads
     simulate(built_db, "healthy", rows=60_000, real=True)
+    reads.clear()
     code, payload = evaluate(built_db)
     assert code == 0, [r for r in payload["rules"] if r["status"] != "ok"]
+    assert len(reads) == 1, reads
+    reads.clear()
     stepped = built_db.cli("canary", "step", "--env", "prod")
     assert stepped.returncode == 0, stepped.stdout + stepped.stderr
+    assert len(reads) == 1, reads
     assert "4.0% -> 5%" in stepped.stdout
+    shown = built_db.cli("flags", "--env", "prod")
+    assert stepped.stdout.endswith(shown.stdout), (stepped.stdout, shown.stdout)
     prod = flags(built_db, "prod")
     assert (prod["custom"]["weight"], prod["openai"]["weight"]) == (5, 95)
     again = built_db.cli("canary", "step", "--env", "prod")
@@ -346,13 +391,24 @@ def test_daily_gives_up_when_the_lock_is_held(built_db: ClonedDatabase) -> None:
 
 
 def test_daily_writes_reports_and_exits_with_the_gate(
-    built_db: ClonedDatabase, tmp_path: Path
+    built_db: ClonedDatabase, tmp_path: Path, reads_of: Callable[[str], list[str]]
 ) -> None:
-    result = built_db.cli("daily", "--records", str(PASSING), "--report-dir", str(tmp_path))
+    """Daily reads the routing configuration once (the canary decision's snapshot,
+    which the HTML report is drawn from too) and the thresholds once, however many
+    files it judges."""
+    records = tmp_path / "records"
+    records.mkdir()
+    (records / "passing.jsonl").write_bytes(PASSING.read_bytes())
+    (records / "again.jsonl").write_bytes(PASSING.read_bytes().replace(b'"s7-', b'"t7-'))
+    configs, thresholds = reads_of("ai_provider_configs"), reads_of("ai_eval_thresholds")
+    result = built_db.cli("daily", "--records", str(records), "--report-dir", str(tmp_path))
     # The gates pass; custom's 1% of prod is a rollout with no canary evidence yet.
     assert result.returncode == 4, result.stdout + result.stderr
+    assert len(configs) == 1, configs
+    # the environment's thresholds and its confidence: two statements, once
+    assert len(thresholds) == 2, thresholds
     outcome = json.loads((tmp_path / "daily-outcome.json").read_text())
-    assert outcome["files"][0]["outcome"] == "passed"
+    assert [file["outcome"] for file in outcome["files"]] == ["passed", "passed"]
     assert outcome["canary"]["decision"] == "inconclusive"
     assert len(list(tmp_path.glob("passing.*.json"))) == 1
     assert len(list(tmp_path.glob("passing.*.xml"))) == 1

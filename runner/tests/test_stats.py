@@ -18,7 +18,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from ai_gate import stats
 from ai_gate.dbt_macros import render_macro
 from ai_gate.rollout import rules
-from ai_gate_tools import calibration
+from ai_gate_tools import calibration_exact as calibration
 
 Z95 = 1.959963984540054
 

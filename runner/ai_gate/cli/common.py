@@ -9,8 +9,6 @@ from contextlib import ExitStack, contextmanager
 from contextvars import ContextVar
 
 from ai_gate.database import Database, resolve_database
-from ai_gate.formatters import text
-from ai_gate.routing.configuration import effective_configuration
 
 # What 0 means for a command that judges nothing (0 is "pass / go" only for the commands
 # that gate: run, check, canary evaluate, daily).
@@ -41,7 +39,3 @@ def connect_announced() -> Database:
     if stack is not None:
         stack.enter_context(database.session())
     return database
-
-
-def show_configs(database: Database, environment: str) -> None:
-    sys.stdout.write(text.configs(effective_configuration(database, environment)))

@@ -11,12 +11,10 @@ from ai_gate.errors import InputRejected
 from ai_gate.evals.ingest import RUN_TYPES, RunOptions, ingest
 from ai_gate.evals.sources import open_source
 from ai_gate.evals.thresholds import (
-    environment_confidence,
-    environment_quarantine,
-    environment_thresholds,
-    gate_names,
+    EnvironmentGates,
     gate_policy,
     load_threshold_overrides,
+    read_environment_gates,
     require_a_gate,
 )
 from ai_gate.evals.verdicts import VERDICTS, RunVerdict, judge, load_verdict
@@ -26,24 +24,24 @@ def run_evaluation(
     database: Database,
     options: RunOptions,
     progress: TextIO | None = None,
+    gates: EnvironmentGates | None = None,
 ) -> RunVerdict:
     """Validate, ingest, judge and store one file (ai-gate records, or another tool's
     results, read as records as it is streamed: evals/sources.py); return the stored
-    verdict."""
+    verdict. `gates`: the environment's seeded gates when the caller read them already
+    (daily, once for all its files), else read here."""
     if options.run_type not in RUN_TYPES:
         raise InputRejected(f"run type must be one of {', '.join(RUN_TYPES)}")
     source = open_source(options.path, options.format, options.map_file, options.on_error)
-    with database.connect() as conn:
-        known_gates = gate_names(conn, database)
-        thresholds, min_samples = environment_thresholds(conn, database, options.environment)
-        confidence = options.confidence
-        if confidence is None:
-            confidence = environment_confidence(conn, database, options.environment)
-        quarantine = environment_quarantine(conn, database, options.environment)
+    if gates is None or gates.environment != options.environment:
+        with database.connect() as conn:
+            gates = read_environment_gates(conn, database, options.environment)
+    thresholds = dict(gates.thresholds)
     if options.thresholds_file is not None:
-        thresholds.update(load_threshold_overrides(options.thresholds_file, known_gates))
+        thresholds.update(load_threshold_overrides(options.thresholds_file, gates.known_gates))
     require_a_gate(thresholds, options.environment, options.thresholds_file)
-    policy = gate_policy(confidence, min_samples, quarantine)
+    confidence = options.confidence if options.confidence is not None else gates.confidence
+    policy = gate_policy(confidence, gates.min_samples, gates.quarantine)
     run_id, existing = ingest(database, options, source, thresholds, policy, progress)
     if progress is not None and source.source is not None:
         progress.write(imported_summary(source.label, source.source))

@@ -4,6 +4,7 @@ gate policy (point estimate, or one-sided bounds at a confidence)."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
@@ -58,6 +59,34 @@ def gate_policy(
         "below_minimum_z": z_one_sided(1 - (confidence or BELOW_MINIMUM_CONFIDENCE)),
     }
     return {**policy, "quarantine": sorted(quarantine)} if quarantine else policy
+
+
+@dataclass(frozen=True)
+class EnvironmentGates:
+    """What an environment's seeds say about judging its runs, read once (`daily`
+    judges every file of a day on the same read): the gates that exist, the seeded
+    thresholds (None: off), minimum sample counts, confidence and quarantined cases."""
+
+    environment: str
+    known_gates: list[str]
+    thresholds: dict[str, float | None]
+    min_samples: dict[str, int]
+    confidence: float | None
+    quarantine: list[str] = field(default_factory=list)
+
+
+def read_environment_gates(
+    conn: psycopg.Connection, database: Database, environment: str
+) -> EnvironmentGates:
+    thresholds, min_samples = environment_thresholds(conn, database, environment)
+    return EnvironmentGates(
+        environment=environment,
+        known_gates=gate_names(conn, database),
+        thresholds=thresholds,
+        min_samples=min_samples,
+        confidence=environment_confidence(conn, database, environment),
+        quarantine=environment_quarantine(conn, database, environment),
+    )
 
 
 def environment_quarantine(

@@ -393,11 +393,11 @@ def rollback_applied(decision: Decision, recorded: RecordedChange | None) -> str
     return f"--apply: rollback recorded (change set {recorded.change_set_id})\n{traffic}"
 
 
-def step(result: StepResult, environment: str, canary: str) -> str:
+def step(result: StepResult) -> str:
     return (
-        f"canary step: {canary} {result.from_percent:.1f}% -> {result.to_percent}% of "
-        f"{environment} traffic (after go decision #{result.decision_id}; change set "
-        f"{result.recorded.change_set_id})\n"
+        f"canary step: {result.arms.canary} {result.from_percent:.1f}% -> {result.to_percent}% "
+        f"of {result.arms.environment} traffic (after go decision #{result.decision_id}; "
+        f"change set {result.recorded.change_set_id})\n"
         + (f"{result.recorded.traffic.describe()}\n" if result.recorded.traffic else "")
     )
 

@@ -28,6 +28,20 @@ class Arms:
     baseline: str
 
 
+@dataclass(frozen=True)
+class ArmNames:
+    """The arms a command asks for: an environment, and the canary and baseline when
+    named (else the routing seed's roles). Resolved against the configuration the
+    command reads (a canary decision: in its snapshot)."""
+
+    environment: str
+    canary: str | None = None
+    baseline: str | None = None
+
+    def resolve(self, configs: Sequence[ProviderConfig]) -> Arms:
+        return resolve_arms(configs, self.environment, self.canary, self.baseline)
+
+
 def resolve_arms(
     configs: Sequence[ProviderConfig],
     environment: str,

@@ -21,7 +21,7 @@ from ai_gate.actor import default_actor
 from ai_gate.database import Database, fetch_one
 from ai_gate.errors import EXIT_GATE_FAILED, EXIT_INCONCLUSIVE, EXIT_OK
 from ai_gate.jsonable import JsonFields
-from ai_gate.rollout.arms import Arms
+from ai_gate.rollout.arms import ArmNames, Arms
 from ai_gate.rollout.evidence import Arm, Evidence, gather
 from ai_gate.rollout.rule_types import Rule
 from ai_gate.rollout.rules import METHOD, judge
@@ -72,10 +72,9 @@ class Decision(JsonFields):
         return DECISION_EXIT_CODES[self.decision]
 
 
-def decision_on(
-    arms: Arms, evidence: Evidence, run_id: str | None, include_synthetic: bool
-) -> Decision:
+def decision_on(evidence: Evidence, run_id: str | None, include_synthetic: bool) -> Decision:
     """The decision on the evidence (rules.judge), not yet stored (decision_id 0)."""
+    arms = evidence.roles
     verdict, rules = judge(
         evidence.arms[arms.canary].counts(),
         evidence.arms[arms.baseline].counts(),
@@ -156,44 +155,45 @@ def store(
 
 def evaluate(
     database: Database,
-    arms: Arms,
+    names: ArmNames,
     since: timedelta | None = None,
     run_id: str | None = None,
     actor: str | None = None,
     include_synthetic: bool = False,
-) -> Decision:
-    """Gather the evidence, judge it, store the decision with its inputs; return it."""
+) -> tuple[Decision, Evidence]:
+    """Gather the evidence (the arms resolved from the routing configuration it reads,
+    once), judge it, store the decision with its inputs; return it with its evidence."""
     actor = actor or default_actor()
     with database.connect() as conn:
         # one snapshot for all the evidence (the first statement of the transaction)
         conn.execute("set transaction isolation level repeatable read")
-        evidence = gather(conn, database, arms, since, run_id, include_synthetic)
-        decision = decision_on(arms, evidence, run_id, include_synthetic)
-        return store(conn, database, decision, evidence, actor)
+        evidence = gather(conn, database, names, since, run_id, include_synthetic)
+        decision = decision_on(evidence, run_id, include_synthetic)
+        return store(conn, database, decision, evidence, actor), evidence
 
 
-def latest_decision(database: Database, environment: str, canary: str) -> dict | None:
-    with database.connect() as conn:
-        return (
-            fetch_one(
-                conn,
-                sql.SQL(
-                    "select decision_id, decision, decided_at, is_synthetic from {}"
-                    " where environment = %s and canary = %s order by decision_id desc limit 1"
-                ).format(database.relation("ai_canary_decisions")),
-                (environment, canary),
-            )
-            or None
-        )
-
-
-def rollout_plan(database: Database, arms: Arms) -> list[int]:
-    """The canary's plan in its environment: its share of traffic (percent) per step."""
-    with database.connect() as conn:
-        rows = conn.execute(
+def read_latest_decision(
+    conn: psycopg.Connection, database: Database, environment: str, canary: str
+) -> dict | None:
+    return (
+        fetch_one(
+            conn,
             sql.SQL(
-                "select canary_percent from {} where environment = %s and canary = %s order by step"
-            ).format(database.relation("ai_canary_rollout_plan")),
-            (arms.environment, arms.canary),
-        ).fetchall()
+                "select decision_id, decision, decided_at, is_synthetic from {}"
+                " where environment = %s and canary = %s order by decision_id desc limit 1"
+            ).format(database.relation("ai_canary_decisions")),
+            (environment, canary),
+        )
+        or None
+    )
+
+
+def read_rollout_plan(conn: psycopg.Connection, database: Database, arms: Arms) -> list[int]:
+    """The canary's plan in its environment: its share of traffic (percent) per step."""
+    rows = conn.execute(
+        sql.SQL(
+            "select canary_percent from {} where environment = %s and canary = %s order by step"
+        ).format(database.relation("ai_canary_rollout_plan")),
+        (arms.environment, arms.canary),
+    ).fetchall()
     return [int(row[0]) for row in rows]

@@ -20,7 +20,7 @@ from ai_gate.errors import InputRejected
 from ai_gate.evals.metrics import rate_sample_fields
 from ai_gate.evals.stored_runs import require_run
 from ai_gate.jsonable import JsonFields
-from ai_gate.rollout.arms import Arms
+from ai_gate.rollout.arms import ArmNames, Arms
 from ai_gate.rollout.quality_arms import CANARY_EVIDENCE_RUN_TYPE, ignored_eval_runs, quality_arm
 from ai_gate.rollout.rule_types import ArmCounts, Latency, Policy, Rate
 from ai_gate.rollout.telemetry_arms import QUANTILES, routed, telemetry_arm
@@ -177,22 +177,40 @@ class Evidence:
     production_rows: int
     synthetic_eval_samples: int
     ignored_eval_runs: list[dict[str, object]]
+    # the arms the decision compares, resolved from the routing configuration it read
+    # (every environment's, once, in the snapshot)
+    roles: Arms
+    configs: list[ProviderConfig]
+
+
+class CanaryNotServing(InputRejected):
+    """The canary gets no traffic: no rollout to decide on. Carries what the snapshot
+    read, so that `daily` reports the environment without reading it again."""
+
+    def __init__(self, message: str, arms: Arms, configs: list[ProviderConfig]) -> None:
+        super().__init__(message)
+        self.arms = arms
+        self.configs = configs
 
 
 def gather(
     conn: psycopg.Connection,
     database: Database,
-    arms: Arms,
+    names: ArmNames,
     since: timedelta | None,
     run_id: str | None,
     include_synthetic: bool,
 ) -> Evidence:
     """Read a decision's evidence on `conn` (in one snapshot: an arm's counts and its
-    order statistics are read by two statements, whose ranks depend on the count)."""
+    order statistics are read by two statements, whose ranks depend on the count). The
+    routing configuration is read once, here: the arms are resolved from it, and the
+    traffic split and the rollout's windows come from the same read."""
+    all_configs = read_effective(conn, database)
+    arms = names.resolve(all_configs)
     environment, canary, baseline = arms.environment, arms.canary, arms.baseline
+    configs = [config for config in all_configs if config.environment == environment]
     guardrails, triggers = _configuration(conn, database, environment)
     policy = Policy.from_seeds(guardrails, triggers)
-    configs = read_effective(conn, database, environment)
     end = conn.execute("select now()").fetchone()[0]  # type: ignore[index]
     if since is None:
         start, step_start = _windows(conn, database, arms, configs, end)
@@ -203,7 +221,7 @@ def gather(
     shares = traffic_shares(configs)
     canary_share, baseline_share = shares[(environment, canary)], shares[(environment, baseline)]
     if canary_share == 0:
-        raise _not_serving(configs, canary, environment)
+        raise CanaryNotServing(_not_serving(configs, canary, environment), arms, all_configs)
     if run_id is not None:
         require_run(
             conn,
@@ -272,10 +290,12 @@ def gather(
         ignored_eval_runs=(
             [] if run_id is not None else ignored_eval_runs(conn, database, arms, start, end, scope)
         ),
+        roles=arms,
+        configs=all_configs,
     )
 
 
-def _not_serving(configs: list[ProviderConfig], canary: str, environment: str) -> InputRejected:
+def _not_serving(configs: list[ProviderConfig], canary: str, environment: str) -> str:
     """A canary that gets no traffic has no rollout to decide on: said as such, never
     as "keep collecting" (which would wait for evidence that cannot come)."""
     config = next(c for c in configs if c.provider == canary)
@@ -285,7 +305,7 @@ def _not_serving(configs: list[ProviderConfig], canary: str, environment: str) -
         if (config.last_change_id)
         else ""
     )
-    return InputRejected(
+    return (
         f"{canary} {why} in {environment}{since}: it gets no traffic, so there is no "
         "rollout to evaluate; nothing was stored. To restart the rollout at the plan's "
         f"first share: ai-gate flags set {canary} --env {environment} --enable --weight N "

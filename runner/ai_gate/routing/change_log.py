@@ -8,9 +8,9 @@ from __future__ import annotations
 import json
 import shlex
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 import psycopg
@@ -23,6 +23,7 @@ from ai_gate.jsonable import JsonFields
 from ai_gate.routing.configuration import (
     OVERRIDABLE,
     ProviderConfig,
+    in_display_order,
     invariant_violations,
     read_effective,
     unknown_environment,
@@ -81,10 +82,23 @@ class FlagChange:
 
 
 @dataclass(frozen=True)
+class ChangePlan:
+    """Changes worked out from the environment's configuration as it is under the
+    routing lock (a rollback, a canary step): `make` is given the change's connection
+    and that configuration, read once in its transaction, and returns the changes."""
+
+    environment: str
+    make: Callable[[psycopg.Connection, list[ProviderConfig]], Sequence[FlagChange]]
+
+
+@dataclass(frozen=True)
 class RecordedChange:
     change_set_id: str | None
     rows: list[tuple[ProviderConfig, ProviderConfig]]  # (before, after) per provider
     traffic: TrafficMove | None = None
+    # the environment's configuration as its transaction left it (what the product
+    # reads from then on: the changed providers with the change-log rows just written)
+    configs: list[ProviderConfig] = field(default_factory=list)
 
     @property
     def recorded(self) -> bool:
@@ -188,7 +202,7 @@ def last_change(
 
 def record_changes(
     database: Database,
-    changes: Sequence[FlagChange],
+    changes: Sequence[FlagChange] | ChangePlan,
     *,
     conn: psycopg.Connection | None = None,
     expect_last_change_set: str | None = None,
@@ -196,7 +210,8 @@ def record_changes(
 ) -> RecordedChange:
     """Apply several changes to one environment as one audited change set.
 
-    They are applied in order to the effective configuration, the result is checked
+    They are applied in order to the effective configuration (read once, under the
+    lock; a ChangePlan works its changes out from that read), the result is checked
     against the invariants and against moving traffic toward the canary unconfirmed
     (`traffic_move`; `confirm_traffic` acknowledges it, and the log records that), and
     every provider whose values changed gets one row. On `conn` (a session holding the
@@ -245,17 +260,12 @@ def _lock_for_a_change(conn: psycopg.Connection, database: Database) -> None:
 def _record_changes(
     database: Database,
     conn: psycopg.Connection,
-    changes: Sequence[FlagChange],
+    changes: Sequence[FlagChange] | ChangePlan,
     expect_last_change_set: str | None,
     confirm_traffic: bool,
 ) -> RecordedChange:
-    if not changes:
-        raise ValueError("no changes")
-    environment = changes[0].environment
-    if any(change.environment != environment for change in changes):
-        raise ValueError("one change set covers one environment")
-    for change in changes:
-        _check_change_values(change)
+    plan = changes if isinstance(changes, ChangePlan) else None
+    environment = plan.environment if plan else _one_environment(changes)  # type: ignore[arg-type]
     with conn.transaction():
         _lock_for_a_change(conn, database)
         if expect_last_change_set is not None:
@@ -270,9 +280,13 @@ def _record_changes(
         if not current:
             known = sorted({row.environment for row in read_effective(conn, database)})
             raise unknown_environment(environment, known)
+        if plan is not None:
+            changes = list(plan.make(conn, current))
+            if _one_environment(changes) != environment:
+                raise ValueError("a change plan covers its own environment")
         providers = [row.provider for row in current]
         proposed = list(current)
-        for change in changes:
+        for change in changes:  # type: ignore[union-attr]
             if change.provider not in providers:
                 raise InputRejected(
                     f"unknown provider {change.provider!r} in environment {environment!r} "
@@ -284,20 +298,33 @@ def _record_changes(
             raise InputRejected("change refused: it would break a routing invariant", problems)
         move = traffic_move(current, proposed)
         if move.needs_confirmation and not confirm_traffic:
-            raise _unconfirmed(move, changes)
+            raise _unconfirmed(move, changes)  # type: ignore[arg-type]
         pairs = [
             (before, after)
             for before, after in zip(current, proposed, strict=True)
             if before.overridable_values() != after.overridable_values()
         ]
         if not pairs:
-            return RecordedChange(None, [], move)
+            return RecordedChange(None, [], move, current)
         change_set_id = str(uuid.uuid4())
-        last = changes[-1]
+        last = changes[-1]  # type: ignore[index]
         if move.needs_confirmation:  # acknowledged: the log says so
             last = replace(last, via=f"{last.via} {CONFIRM_TRAFFIC_OPTION}")
-        _insert_change_rows(conn, database, change_set_id, last, pairs)
-        return RecordedChange(change_set_id, pairs, move)
+        written = _insert_change_rows(conn, database, change_set_id, last, pairs)
+        after = in_display_order([written.get(config.provider, config) for config in proposed])
+        return RecordedChange(change_set_id, pairs, move, after)
+
+
+def _one_environment(changes: Sequence[FlagChange]) -> str:
+    """The one environment a change set covers; its values checked before anything."""
+    if not changes:
+        raise ValueError("no changes")
+    environment = changes[0].environment
+    if any(change.environment != environment for change in changes):
+        raise ValueError("one change set covers one environment")
+    for change in changes:
+        _check_change_values(change)
+    return environment
 
 
 def _unconfirmed(move: TrafficMove, changes: Sequence[FlagChange]) -> InputRejected:
@@ -321,14 +348,18 @@ def _insert_change_rows(
     change_set_id: str,
     change: FlagChange,
     pairs: list[tuple[ProviderConfig, ProviderConfig]],
-) -> None:
-    """One change-log row per provider whose values changed, in one change set."""
+) -> dict[str, ProviderConfig]:
+    """One change-log row per provider whose values changed, in one change set; each
+    changed provider's configuration with the row written (the newest of its rows, so
+    the one ai_provider_configs now shows)."""
     reason, actor, via = change.reason.strip(), change.actor.strip(), change.via
     insert = sql.SQL(
         "insert into {} (change_set_id, provider, environment, enabled, is_default, weight,"
         " timeout_ms, max_retries, reason, changed_by, changed_via, before_values)"
         " values (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+        " returning change_id, changed_at, changed_by, reason"
     ).format(database.relation(CHANGE_LOG))
+    written: dict[str, ProviderConfig] = {}
     with conn.cursor() as cur:
         cur.executemany(
             insert,
@@ -349,7 +380,19 @@ def _insert_change_rows(
                 )
                 for before, after in pairs
             ],
+            returning=True,
         )
+        for _, after in pairs:
+            change_id, changed_at, changed_by, written_reason = cur.fetchone()  # type: ignore[misc]
+            written[after.provider] = replace(
+                after,
+                last_change_id=change_id,
+                last_changed_at=changed_at,
+                last_changed_by=changed_by,
+                last_change_reason=written_reason,
+            )
+            cur.nextset()
+    return written
 
 
 @dataclass(frozen=True)

@@ -58,10 +58,21 @@ def unknown_environment(environment: str, known: Sequence[str]) -> InputRejected
     )
 
 
+# The seed whose rows are the configuration's defaults: its environments are the
+# environments (the view has a row per seed row).
+DEFAULTS_SEED = "ai_provider_config_defaults"
+
+
 def require_known_environment(database: Database, environment: str) -> None:
-    """The environments are those the routing defaults seed configures."""
+    """The environments are those the routing defaults seed configures (read from the
+    seed, so that a command checking its --env does not read the configuration for it)."""
     with database.connect() as conn:
-        known = sorted({row.environment for row in read_effective(conn, database)})
+        rows = conn.execute(
+            sql.SQL("select distinct environment from {} order by 1").format(
+                database.relation(DEFAULTS_SEED)
+            )
+        ).fetchall()
+    known = [row[0] for row in rows]
     if environment not in known:
         raise unknown_environment(environment, known)
 
@@ -71,11 +82,16 @@ def read_effective(
 ) -> list[ProviderConfig]:
     query = sql.SQL(
         "select * from {} where %(environment)s::text is null or environment = %(environment)s"
-        " order by environment, is_default desc, provider"
     ).format(database.relation(CONFIG_VIEW))
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(query, {"environment": environment})
-        return [ProviderConfig(**row) for row in cur.fetchall()]
+        return in_display_order([ProviderConfig(**row) for row in cur.fetchall()])
+
+
+def in_display_order(configs: Sequence[ProviderConfig]) -> list[ProviderConfig]:
+    """Configurations as every command lists them: by environment, its default first,
+    then by provider (also a change's result, whose default may have moved)."""
+    return sorted(configs, key=lambda c: (c.environment, not c.is_default, c.provider))
 
 
 def effective_configuration(

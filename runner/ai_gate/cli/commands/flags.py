@@ -11,7 +11,7 @@ import sys
 
 from ai_gate.actor import default_actor
 from ai_gate.cli.arguments import bounded_integer, integer
-from ai_gate.cli.common import DONE, connect_announced, show_configs
+from ai_gate.cli.common import DONE, connect_announced
 from ai_gate.cli.registry import command
 from ai_gate.errors import (
     EXIT_INPUT_REJECTED,
@@ -128,7 +128,7 @@ def cmd_flags_set(args: argparse.Namespace) -> int:
     database = connect_announced()
     recorded = record_change(database, change, confirm_traffic=args.confirm_traffic)
     sys.stdout.write(text.recorded_change(args.env, args.provider, recorded))
-    show_configs(database, args.env)
+    sys.stdout.write(text.configs(recorded.configs))
     return EXIT_OK
 
 

@@ -16,7 +16,7 @@ from ai_gate.cli.arguments import (
     duration_argument,
     run_id_argument,
 )
-from ai_gate.cli.common import DONE, connect_announced, show_configs
+from ai_gate.cli.common import DONE, connect_announced
 from ai_gate.cli.registry import command
 from ai_gate.errors import (
     EXIT_GATE_FAILED,
@@ -30,7 +30,7 @@ from ai_gate.errors import (
 from ai_gate.formatters import json as json_format
 from ai_gate.formatters import text
 from ai_gate.rollout import actions, canary, drill
-from ai_gate.rollout.arms import read_arms
+from ai_gate.rollout.arms import ArmNames, read_arms
 from ai_gate.telemetry import simulate
 from ai_gate.telemetry.simulate import SCENARIOS
 
@@ -97,9 +97,9 @@ def cmd_canary_evaluate(args: argparse.Namespace) -> int:
             "(a decision on synthetic rows never moves real traffic)"
         )
     database = connect_announced()
-    decision = canary.evaluate(
+    decision, _ = canary.evaluate(
         database,
-        read_arms(database, args.env, args.canary, args.baseline),
+        ArmNames(args.env, args.canary, args.baseline),
         since=args.since,
         run_id=args.run_id,
         actor=args.actor,
@@ -111,7 +111,7 @@ def cmd_canary_evaluate(args: argparse.Namespace) -> int:
         recorded = actions.apply_rollback(database, decision, args.actor)
         sys.stdout.write(text.rollback_applied(decision, recorded))
         if recorded is not None:
-            show_configs(database, args.env)
+            sys.stdout.write(text.configs(recorded.configs))
     return decision.exit_code
 
 
@@ -128,10 +128,9 @@ def _canary_step_arguments(p: argparse.ArgumentParser) -> None:
 )
 def cmd_canary_step(args: argparse.Namespace) -> int:
     database = connect_announced()
-    arms = read_arms(database, args.env, args.canary, args.baseline)
-    result = actions.step(database, arms, args.actor)
-    sys.stdout.write(text.step(result, arms.environment, arms.canary))
-    show_configs(database, args.env)
+    result = actions.step(database, ArmNames(args.env, args.canary, args.baseline), args.actor)
+    sys.stdout.write(text.step(result))
+    sys.stdout.write(text.configs(result.recorded.configs))
     return EXIT_OK
 
 

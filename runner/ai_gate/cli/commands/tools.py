@@ -110,7 +110,7 @@ def _bench_arguments(p: argparse.ArgumentParser) -> None:
 )
 def cmd_bench(args: argparse.Namespace) -> int:
     # The benchmarks are tooling (ai_gate_tools), loaded only for this command.
-    from ai_gate_tools import bench, calibration
+    from ai_gate_tools import bench, calibration, calibration_report
     from ai_gate_tools.doc_sections import write_doc_section
 
     if args.files:
@@ -131,7 +131,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
             write_doc_section(args.write_doc, "bench:files", markdown_text)
         return EXIT_OK
     if args.calibration:
-        markdown_text = calibration.render_markdown(
+        markdown_text = calibration_report.render_markdown(
             calibration.run_calibration(args.trials, args.seed), args.seed
         )
         sys.stdout.write(markdown_text)
