@@ -1,6 +1,6 @@
 """ai-gate importer example for inspect-ai (docs/importers.md): five samples, three
 epochs, two scorers named after ai-gate fields, run offline on `mockllm/model` with
-canned outputs that carry token usage. One sample is flaky (unsafe on every second
+canned outputs that carry token usage (and, for one case, its cost). One sample is flaky (unsafe on every second
 attempt), one always unsafe, one not JSON, and one errors (the model call raises).
 
     python examples/inspect/site_eval.py LOG_DIR          # writes one JSON log
@@ -39,7 +39,15 @@ def canned(messages, tools, tool_choice, config) -> ModelOutput:  # noqa: ANN001
     html = '<div class="p-4"><script>track()</script></div>' if unsafe else "<div>Welcome</div>"
     body = '{"title": "unterminated' if case == "broken-json" else json.dumps({"html": html})
     output = ModelOutput.from_content(model="mockllm/model", content=body)
-    output.usage = ModelUsage(input_tokens=20, output_tokens=12, total_tokens=32)
+    # usage varying by case and attempt; the bakery's calls also report their cost
+    input_tokens = 20 + 3 * len(case)
+    output_tokens = 12 + 10 * len(case) + attempts[case]
+    output.usage = ModelUsage(
+        input_tokens=input_tokens,
+        output_tokens=output_tokens,
+        total_tokens=input_tokens + output_tokens,
+        total_cost=(input_tokens * 2.5 + output_tokens * 10) / 1e6 if case == "bakery" else None,
+    )
     return output
 
 

@@ -1,7 +1,7 @@
 // A local stand-in for a site-generation model, deterministic, for ai-gate's importer
 // examples: it answers per test case from a fixed table; the case "flaky-hero" fails
 // its safety check on every second attempt of a provider, and "provider-error"
-// returns an error (as a timed-out API would).
+// returns an error (as a timed-out API would). Each answer reports its token usage.
 const attempts = new Map();
 
 module.exports = class SiteProvider {
@@ -30,6 +30,23 @@ module.exports = class SiteProvider {
         : '<div class="p-4 text-lg">Welcome</div>',
     };
     const body = caseId === 'broken-json' ? '{"title": "unterminated' : JSON.stringify(page);
-    return { output: body };
+    // usage as an API reports it: tokens per call, varying by case and attempt; the
+    // "openai" stand-in also reports its cost (gpt-4o's list price), "custom" none
+    // (promptfoo then writes a cost of 0, which ai-gate reads as unknown)
+    const promptTokens = 40 + 7 * caseId.length;
+    const completionTokens = 120 + 30 * caseId.length + 5 * attempt;
+    const response = {
+      output: body,
+      tokenUsage: {
+        prompt: promptTokens,
+        completion: completionTokens,
+        total: promptTokens + completionTokens,
+        numRequests: 1,
+      },
+    };
+    if (this.id() === 'openai') {
+      response.cost = (promptTokens * 2.5 + completionTokens * 10) / 1e6;
+    }
+    return response;
   }
 };

@@ -1,7 +1,8 @@
-{#- The histogram bucket of a latency (latency_histogram_gamma: the mapping). -#}
-{% macro latency_histogram_bucket(latency) %}
+{#- The histogram bucket of a value (latency_histogram_gamma: the mapping; its relative
+    error the latencies' unless given). -#}
+{% macro latency_histogram_bucket(value, relative_error=none) %}
     case
-        when ({{ latency }}) <= 0 then -1
-        else ceil(ln(({{ latency }})::double precision) / ln({{ latency_histogram_gamma() }}))::integer
+        when ({{ value }}) <= 0 then -1
+        else ceil(ln(({{ value }})::double precision) / ln({{ latency_histogram_gamma(relative_error) }}))::integer
     end
 {%- endmacro %}

@@ -1,10 +1,8 @@
 {#-
     Rows of the raw telemetry table with a provider and a latency and created_at in
     [start, end), read as one index range per provider: the providers come from a
-    loose index scan (a few index probes), then each provider's range is an
-    index-only scan of (selected_provider, created_at desc) include (latency_ms). A
-    plain created_at range across providers cannot use that index before PostgreSQL
-    18's skip scan, and would read the whole table.
+    loose index scan (telemetry_providers), then each provider's range is an
+    index-only scan of (selected_provider, created_at desc) include (latency_ms).
 -#}
 {% macro raw_latency_rows(relation, start, end) %}
     select
@@ -12,27 +10,7 @@
         scanned.created_at,
         scanned.latency_ms
     from (
-        with recursive providers (provider) as (
-            (
-                select raw_first.selected_provider
-                from {{ relation }} as raw_first
-                where raw_first.selected_provider is not null
-                order by raw_first.selected_provider
-                limit 1
-            )
-            union all
-            select (
-                select raw_next.selected_provider
-                from {{ relation }} as raw_next
-                where raw_next.selected_provider > providers.provider
-                order by raw_next.selected_provider
-                limit 1
-            )
-            from providers
-            where providers.provider is not null
-        )
-
-        select provider from providers where provider is not null
+        {{ telemetry_providers(relation) }}
     ) as provider_list
     cross join lateral (
         select

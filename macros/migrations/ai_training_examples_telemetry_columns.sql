@@ -1,4 +1,8 @@
-{#- The Phase 2 telemetry columns the migration adds: (name, type), all nullable. -#}
+{#-
+    The telemetry columns the migration adds: (name, type), all nullable. Phase 2's
+    routing columns, then usage (docs/cost.md): the model that answered, its tokens
+    and what the call cost in US dollars (null: not reported; never 0 for unknown).
+-#}
 {% macro ai_training_examples_telemetry_columns() %}
     {{ return([
         ('request_id', 'text'),
@@ -9,5 +13,9 @@
         ('fallback_used', 'boolean'),
         ('latency_ms', 'integer'),
         ('prompt_template_version', 'text'),
+        ('model', 'text'),
+        ('input_tokens', 'integer'),
+        ('output_tokens', 'integer'),
+        ('cost_usd', 'double precision'),
     ]) }}
 {% endmacro %}

@@ -16,11 +16,19 @@ registry as (
                 {{ 'true' if metric.get('required') else 'false' }},
                 {{ 'true' if metric.get('summary_v1') else 'false' }},
                 {{ loop.index }},
+                {{ 'true' if metric.get('fail_closed') else 'false' }},
                 $description${{ metric.get('description', '') }}$description$
             ){{ "," if not loop.last }}
         {%- endfor %}
     ) as metrics (
-        metric, field, kind, is_required, in_summary_v1, report_order, description
+        metric,
+        field,
+        kind,
+        is_required,
+        in_summary_v1,
+        report_order,
+        is_fail_closed,
+        description
     )
 
 )

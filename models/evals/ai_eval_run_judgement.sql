@@ -1,14 +1,17 @@
 -- One row per run and metric of ai_eval_run_summary v2 with its summary (value, n,
 -- Wilson interval), and, for each gate the run's own thresholds snapshot switches on
 -- for the metric, the gate judged: the observed metric against the threshold,
--- `skipped` when the metric has no data. A metric no gate judges has one row, its gate
+-- `skipped` when the metric has no data (`inconclusive` for a fail-closed one: usage
+-- not reported is not zero usage). A metric no gate judges has one row, its gate
 -- null. The judging rules' one home: ai_eval_gate_results is its gate rows, and
 -- `ai-gate run` reads a run's summary and gates from it at once (v2 computed once).
 -- Under the run's gate policy (ai_eval_runs.gate_policy): `point` (the default) judges
 -- the point estimate; `confidence` judges one-sided bounds at the run's z: a minimum
 -- passes when its lower bound clears the threshold, fails when its upper bound is
 -- below it, and is `inconclusive` in between (a maximum mirrors it). Rates are bounded
--- by Wilson, the p95 latency by order statistics (distribution-free).
+-- by Wilson, the p95 latency by order statistics (distribution-free), means (tokens,
+-- cost) by Johnson's skewness-corrected interval, the cost ratio to a baseline by the
+-- delta method on its log; cost per pass and case_pass_k are judged on their value.
 -- Values are rounded to 9 decimals before the comparison, so a rate of exactly the
 -- threshold (19/20 against 0.95) is not failed by float noise. The metrics are the
 -- rows of ai_eval_run_summary v2 (every metric of the var eval_metrics).
@@ -20,7 +23,8 @@
 
 with
 
-runs as (
+-- not materialized: read several times; a query about one run reaches it by run_id
+runs as not materialized (
 
     select * from {{ ref('ai_eval_runs') }}
 
@@ -38,7 +42,9 @@ gate_definitions as (
 
 ),
 
-samples as (
+-- not materialized: read twice, and materialized it would be every run's samples
+-- copied for a query about one run
+samples as not materialized (
 
     select * from {{ ref('ai_eval_samples') }}
 
@@ -50,7 +56,8 @@ metrics as (
 
 ),
 
-run_policies as (
+-- not materialized: read twice, and a query about one run reaches it through run_id
+run_policies as not materialized (
 
     select
         runs.run_id,
@@ -71,41 +78,55 @@ run_policies as (
 
 ),
 
-ranked_latencies as (
+-- only the runs judged on bounds need their latencies ranked: those of the
+-- confidence policy, and those with fewer latencies than a gate's minimum (found by
+-- reading at most that many rows, once per run, so a large run is never sorted for it)
+ranked_runs as (
 
-    -- only the runs judged on bounds need their latencies ranked: those of the
-    -- confidence policy, and those with fewer latencies than a gate's minimum (found
-    -- by reading at most that many rows, so a large run is never sorted for it)
     select
-        samples.run_id,
-        samples.latency_ms,
-        run_policies.bound_z as z,
-        row_number() over (
-            partition by samples.run_id order by samples.latency_ms
-        ) as latency_rank,
-        count(*) over (partition by samples.run_id) as latency_count
-    from samples
-    inner join run_policies
-        on samples.run_id = run_policies.run_id
+        run_policies.run_id,
+        run_policies.bound_z as z
+    from run_policies
     where
-        samples.latency_ms is not null
-        and (
-            run_policies.policy = 'confidence'
-            or (
-                run_policies.below_minimum_z is not null
-                and run_policies.largest_minimum > (
-                    select count(*)
-                    from (
-                        select null as latency_present
-                        from samples as run_latencies
-                        where
-                            run_latencies.run_id = run_policies.run_id
-                            and run_latencies.latency_ms is not null
-                        limit run_policies.largest_minimum
-                    ) as first_latencies
-                )
+        run_policies.policy = 'confidence'
+        or (
+            run_policies.below_minimum_z is not null
+            and run_policies.largest_minimum > (
+                select count(*)
+                from (
+                    select null as latency_present
+                    from samples as run_latencies
+                    where
+                        run_latencies.run_id = run_policies.run_id
+                        and run_latencies.latency_ms is not null
+                    limit run_policies.largest_minimum
+                ) as first_latencies
             )
         )
+
+),
+
+ranked_latencies as (
+
+    -- lateral, so each run's condition above is evaluated once, before its samples
+    select
+        ranked_runs.run_id,
+        ranked_runs.z,
+        run_ranks.latency_ms,
+        run_ranks.latency_rank,
+        run_ranks.latency_count
+    from ranked_runs
+    cross join
+        lateral (
+            select
+                samples.latency_ms,
+                row_number() over (order by samples.latency_ms) as latency_rank,
+                count(*) over () as latency_count
+            from samples
+            where
+                samples.run_id = ranked_runs.run_id
+                and samples.latency_ms is not null
+        ) as run_ranks
 
 ),
 
@@ -142,6 +163,7 @@ gate_inputs as (
         gates.gate,
         summaries.metric,
         metrics.kind as metric_kind,
+        metrics.is_fail_closed,
         gates.comparator,
         summaries.value as observed,
         summaries.n as observed_count,
@@ -153,6 +175,7 @@ gate_inputs as (
         latency_bounds.p95_latency_ms_low,
         latency_bounds.p95_latency_ms_high,
         gates.threshold,
+        runs.baseline_run_id is not null as has_baseline,
         coalesce((runs.gate_policy #>> array['min_samples', gates.gate])::bigint, 0)
             as min_samples
     from summaries
@@ -176,6 +199,9 @@ gate_inputs as (
             where
                 gate_definitions.metric = summaries.metric
                 and jsonb_typeof(thresholds.threshold) = 'number'
+            -- kept a subquery: flattened, its gates could be joined first and the
+            -- summary recomputed once per gate (seen with 11 gate definitions)
+            offset 0
         ) as gates
         on true
 
@@ -202,7 +228,29 @@ rate_bounds as (
         {{ wilson_interval_bound('rate_successes', 'observed_count', 'lower', 'z') }}
             as rate_lower_bound,
         {{ wilson_interval_bound('rate_successes', 'observed_count', 'upper', 'z') }}
-            as rate_upper_bound
+            as rate_upper_bound,
+        -- a mean's one-sided bounds at z: its summary interval (Johnson's, 95%) is
+        -- symmetric about the skewness-corrected centre, its half-width 1.96 standard
+        -- errors (macro skewed_mean_interval_bound)
+        case
+            when metric_kind = 'mean'
+                then (ci_low + ci_high) / 2 - z * (ci_high - ci_low) / (2 * 1.959963984540054)
+        end as mean_lower_bound,
+        case
+            when metric_kind = 'mean'
+                then (ci_low + ci_high) / 2 + z * (ci_high - ci_low) / (2 * 1.959963984540054)
+        end as mean_upper_bound,
+        -- a ratio's at z: its summary interval is symmetric on the log scale
+        case
+            when metric_kind = 'baseline_ratio' and ci_low > 0
+                then sqrt(ci_low * ci_high)
+                    * exp(-z * ln(ci_high / ci_low) / (2 * 1.959963984540054))
+        end as ratio_lower_bound,
+        case
+            when metric_kind = 'baseline_ratio' and ci_low > 0
+                then sqrt(ci_low * ci_high)
+                    * exp(z * ln(ci_high / ci_low) / (2 * 1.959963984540054))
+        end as ratio_upper_bound
     from rate_inputs
 
 ),
@@ -225,6 +273,9 @@ bounded as (
         ci_high,
         policy,
         below_minimum_z,
+        is_fail_closed,
+        has_baseline,
+        metric_kind,
         case
             when gate is null then null
             when
@@ -233,7 +284,9 @@ bounded as (
                 then null
             when metric = 'p95_latency_ms' then p95_latency_ms_low
             -- an exact statistic of the run's cases: judged on its value
-            when metric_kind = 'repeats' then observed
+            when metric_kind in ('repeats', 'cost_per_pass') then observed
+            when metric_kind = 'mean' then mean_lower_bound
+            when metric_kind = 'baseline_ratio' then ratio_lower_bound
             else rate_lower_bound
         end as lower_bound,
         case
@@ -243,7 +296,9 @@ bounded as (
                 and (below_minimum_z is null or observed_count >= min_samples)
                 then null
             when metric = 'p95_latency_ms' then p95_latency_ms_high
-            when metric_kind = 'repeats' then observed
+            when metric_kind in ('repeats', 'cost_per_pass') then observed
+            when metric_kind = 'mean' then mean_upper_bound
+            when metric_kind = 'baseline_ratio' then ratio_upper_bound
             else rate_upper_bound
         end as upper_bound
     from rate_bounds
@@ -268,6 +323,12 @@ judged as (
         upper_bound,
         case
             when gate is null then null
+            -- no data: skipped, unless missing data is no evidence of passing (usage:
+            -- a run that reports no cost is not free), then inconclusive
+            -- (a ratio to a baseline run without one is not applicable: skipped)
+            when observed is null and metric_kind = 'baseline_ratio' and not has_baseline
+                then 'skipped'
+            when observed is null and is_fail_closed then 'inconclusive'
             when observed is null then 'skipped'
             -- below the minimum: never passed; failed only on conclusive evidence
             when observed_count < min_samples

@@ -29,11 +29,22 @@ select
             {%- endif %}
         {%- endfor %}
     {%- endfor %}
-    cast(null as double precision) as latency_ms,
+    {#- the quantile metrics' record fields (latency_ms) #}
+    {%- for metric in var('eval_metrics') if metric['kind'] == 'quantile' %}
+        cast(null as double precision) as {{ metric['field'] }},
+    {%- endfor %}
     cast(null as text) as requested_provider,
     cast(null as text) as selected_provider,
     cast(null as text) as route_strategy,
     cast(null as text) as prompt_template_version,
     cast(null as timestamptz) as created_at,
-    cast(null as jsonb) as metadata
+    cast(null as jsonb) as metadata,
+    {#- the usage amounts (kind mean): appended, as a build adds them to a table
+        made before them; cost_usd is the recorded cost, else the priced one #}
+    {%- for metric in var('eval_metrics') if metric['kind'] == 'mean' %}
+        cast(null as {{ 'bigint' if metric.get('type') == 'integer' else 'double precision' }})
+            as {{ metric['field'] }},
+    {%- endfor %}
+    cast(null as text) as model,
+    cast(null as text) as cost_source
 where false

@@ -27,5 +27,9 @@ select
     cast(null as boolean) as fallback_used,
     cast(null as integer) as latency_ms,
     cast(null as text) as prompt_template_version,
-    cast(null as text) as environment
+    cast(null as text) as environment,
+    cast(null as text) as model,
+    cast(null as bigint) as input_tokens,
+    cast(null as bigint) as output_tokens,
+    cast(null as double precision) as cost_usd
 where false

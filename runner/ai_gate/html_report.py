@@ -56,6 +56,12 @@ class HtmlReportData:
     # per day and provider: day, provider, requests, p50_ms, p95_ms, p99_ms
     latency: list[dict[str, object]] = field(default_factory=list)
     max_p95_latency_ms: float | None = None
+    # per day and provider: day, provider, generations, cost_generations,
+    # unknown_cost_generations, cost_usd, mean_cost_usd (ai_usage_by_provider)
+    cost_days: list[dict[str, object]] = field(default_factory=list)
+    # per named run with a known cost, oldest first: run_id, started_at, mean_cost_usd,
+    # cost_per_pass_usd, costed (samples with a known cost)
+    run_costs: list[dict[str, object]] = field(default_factory=list)
     decisions: list[dict[str, object]] = field(default_factory=list)  # the newest, newest first
     decision_count: int = 0
     # (decided_at, decision) of the newest DECISION_MARKS decisions, for the chart
@@ -77,6 +83,24 @@ class HtmlReportData:
 # latency call per day; a window of years would otherwise make thousands). The hourly
 # rollup knows it; only while it is still empty (a database whose rollups were built
 # before any telemetry arrived) is the raw table asked.
+# The named runs' costs (v2 of the summary, read for those runs only).
+RUN_COSTS_SQL = """
+select
+    runs.run_id,
+    runs.started_at,
+    max(summary.value) filter (where summary.metric = 'mean_cost_usd') as mean_cost_usd,
+    max(summary.value) filter (where summary.metric = 'cost_per_pass_usd')
+        as cost_per_pass_usd,
+    max(summary.n) filter (where summary.metric = 'mean_cost_usd') as costed
+from {runs} as runs
+inner join {summary} as summary
+    on summary.run_id = runs.run_id
+where runs.run_id = any(%(named)s)
+group by runs.run_id, runs.started_at
+having max(summary.n) filter (where summary.metric = 'mean_cost_usd') > 0
+order by runs.started_at, runs.run_id
+"""
+
 FIRST_TELEMETRY_SQL = """
 select coalesce(
     (select min(hour_start) from {hourly}),
@@ -165,6 +189,14 @@ def read_html_report(
         )
         first = cur.fetchone()["first_hour"]
         data.latency = _daily_latency(cur, database, data.since, first or until, until)
+        data.cost_days = _daily_cost(cur, database, data.since, first or until, until)
+        cur.execute(
+            sql.SQL(RUN_COSTS_SQL).format(
+                runs=runs, summary=database.relation("ai_eval_run_summary_v2")
+            ),
+            {**params, "named": named},
+        )
+        data.run_costs = cur.fetchall()
         _read_decisions(cur, relations["ai_canary_decisions"], params, data)
         _read_drills(cur, relations["ai_rollback_drills"], params, data)
     data.gates = verdicts.gate_history(database, environment, since=data.since, run_ids=named)
@@ -390,6 +422,31 @@ def _daily_latency(
             " where latency.selected_provider is not null"
             " order by days.day, latency.selected_provider"
         ).format(database.relation("ai_latency_percentiles")),
+        {"first_day": day, "since": since, "until": until},
+    )
+    return list(cur.fetchall())
+
+
+def _daily_cost(
+    cur: psycopg.Cursor, database: Database, since: datetime, first: datetime, until: datetime
+) -> list[dict[str, object]]:
+    """Generations and their cost per provider per UTC day from the first hour with
+    telemetry: ai_usage_by_provider once per day, all days in one statement."""
+    day = max(since, first).replace(hour=0, minute=0, second=0, microsecond=0)
+    if day >= until:
+        return []
+    cur.execute(
+        sql.SQL(
+            "select days.day, usage.selected_provider as provider, usage.generations,"
+            " usage.cost_generations, usage.unknown_cost_generations, usage.cost_usd,"
+            " usage.mean_cost_usd"
+            " from generate_series(%(first_day)s::timestamptz, %(until)s::timestamptz"
+            " - interval '1 microsecond', interval '24 hours') as days (day)"
+            " cross join lateral {}(greatest(days.day, %(since)s::timestamptz),"
+            " least(days.day + interval '24 hours', %(until)s::timestamptz)) as usage"
+            " where usage.selected_provider is not null"
+            " order by days.day, usage.selected_provider"
+        ).format(database.relation("ai_usage_by_provider")),
         {"first_day": day, "since": since, "until": until},
     )
     return list(cur.fetchall())

@@ -50,6 +50,7 @@ from ai_gate_tools.bench_ingest import (
     bench_check_latest,
     bench_ingest,
 )
+from ai_gate_tools.bench_usage import USAGE_COLUMNS, USAGE_DRAWS, USAGE_VALUES, usage_accuracy
 
 CHECKLIST_INDEXES = (
     ("sel", "(selected_provider, created_at desc)"),
@@ -71,22 +72,24 @@ ROLLUPS = (
     "ai_latency_hourly_histogram",
     "ai_latency_daily_histogram",
     "ai_latency_cumulative_histogram",
+    "ai_usage_hourly",
+    "ai_usage_daily",
 )
 # Rows spread over `span` from `start`, with the load's distributions: a new day (1/90
 # of the table) after the rollups' cutoff, or late rows in already rolled-up hours.
 # Inserted in time order, as telemetry arrives (the table's pages then follow time).
 NEW_ROWS = (
     "insert into {table} (created_at, generation, request_id, requested_provider,"
-    " selected_provider, route_strategy, fallback_used, latency_ms)"
+    " selected_provider, route_strategy, fallback_used, latency_ms, " + USAGE_COLUMNS + ")"
     " select %s::timestamptz + random() * %s::interval,"
     " jsonb_build_object('html', repeat(md5(i::text), 28)), '{prefix}-' || i,"
     " p, p, 'weighted', false,"
     " greatest(1, exp(case p when 'custom' then 8.55 else 8.41 end"
     " + case p when 'custom' then 0.6 else 0.5 end"
-    " * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())))::int"
-    " from (select i, case when random() < 0.9 then 'openai' else 'custom' end as p"
-    " from generate_series(1, %s) as i) as draws"
-    " order by 1"
+    " * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())))::int,"
+    + USAGE_VALUES.format(p="p")
+    + " from (select i, case when random() < 0.9 then 'openai' else 'custom' end as p"
+    " from generate_series(1, %s) as i) as draws" + USAGE_DRAWS + " order by 1"
 )
 SQL_STATUS = re.compile(r"SQL status: .* in (\d+\.\d+) seconds")
 
@@ -104,11 +107,18 @@ def _run_rollups(database: Database, schema: str, cutoff: str | None, log: TextI
         dbt_vars["latency_rollup_cutoff"] = cutoff
     with tempfile.TemporaryDirectory() as log_dir:
         start = time.perf_counter()
+        # the first (full) build also loads the prices seed, whose post-hook creates
+        # the price functions the usage rollups call
         done = run_dbt(
             database,
             [
-                "run",
+                *(
+                    ["build", "--exclude", "resource_type:test", "resource_type:unit_test"]
+                    if cutoff is not None
+                    else ["run"]
+                ),
                 "--select",
+                *(["ai_provider_prices"] if cutoff is not None else []),
                 "stg_product__ai_training_examples",
                 "telemetry",
                 "--vars",
@@ -213,7 +223,8 @@ def _load(database: Database, schema: str, rows: int, log: TextIO) -> tuple[floa
                 " generation jsonb not null default '{{}}'::jsonb, request_id text,"
                 " requested_provider text, selected_provider text, route_strategy text,"
                 " fallback_provider text, fallback_used boolean, latency_ms integer,"
-                " prompt_template_version text)"
+                " prompt_template_version text, model text, input_tokens integer,"
+                " output_tokens integer, cost_usd double precision)"
             ).format(table)
         )
         log.write(f"bench: loading {rows:,} rows into {schema}\n")
@@ -225,7 +236,7 @@ def _load(database: Database, schema: str, rows: int, log: TextIO) -> tuple[floa
             sql.SQL(
                 "insert into {table} (created_at, prompt, generation, request_id,"
                 " requested_provider, selected_provider, route_strategy, fallback_provider,"
-                " fallback_used, latency_ms, prompt_template_version)"
+                " fallback_used, latency_ms, prompt_template_version, " + USAGE_COLUMNS + ")"
                 " select now() - interval '1 day' - random() * interval '90 days',"
                 " 'generate a landing page for customer ' || i,"
                 " jsonb_build_object('html', repeat(md5(i::text), 28), 'tokens', i %% 4000),"
@@ -239,10 +250,14 @@ def _load(database: Database, schema: str, rows: int, log: TextIO) -> tuple[floa
                 " greatest(1, exp(case requested when 'custom' then 8.55 else 8.41 end"
                 " + case requested when 'custom' then 0.6 else 0.5 end"
                 " * sqrt(-2 * ln(1 - random())) * cos(2 * pi() * random())))::int,"
-                " 'sitegen-v3'"
+                " 'sitegen-v3',"
+                + USAGE_VALUES.format(p="served")
+                + " from (select i, requested, fell_back, case when fell_back then"
+                " case requested when 'openai' then 'custom' else 'openai' end"
+                " else requested end as served"
                 " from (select i, case when random() < 0.9 then 'openai' else 'custom' end"
                 " as requested, random() < 0.03 as fell_back"
-                " from generate_series(1, %s) as i) as draws"
+                " from generate_series(1, %s) as i) as picked) as draws" + USAGE_DRAWS
             ).format(table=table),
             (rows,),
         )
@@ -369,6 +384,9 @@ def run_bench(
             ("ai_latency_percentiles, 1 d", "ai_latency_percentiles", "1 day"),
             ("ai_latency_percentiles_exact, 90 d", "ai_latency_percentiles_exact", "90 days"),
             ("ai_latency_percentiles_exact, 7 d", "ai_latency_percentiles_exact", "7 days"),
+            ("ai_usage_by_provider (tokens, cost), 90 d", "ai_usage_by_provider", "90 days"),
+            ("ai_usage_by_provider (tokens, cost), 7 d", "ai_usage_by_provider", "7 days"),
+            ("ai_usage_by_provider (tokens, cost), 1 d", "ai_usage_by_provider", "1 day"),
         ):
             query = f"select * from \"{schema}\".{function}(now() - interval '{window}')"
             median, first = _time(connect, query, (), runs)
@@ -385,12 +403,14 @@ def run_bench(
                     "now() - interval '90 days')"
                 ).fetchall()
             )
+            usage_lines = usage_accuracy(conn, schema, table)
         for provider, p95 in approx:
             error = abs(p95 - exact[provider]) / exact[provider] * 100
             result.accuracy.append(
                 f"{provider or '(all)'}: p95 {p95:,.1f} vs exact "
                 f"{exact[provider]:,.1f} ms ({error:.2f}% off)"
             )
+        result.accuracy += usage_lines
         results.append(result)
     for result in results:
         result.ingests, result.check_latest_ms = ingests, check_ms

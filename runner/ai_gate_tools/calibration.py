@@ -40,11 +40,11 @@ import numpy as np
 from ai_gate import stats
 from ai_gate.rollout.rules import P95, judge
 from ai_gate.stats import wilson_interval, z_one_sided
+from ai_gate_tools.calibration_cost import cost_guardrail
 from ai_gate_tools.calibration_exact import fixed_sample_rows, go_probability
 from ai_gate_tools.calibration_model import (
     BASELINE_ROWS_PER_HOUR,
     CANARY_ROWS_PER_HOUR,
-    EVAL_RUN_SAMPLES,
     GENERATIONS_PER_HOUR,
     GRID,
     HEALTHY,
@@ -55,7 +55,9 @@ from ai_gate_tools.calibration_model import (
     SHARES,
     ArmModel,
     ArmState,
+    decide_now,
     median_for_p95,
+    rollout_at_share,
     share_above,
 )
 from ai_gate_tools.calibration_old_rules import (
@@ -115,41 +117,9 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 # --- time to go at real canary shares -----------------------------------------------
 
-ShareDecider = Callable[[ArmState, ArmState, float], str]
-
-
-def decide_now(canary: ArmState, baseline: ArmState, share: float) -> str:
-    return judge(canary.counts(), baseline.counts(), PROD_POLICY, share)[0]
-
 
 def decide_first_build(canary: ArmState, baseline: ArmState, share: float) -> str:
     return judge_first_build(canary, baseline, PROD_POLICY, share)
-
-
-def rollout_at_share(
-    rng: np.random.Generator,
-    share: float,
-    model: ArmModel,
-    decide_at: ShareDecider,
-    stop_on: tuple[str, ...],
-    looks: int = LOOKS_14_DAYS,
-) -> tuple[int, int, str]:
-    """(hours, canary rows, decision) at the first decision in `stop_on`, or at the
-    last look. Every hour GENERATIONS_PER_HOUR generations, each the canary's with
-    probability `share` (the sample-ratio check expects exactly that); a canary eval
-    run of EVAL_RUN_SAMPLES samples per arm is there from the first look."""
-    canary, baseline = ArmState("custom", model), ArmState("openai", HEALTHY)
-    canary.add_hour(rng, 0, EVAL_RUN_SAMPLES)
-    baseline.add_hour(rng, 0, EVAL_RUN_SAMPLES)
-    decision = "inconclusive"
-    for hour in range(1, looks + 1):
-        rows = int(rng.binomial(GENERATIONS_PER_HOUR, share))
-        canary.add_hour(rng, rows, 0)
-        baseline.add_hour(rng, GENERATIONS_PER_HOUR - rows, 0)
-        decision = decide_at(canary, baseline, share)
-        if decision in stop_on:
-            return hour, canary.rows, decision
-    return looks, canary.rows, decision
 
 
 def _rows_to_ok(
@@ -441,6 +411,7 @@ def run_calibration(trials: int = 400, seed: int = 2026) -> CalibrationResult:
             result.add(f"median samples to detect: {label}", "", median["old"], median["new"])
     # 6. the canary's speed at real shares, each guardrail alone, and the boundaries
     _speed(result, rng, trials)
+    cost_guardrail(result, rng, trials)
     _per_rule_rows(result, rng, max(1, trials // 2))
     _boundary(result)
     # 5. the release gate's flake rate: true rate 0.5 pp above a 0.98 minimum, 400 samples

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import csv
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ai_gate import stats
 from ai_gate.dbt_project import project_dir
-from ai_gate.rollout.rule_types import ArmCounts, Latency, Policy, Rate
-from ai_gate.rollout.rules import P95, latency_ranks
+from ai_gate.rollout.rule_types import NO_AMOUNTS, Amounts, ArmCounts, Latency, Policy, Rate
+from ai_gate.rollout.rules import P95, judge, latency_ranks, median_ranks
 from ai_gate.stats import z_one_sided
 
 LOOKS_14_DAYS = 14 * 24
@@ -29,6 +30,10 @@ GRID = tuple(i / 100 for i in range(1, 100))
 GENERATIONS_PER_HOUR = 4_000
 SHARES = (0.01, 0.05, 0.20)
 EVAL_RUN_SAMPLES = 2_000  # a canary eval run, per arm, there from the first look
+# A generation's cost: log-normal about gpt-4o's list price for a typical page (the
+# simulate command's), kept in micro-dollars so the rollups' log buckets hold it.
+COST_MEDIAN_MICRO_USD = 13_400.0
+COST_SIGMA = 0.5
 
 
 def seeded_policy(environment: str) -> Policy:
@@ -55,6 +60,8 @@ class ArmModel:
     fallback: float = 0.01
     latency_factor: float = 1.0  # times the baseline's median latency
     latency_sigma: float = LATENCY_SIGMA
+    # times the baseline's cost per generation; None: the arm reports no cost
+    cost_factor: float | None = None
 
 
 HEALTHY = ArmModel()
@@ -83,10 +90,14 @@ class LatencyHistogram:
         self._cumulative: np.ndarray | None = None
 
     def add(self, rng: np.random.Generator, rows: int, model: ArmModel) -> None:
+        self.add_lognormal(rng, rows, LATENCY_MEDIAN_MS * model.latency_factor, model.latency_sigma)
+
+    def add_lognormal(
+        self, rng: np.random.Generator, rows: int, median: float, sigma: float
+    ) -> None:
         if rows <= 0:
             return
-        median = LATENCY_MEDIAN_MS * model.latency_factor
-        values = median * np.exp(rng.normal(0.0, model.latency_sigma, rows))
+        values = median * np.exp(rng.normal(0.0, sigma, rows))
         self.above_ceiling += int((values > self.ceiling_ms).sum())
         buckets = np.clip(
             np.floor(np.log2(values) * BUCKETS_PER_DOUBLING).astype(np.int64),
@@ -135,6 +146,7 @@ class ArmState:
     latency: LatencyHistogram = field(
         default_factory=lambda: LatencyHistogram(PROD_POLICY.max_p95_latency_ms)
     )
+    cost: LatencyHistogram = field(default_factory=lambda: LatencyHistogram(math.inf))
 
     def add_hour(
         self, rng: np.random.Generator, rows: int, samples: int, with_latency: bool = True
@@ -146,6 +158,20 @@ class ArmState:
         self.valid += int(rng.binomial(samples, self.model.schema_valid))
         if with_latency:
             self.latency.add(rng, rows, self.model)
+        if self.model.cost_factor is not None:
+            self.cost.add_lognormal(
+                rng, rows, COST_MEDIAN_MICRO_USD * self.model.cost_factor, COST_SIGMA
+            )
+
+    def costs(self, policy: Policy) -> Amounts:
+        if self.cost.total == 0:
+            return NO_AMOUNTS
+        ranks = median_ranks(policy, self.cost.total).all()
+        return Amounts(
+            samples=self.cost.total,
+            order_statistics={rank: self.cost.value_at_rank(rank) for rank in ranks},
+            p50=self.cost.quantile(0.5),
+        )
 
     def counts(self, policy: Policy = PROD_POLICY) -> ArmCounts:
         return ArmCounts(
@@ -159,4 +185,42 @@ class ArmState:
                 "safety_html_tailwind_compliance": Rate(self.safe, self.samples),
                 "schema_valid_rate": Rate(self.valid, self.samples),
             },
+            cost=self.costs(policy),
         )
+
+
+# Both arms report costs; the baseline's is the reference (cost_factor 1).
+COSTED_BASELINE = ArmModel(cost_factor=1.0)
+
+ShareDecider = Callable[[ArmState, ArmState, float], str]
+
+
+def decide_now(canary: ArmState, baseline: ArmState, share: float) -> str:
+    return judge(canary.counts(), baseline.counts(), PROD_POLICY, share)[0]
+
+
+def rollout_at_share(
+    rng: np.random.Generator,
+    share: float,
+    model: ArmModel,
+    decide_at: ShareDecider,
+    stop_on: tuple[str, ...],
+    looks: int = LOOKS_14_DAYS,
+    baseline_model: ArmModel = HEALTHY,
+) -> tuple[int, int, str]:
+    """(hours, canary rows, decision) at the first decision in `stop_on`, or at the
+    last look. Every hour GENERATIONS_PER_HOUR generations, each the canary's with
+    probability `share` (the sample-ratio check expects exactly that); a canary eval
+    run of EVAL_RUN_SAMPLES samples per arm is there from the first look."""
+    canary, baseline = ArmState("custom", model), ArmState("openai", baseline_model)
+    canary.add_hour(rng, 0, EVAL_RUN_SAMPLES)
+    baseline.add_hour(rng, 0, EVAL_RUN_SAMPLES)
+    decision = "inconclusive"
+    for hour in range(1, looks + 1):
+        rows = int(rng.binomial(GENERATIONS_PER_HOUR, share))
+        canary.add_hour(rng, rows, 0)
+        baseline.add_hour(rng, GENERATIONS_PER_HOUR - rows, 0)
+        decision = decide_at(canary, baseline, share)
+        if decision in stop_on:
+            return hour, canary.rows, decision
+    return looks, canary.rows, decision

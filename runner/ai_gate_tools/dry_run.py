@@ -68,6 +68,14 @@ PLAN: list[tuple[str, str, list[list[str]]]] = [
         ],
     ),
     (
+        "cost-regression",
+        "hold: the canary's median cost per generation is shown above prod's ceiling "
+        "(max_cost_ratio 1.0: the custom canary must not cost more than the baseline)",
+        [
+            ["canary", "evaluate", "--env", "prod", "--include-synthetic"],
+        ],
+    ),
+    (
         "low-traffic",
         "inconclusive: at prod's first step (1%) one hour holds too little canary traffic",
         [

@@ -13,7 +13,7 @@ import sys
 
 from ai_gate.dbt_project import project_dir
 from ai_gate.evals.metrics import eval_metrics
-from ai_gate.evals.records import MAX_SAMPLE_ID_LENGTH
+from ai_gate.evals.records import MAX_INTEGER_AMOUNT, MAX_SAMPLE_ID_LENGTH
 
 PATH = "docs/eval-record.schema.json"
 CONTRACT_PATH = "models/evals/_evals__models.yml"
@@ -22,7 +22,7 @@ BEGIN = (
     " python -m ai_gate_tools.record_schema --write\n"
 )
 END = "      # <<< generated\n"
-STRINGS = ("requested_provider", "selected_provider", "route_strategy", "case_id")
+STRINGS = ("requested_provider", "selected_provider", "route_strategy", "case_id", "model")
 
 
 def schema() -> dict[str, object]:
@@ -39,6 +39,13 @@ def schema() -> dict[str, object]:
         if metric.kind == "rate":
             kind = "boolean" if metric.required else ["boolean", "null"]
             properties[metric.field] = {"type": kind, "description": metric.description}
+        elif metric.value_type == "integer":
+            properties[metric.field] = {
+                "type": ["integer", "null"],
+                "minimum": 0,
+                "maximum": MAX_INTEGER_AMOUNT,
+                "description": metric.description,
+            }
         else:
             properties[metric.field] = {
                 "type": ["number", "null"],
@@ -79,7 +86,7 @@ def render() -> str:
 
 def contract_columns() -> str:
     """ai_eval_samples' columns for the rate metrics' fields, in the sample table's
-    order (required ones first)."""
+    order (required ones first), then the usage amounts' (kind mean, each >= 0)."""
     lines = []
     for required in (True, False):
         for metric in eval_metrics():
@@ -92,6 +99,20 @@ def contract_columns() -> str:
             ]
             if required:
                 lines += ["        constraints:\n", "          - type: not_null\n"]
+    for metric in eval_metrics():
+        if metric.kind != "mean":
+            continue
+        integer = metric.value_type == "integer"
+        finite = "" if integer else " and {0} < 'infinity'::double precision"
+        check = ("{0} >= 0" + finite).format(metric.field)
+        lines += [
+            f"      - name: {metric.field}\n",
+            f"        description: {json.dumps(metric.description, ensure_ascii=False)}\n",
+            f"        data_type: {'bigint' if integer else 'double precision'}\n",
+            "        constraints:\n",
+            "          - type: check\n",
+            f'            expression: "{check}"\n',
+        ]
     return "".join(lines)
 
 

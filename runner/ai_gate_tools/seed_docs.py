@@ -54,6 +54,8 @@ def guardrails() -> str:
             "alpha (false rollback or hold, whole rollout)",
             "go alpha",
             "sample-ratio alpha",
+            "max p50 cost ratio (canary/baseline)",
+            "cost data required",
         ],
         [
             [
@@ -67,6 +69,8 @@ def guardrails() -> str:
                 r["alpha"],
                 r["go_alpha"],
                 r["srm_alpha"],
+                r["max_cost_ratio"] or "none",
+                r["require_cost"],
             ]
             for r in rows
         ],

@@ -275,6 +275,22 @@ def load_generations(db: ClonedDatabase, rows: int = 60_000, days: int = 12) -> 
             " from generate_series(1, %s)) as providers",
             (days, rows),
         )
+        # Usage drawn after the latencies, so these stay the draws they were: most rows
+        # priced from their tokens, some with a recorded cost, some of a model the seed
+        # has no price for, some without tokens (unknown cost unless recorded).
+        conn.execute(
+            "update ai_training_examples set"
+            " model = case when random() < 0.05 then 'unpriced-model'"
+            " when selected_provider = 'openai' then 'gpt-4o' else 'sitegen-custom-v1' end,"
+            " input_tokens = case when random() < 0.03 then null"
+            " else (400 + random() * 1600)::int end,"
+            " output_tokens = (300 + exp(7 + 0.6 * random()))::int,"
+            " cost_usd = case when random() < 0.04 then round((random() / 20)::numeric, 6) end,"
+            " fallback_used = random() < 0.02"
+        )
+        conn.execute(
+            "update ai_training_examples set output_tokens = null where input_tokens is null"
+        )
 
 
 def refresh(db: ClonedDatabase) -> None:

@@ -26,6 +26,8 @@ def test_bench_runs_at_a_small_size(built_db: ClonedDatabase, tmp_path: Path) ->
         "baseline: percentile_cont over raw, checklist indexes, 90 d",
         "ai_latency_percentiles, 90 d",
         "ai_latency_percentiles_exact, 90 d",
+        "ai_usage_by_provider (tokens, cost), 90 d",
+        "p95 tokens",
         "incremental refresh, one new day, vacuumed: SQL statements",
         "incremental refresh, one new day, not yet vacuumed: SQL statements",
         "incremental refresh, late rows",
@@ -70,7 +72,9 @@ def test_calibration_runs_the_real_rules_at_a_small_trial_count(tmp_path: Path) 
     tables = [table for table in tables if table]
     assert [(table[0][0].strip(), len(table) - 1) for table in tables] == [
         ("what", 30),  # false rollback/hold, go, detection, the release gate (ADR 0004)
-        ("what", 30),  # time to go, held, false hold at 3 shares; the exact boundary
+        # time to go, held, false hold at 3 shares; the exact boundary; the cost
+        # guardrail's false hold, hold of 2x and go at half the cost at 3 shares
+        ("what", 39),
         ("guardrail", 6),  # rows to ok beside the fixed-sample optimum
     ]
     decision_rules, speed, per_rule = (table[1:] for table in tables)

@@ -72,6 +72,9 @@ CLEAN_GENERATIONS: list[dict[str, object]] = [
         "route_strategy": "weighted",
         "fallback_used": False,
         "latency_ms": 900,
+        "model": "gpt-4o",
+        "input_tokens": 1200,
+        "output_tokens": 2400,
     },
     # Fallback from custom to openai, flagged.
     {
@@ -83,6 +86,7 @@ CLEAN_GENERATIONS: list[dict[str, object]] = [
         "fallback_provider": "openai",
         "fallback_used": True,
         "latency_ms": 2400,
+        "cost_usd": 0.031,
     },
 ]
 
@@ -135,6 +139,28 @@ TELEMETRY_VIOLATIONS: dict[str, Violation] = {
     "flag-without-fallback": (
         generation(requested_provider="openai", selected_provider="openai", fallback_used=True),
         {"fallback_used_names_a_fallback_provider": 1},
+    ),
+    "negative-tokens": (
+        generation(
+            requested_provider="openai",
+            selected_provider="openai",
+            fallback_used=False,
+            input_tokens=-5,
+            output_tokens=-1,
+        ),
+        {
+            "telemetry_input_tokens_are_not_negative": 1,
+            "telemetry_output_tokens_are_not_negative": 1,
+        },
+    ),
+    "infinite-cost": (
+        generation(
+            requested_provider="openai",
+            selected_provider="openai",
+            fallback_used=False,
+            cost_usd=float("inf"),
+        ),
+        {"telemetry_costs_are_finite_and_not_negative": 1},
     ),
 }
 
@@ -396,6 +422,7 @@ PLANTED: dict[str, tuple[str, ...]] = {
         "negative-threshold",
         "no-min-samples",
         "synthetic-flag-without-fallback",
+        "negative-tokens",
     ),
     "third": (
         "no-default",
@@ -405,6 +432,7 @@ PLANTED: dict[str, tuple[str, ...]] = {
         "wrong-summary-v2-view",
         "gate-on-an-unknown-metric",
         "quarantine-without-reason-nor-environment",
+        "infinite-cost",
     ),
 }
 

@@ -219,6 +219,12 @@ def test_the_new_seed_columns_are_tested(built_db: ClonedDatabase) -> None:
         " where environment = 'staging';"
         " update ai_canary_rollback_triggers set go_margin_pp = 0 where environment = 'staging';"
         " update ai_eval_thresholds set confidence = 1.5 where environment = 'staging';"
+        " update ai_canary_guardrails set max_cost_ratio = 0, require_cost = null"
+        " where environment = 'staging';"
+        " update ai_provider_prices set usd_per_million_input_tokens = -1"
+        " where provider = 'custom';"
+        " update ai_provider_prices set usd_per_million_output_tokens = 'infinity'"
+        " where provider = 'openai';"
         " update ai_eval_gate_definitions set baseline_tolerance_pp = -1"
         " where gate = 'fallback_rate_max';"
         " insert into ai_eval_runs (run_id, run_type, environment, triggered_by, thresholds,"
@@ -228,14 +234,18 @@ def test_the_new_seed_columns_are_tested(built_db: ClonedDatabase) -> None:
     )
     selection = (
         "ai_canary_guardrails ai_canary_rollback_triggers ai_eval_thresholds"
-        " ai_eval_gate_definitions ai_eval_runs"
+        " ai_eval_gate_definitions ai_eval_runs ai_provider_prices"
     )
     assert failing(dbt_test(built_db, selection)) == {
         "canary_alpha_is_a_probability": 1,
         "canary_go_alpha_is_a_probability": 1,
         "canary_srm_alpha_is_a_probability": 1,
         "canary_go_margins_are_positive": 2,  # both staging triggers
-        "eval_confidence_is_between_a_half_and_one": 8,  # each staging gate
+        "eval_confidence_is_between_a_half_and_one": 12,  # each staging gate
+        "canary_cost_ratio_ceilings_are_positive": 1,
+        "not_null_ai_canary_guardrails_require_cost": 1,
+        "input_token_prices_are_not_negative": 1,
+        "output_token_prices_are_not_negative": 1,
         "eval_baseline_tolerances_are_not_negative": 1,
         "eval_baselines_are_runs": 1,
         "every_eval_run_has_samples": 1,

@@ -19,7 +19,14 @@ EXAMPLES = REPO / "examples" / "evals"
 PASSING = REPO / "examples" / "evals" / "passing.jsonl"
 FAILING = REPO / "examples" / "evals" / "failing.jsonl"
 V1_METRICS = [*RATE_FIELDS, "p95_latency_ms"]
-METRICS = [*V1_METRICS, "case_pass_k"]
+USAGE_METRICS = [
+    "mean_input_tokens",
+    "mean_output_tokens",
+    "mean_cost_usd",
+    "cost_per_pass_usd",
+    "cost_ratio",
+]
+METRICS = [*V1_METRICS, "case_pass_k", *USAGE_METRICS]
 
 
 def write_jsonl(path: Path, records: list[dict]) -> Path:
@@ -51,6 +58,18 @@ def varied_records(seed: int, count: int) -> list[dict]:
         }
         if rng.random() < 0.8:
             record["latency_ms"] = round(rng.lognormvariate(8, 0.7), 3)
+        # usage: priced from tokens, recorded, of a model without a price, or absent
+        usage = rng.random()
+        if usage < 0.85:
+            record["model"] = (
+                "unpriced-model"
+                if usage < 0.1
+                else ("gpt-4o" if record["selected_provider"] == "openai" else "sitegen-custom-v1")
+            )
+            record["input_tokens"] = rng.randrange(200, 3000)
+            record["output_tokens"] = int(rng.lognormvariate(7.5, 0.8))
+            if usage > 0.75:
+                record["cost_usd"] = round(rng.uniform(0.001, 0.09), 6)
         records.append(record)  # publish_conversion is absent from every record
     return records
 
@@ -94,6 +113,19 @@ def test_summary_matches_the_python_oracle(
         else:
             assert view[metric] == pytest.approx(expected[metric], abs=0.001), metric
             assert report["metrics"][metric] == pytest.approx(expected[metric], abs=0.001)
+    intervals = dict(
+        built_db.execute(
+            "select metric, json_build_array(ci_low, ci_high) from ai_eval_run_summary_v2"
+            " where run_id = %s",
+            (report["run_id"],),
+        )
+    )
+    for metric in ("mean_input_tokens", "mean_output_tokens", "mean_cost_usd"):
+        want = expected[f"{metric}_ci"]
+        if want[0] is None:
+            assert intervals[metric] == [None, None], metric
+        else:
+            assert intervals[metric] == pytest.approx(list(want), rel=1e-9), metric
     for metric in RATE_FIELDS:
         low, high = expected[f"{metric}_ci"]
         if low is None:
@@ -257,8 +289,15 @@ def test_thresholds_file_overrides_and_is_snapshotted(
     assert result.returncode == 0, result.stdout + result.stderr
     payload = json.loads(report.read_text())
     assert "p95_latency_ms_max" not in {gate["gate"] for gate in payload["gates"]}
-    # (case_pass_k_min is off in the seeds)
-    assert payload["gates_switched_off"] == ["case_pass_k_min", "p95_latency_ms_max"]
+    # (case_pass_k_min and the usage gates are off in the seeds)
+    assert payload["gates_switched_off"] == [
+        "case_pass_k_min",
+        "cost_per_pass_usd_max",
+        "cost_ratio_max",
+        "mean_cost_usd_max",
+        "mean_output_tokens_max",
+        "p95_latency_ms_max",
+    ]
     snapshot = built_db.execute("select thresholds from ai_eval_runs")[0][0]
     assert snapshot["schema_valid_rate_min"] == 0.9
     assert snapshot["p95_latency_ms_max"] is None
@@ -515,3 +554,89 @@ def test_one_run_opens_one_database_session(built_db: ClonedDatabase, tmp_path: 
             time.sleep(0.3)
             readings.append(sessions())
     assert readings[-1] - before == 1, readings
+
+
+def costed_records(prefix: str, count: int, cost: float | None, seed: int) -> list[dict]:
+    """Passing attempts; each with a recorded cost about `cost` (None: no usage)."""
+    rng = random.Random(seed)
+    records: list[dict] = []
+    for index in range(count):
+        record: dict[str, object] = {
+            "sample_id": f"{prefix}{index}",
+            "case_id": f"case-{index}",
+            "schema_valid": True,
+            "safety_html_tailwind_compliant": True,
+            "selected_provider": "custom",
+        }
+        if cost is not None:
+            record["input_tokens"] = rng.randrange(800, 1600)
+            record["output_tokens"] = rng.randrange(1500, 4000)
+            record["cost_usd"] = round(cost * rng.uniform(0.8, 1.2), 6)
+        records.append(record)
+    return records
+
+
+def test_cost_gates_fail_closed_through_the_cli(built_db: ClonedDatabase, tmp_path: Path) -> None:
+    """A run over mean_cost_usd_max fails (2); a run whose samples carry no usage under
+    a cost gate is inconclusive (4; 2 with --strict), never skipped nor passed; with
+    --baseline, a candidate at twice its baseline's cost fails cost_ratio_max."""
+    off = "".join(
+        f"{gate}: null\n"
+        for gate in (
+            "patch_apply_success_min",
+            "edit_after_generate_rate_min",
+            "publish_conversion_proxy_min",
+            "fallback_rate_max",
+            "p95_latency_ms_max",
+        )
+    )
+    mean_gate = tmp_path / "mean.yml"
+    mean_gate.write_text(off + "mean_cost_usd_max: 0.015\n")
+
+    def run(name: str, records: list[dict], *options: str) -> tuple[int, dict]:
+        path = write_jsonl(tmp_path / f"{name}.jsonl", records)
+        report = tmp_path / f"{name}.json"
+        result = built_db.cli(
+            "run",
+            str(path),
+            "--env",
+            "staging",
+            "--run-id",
+            name,
+            "--report-json",
+            str(report),
+            *options,
+        )
+        return result.returncode, json.loads(report.read_text())
+
+    def gate(report: dict, name: str) -> dict:
+        return next(g for g in report["gates"] if g["gate"] == name)
+
+    code, report = run("cheap", costed_records("a", 40, 0.01, 1), "--thresholds", str(mean_gate))
+    assert (code, gate(report, "mean_cost_usd_max")["status"]) == (0, "passed")
+    code, report = run("dear", costed_records("b", 40, 0.02, 2), "--thresholds", str(mean_gate))
+    assert (code, gate(report, "mean_cost_usd_max")["status"]) == (2, "failed")
+    assert gate(report, "mean_cost_usd_max")["observed"] == pytest.approx(0.02, rel=0.1)
+
+    unreported = costed_records("c", 40, None, 3)
+    code, report = run("no-usage", unreported, "--thresholds", str(mean_gate))
+    assert (code, gate(report, "mean_cost_usd_max")["status"]) == (4, "inconclusive")
+    code, _ = run("no-usage-strict", unreported, "--thresholds", str(mean_gate), "--strict")
+    assert code == 2
+
+    ratio_gate = tmp_path / "ratio.yml"
+    ratio_gate.write_text(off + "cost_ratio_max: 1.2\n")
+    code, report = run(
+        "double",
+        costed_records("d", 40, 0.02, 4),
+        "--thresholds",
+        str(ratio_gate),
+        "--baseline",
+        "cheap",
+    )
+    ratio = gate(report, "cost_ratio_max")
+    assert (code, ratio["status"]) == (2, "failed")
+    assert ratio["observed"] == pytest.approx(2.0, rel=0.1)
+    # the same candidate without a baseline: the ratio gate is not applicable
+    code, report = run("alone", costed_records("e", 40, 0.02, 4), "--thresholds", str(ratio_gate))
+    assert (code, gate(report, "cost_ratio_max")["status"]) == (0, "skipped")

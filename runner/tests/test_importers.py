@@ -135,8 +135,8 @@ def assert_matches(report: dict, want: dict) -> None:
 @pytest.mark.parametrize(
     ("path", "attempts", "tool", "version", "eval_id"),
     [
-        (PROMPTFOO, promptfoo_attempts, "promptfoo", "0.121.20", "eval-iKM-2026-12-04T14:44:00"),
-        (INSPECT, inspect_attempts, "inspect-ai", "0.3.285", "HXotyeKwCnNYME7xE4tK6X"),
+        (PROMPTFOO, promptfoo_attempts, "promptfoo", "0.121.20", "eval-m3a-2026-12-07T05:43:11"),
+        (INSPECT, inspect_attempts, "inspect-ai", "0.3.285", "9BPMQPVWHiGNQuWqsrDu3o"),
         (DEEPEVAL, deepeval_attempts, "deepeval", None, None),
     ],
     ids=["promptfoo", "inspect", "deepeval"],
@@ -156,6 +156,86 @@ def test_every_rate_matches_a_recomputation_from_the_tools_file(
     assert f"from {tool}{' ' + version if version else ''}" in checked.stdout
     noun = "errored attempt" if want["errors"] == 1 else "errored attempts"
     assert f"{want['errors']} {noun}" in checked.stdout
+
+
+def promptfoo_usage() -> list[tuple[str, int | None, int | None, float | None]]:
+    """(provider, input tokens, output tokens, cost) of each result, by this test's own
+    reading: promptfoo's zeros are no usage, its cost of 0 no cost (docs/cost.md)."""
+    usage = []
+    for result in json.loads(PROMPTFOO.read_text())["results"]["results"]:
+        tokens = (result.get("response") or {}).get("tokenUsage") or result["tokenUsage"]
+        reported = bool(tokens.get("prompt") or tokens.get("completion"))
+        usage.append(
+            (
+                result["provider"]["label"],
+                tokens["prompt"] if reported else None,
+                tokens["completion"] if reported else None,
+                result["cost"] or None,
+            )
+        )
+    return usage
+
+
+def inspect_usage() -> list[tuple[str, int | None, int | None, float | None]]:
+    log = json.loads(INSPECT.read_text())
+    usage = []
+    for sample in log["samples"]:
+        models = sample.get("model_usage") or {}
+        costs = [m.get("total_cost") for m in models.values()]
+        usage.append(
+            (
+                sample["output"].get("model") or log["eval"]["model"],
+                sum(m["input_tokens"] for m in models.values()) if models else None,
+                sum(m["output_tokens"] for m in models.values()) if models else None,
+                sum(costs) if models and None not in costs else None,
+            )
+        )
+    return usage
+
+
+@pytest.mark.parametrize(
+    ("path", "usage"),
+    [(PROMPTFOO, promptfoo_usage), (INSPECT, inspect_usage)],
+    ids=["promptfoo", "inspect"],
+)
+def test_tokens_and_costs_per_provider_match_a_recomputation_from_the_tools_file(
+    built_db: ClonedDatabase, tmp_path: Path, path, usage
+) -> None:
+    """Each provider's tokens, recorded costs and cost sources, as stored and as the
+    report gives them, against this test's own reading of the file. Neither example's
+    unreported costs has a price (seed ai_provider_prices: no `custom` row without a
+    model, no `mockllm` row): they stay unknown, never 0."""
+    _, report, _ = run_json(built_db, tmp_path, str(path))
+    want: dict[str, list] = {}
+    for provider, input_tokens, output_tokens, cost in usage():
+        totals = want.setdefault(provider, [0, 0, 0.0, 0, 0])
+        totals[0] += input_tokens or 0
+        totals[1] += output_tokens or 0
+        totals[2] += cost or 0.0
+        totals[3 if cost is not None else 4] += 1
+    rows = built_db.execute(
+        "select selected_provider, sum(input_tokens), sum(output_tokens),"
+        " coalesce(sum(cost_usd), 0), count(*) filter (where cost_source = 'recorded'),"
+        " count(*) filter (where cost_source = 'unknown')"
+        " from ai_eval_samples where run_id = %s group by 1",
+        (report["run_id"],),
+    )
+    got = {row[0]: [int(row[1] or 0), int(row[2] or 0), row[3], row[4], row[5]] for row in rows}
+    assert set(got) == set(want)
+    for provider, totals in want.items():
+        assert got[provider][:2] == totals[:2], provider
+        assert got[provider][2] == pytest.approx(totals[2], rel=1e-9), provider
+        assert got[provider][3:] == totals[3:], provider
+    costs = [cost for _, _, _, cost in usage() if cost is not None]
+    outputs = [tokens for _, _, tokens, _ in usage() if tokens is not None]
+    assert report["cost_sources"] == {
+        "recorded": len(costs),
+        "priced": 0,
+        "unknown": len(usage()) - len(costs),
+    }
+    assert report["metrics"]["mean_cost_usd"] == pytest.approx(sum(costs) / len(costs))
+    assert report["metric_counts"]["mean_cost_usd"] == len(costs)
+    assert report["metrics"]["mean_output_tokens"] == pytest.approx(sum(outputs) / len(outputs))
 
 
 def test_promptfoo_flaky_cases_and_errors_in_every_report(

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 from conftest import ClonedDatabase, Server, cloned_database, refresh
+from test_usage import assert_usage_matches, usage_rollups_disagree_with_raw
 
 WINDOWS = [
     "interval '7 days 3 hours 17 minutes'",
@@ -78,10 +79,12 @@ def test_rows_newer_than_the_refresh_are_included(rolled_up_db: ClonedDatabase) 
 
 @pytest.mark.xdist_group("rolled_up")
 def test_late_rows_are_taken_in_by_the_next_refresh(rolled_up_db: ClonedDatabase) -> None:
+    # (with usage: the usage rollups take them in by the same rule, test_usage.py)
     late = (
-        "insert into ai_training_examples (created_at, selected_provider, latency_ms)"
+        "insert into ai_training_examples (created_at, selected_provider, latency_ms,"
+        " model, input_tokens, output_tokens)"
         " select date_trunc('hour', now()) - interval '5 hours' + interval '10 minutes',"
-        " 'custom', 700000 from generate_series(1, 300)"
+        " 'custom', 700000, 'sitegen-custom-v1', 1000 + g, 5000 from generate_series(1, 300) g"
     )
     rolled_up_db.execute(late)
     # Until the next refresh the rolled-up hour does not show them (documented lag).
@@ -117,6 +120,8 @@ def test_late_rows_are_taken_in_by_the_next_refresh(rolled_up_db: ClonedDatabase
     # the prefix sums per stored day (late rows in the same hour as the previous
     # refresh reach both through `refreshed_at`).
     assert rollups_disagree_with_raw(rolled_up_db) == []
+    assert_usage_matches(rolled_up_db, "interval '3 days'")
+    assert usage_rollups_disagree_with_raw(rolled_up_db) == []
     for got, want in compare(rolled_up_db, "interval '3 days'", "ai_latency_percentiles_exact"):
         assert got[1] == want[1]
         assert got[4] == pytest.approx(want[4], rel=1e-9, abs=1e-9)

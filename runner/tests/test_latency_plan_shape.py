@@ -21,7 +21,7 @@ import pytest
 from conftest import ClonedDatabase
 
 PRODUCT_TABLE = "ai_training_examples"
-FUNCTIONS = ("ai_latency_percentiles", "ai_latency_percentiles_exact")
+FUNCTIONS = ("ai_latency_percentiles", "ai_latency_percentiles_exact", "ai_usage_by_provider")
 WINDOWS = ("90 days", "7 days", "1 day")
 
 # The staging view as it was before issue 20: the import-CTE idiom.
@@ -31,7 +31,8 @@ with source_rows as (select * from ai_training_examples),
 telemetry as (
     select cast(id as text) as generation_id, created_at, request_id, requested_provider,
         selected_provider, route_strategy, fallback_provider, fallback_used, latency_ms,
-        prompt_template_version
+        prompt_template_version, model, cast(input_tokens as bigint) as input_tokens,
+        cast(output_tokens as bigint) as output_tokens, cost_usd as recorded_cost_usd
     from source_rows
 )
 select * from telemetry

@@ -443,10 +443,11 @@ def test_truncated_and_malformed_tool_files_are_named_as_such(
         tmp_path / "cut.json", cases=2, output_kb=1, truncate_at=size // 2
     )
     nan = tmp_path / "nan.json"
-    nan.write_text(whole.read_text().replace('"latencyMs": 6', '"latencyMs": NaN', 1))
+    first_latency = re.compile(r'"latencyMs": \d+')
+    nan.write_text(first_latency.sub('"latencyMs": NaN', whole.read_text(), count=1))
     # ijson's C parser crashed the process (SIGSEGV) on an integer of 5,000 digits
     huge = tmp_path / "huge.json"
-    huge.write_text(whole.read_text().replace('"latencyMs": 6', '"latencyMs": ' + "9" * 5000, 1))
+    huge.write_text(first_latency.sub('"latencyMs": ' + "9" * 5000, whole.read_text(), count=1))
     empty = tmp_path / "empty.json"
     empty.write_text(
         json.dumps(

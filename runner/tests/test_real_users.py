@@ -105,8 +105,16 @@ def test_too_few_samples_is_inconclusive_never_a_pass(
     policy = built_db.execute("select gate_policy from ai_eval_runs where run_id = 'n100'")[0][0]
     assert policy == {
         "policy": "point",
-        # case_pass_k_min: seeded off, its minimum is one repeated case
-        "min_samples": {**dict.fromkeys(sorted(GATES), 100), "case_pass_k_min": 1},
+        # case_pass_k_min: seeded off, its minimum is one repeated case; the usage
+        # gates, seeded off, have prod's 100
+        "min_samples": {
+            **dict.fromkeys(sorted(GATES), 100),
+            "case_pass_k_min": 1,
+            **dict.fromkeys(
+                ("mean_output_tokens_max", "mean_cost_usd_max", "cost_per_pass_usd_max"), 100
+            ),
+            "cost_ratio_max": 100,
+        },
         # below it, a gate fails on its one-sided bound at 0.95 (issue 29)
         "below_minimum_z": pytest.approx(1.6448536269514722),
     }

@@ -16,7 +16,7 @@ REPO = Path(__file__).resolve().parents[2]
 PASSING = REPO / "examples" / "evals" / "passing.jsonl"
 FAILING = REPO / "examples" / "evals" / "failing.jsonl"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-SECTIONS = ("header", "gates", "flakiness", "latency", "canary", "audit")
+SECTIONS = ("header", "gates", "flakiness", "latency", "cost", "canary", "audit")
 # Chromium as root in a container, and nothing that phones home at start.
 CHROMIUM_ARGS = [
     "--no-sandbox",

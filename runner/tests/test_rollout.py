@@ -82,14 +82,17 @@ def simulate(
         return
     columns = (
         "created_at, request_id, requested_provider, selected_provider, route_strategy,"
-        " fallback_provider, fallback_used, latency_ms, prompt_template_version"
+        " fallback_provider, fallback_used, latency_ms, prompt_template_version, model,"
+        " input_tokens, output_tokens, cost_usd"
     )
     db.execute(
         f"insert into ai_training_examples ({columns}) select {columns}"
         " from ai_synthetic_generations; delete from ai_synthetic_generations"
     )
     lines = db.execute(
-        "select jsonb_strip_nulls(to_jsonb(samples) - 'run_id' - 'line_number')::text"
+        # cost_source is derived at ingest: the cost goes back as the one recorded
+        "select jsonb_strip_nulls(to_jsonb(samples) - 'run_id' - 'line_number'"
+        " - 'cost_source')::text"
         " from ai_eval_samples as samples where run_id like 'sim-%' order by line_number"
     )
     path = Path(db.env.get("TMPDIR", "/tmp")) / f"{db.name}-{scenario}.jsonl"

@@ -18,5 +18,11 @@ select
     fallback_provider,
     fallback_used,
     latency_ms,
-    prompt_template_version
+    prompt_template_version,
+    model,
+    cast(input_tokens as bigint) as input_tokens,
+    cast(output_tokens as bigint) as output_tokens,
+    -- the cost the product recorded (null: not reported; ai_routing_telemetry prices
+    -- the tokens of a row without one)
+    cost_usd as recorded_cost_usd
 from {{ source('product', 'ai_training_examples') }}

@@ -26,7 +26,13 @@ from ai_gate.actor import default_actor
 from ai_gate.database import Database
 from ai_gate.errors import InputRejected, RuntimeFailure
 from ai_gate.evals import baseline
-from ai_gate.evals.records import SAMPLE_COLUMNS, SAMPLE_COPY_TYPES, Problem
+from ai_gate.evals.records import (
+    COST_FIELD,
+    SAMPLE_COLUMNS,
+    SAMPLE_COPY_TYPES,
+    TOKEN_FIELDS,
+    Problem,
+)
 from ai_gate.evals.sources import ImportedFile, RecordsFile, source_reading
 from ai_gate.evals.stored_runs import fetch_run
 from ai_gate.evals.verdicts import CONCURRENT_RUN_WAIT_SECONDS
@@ -209,19 +215,7 @@ def ingest(
                     return run_id, existing
                 try:
                     with conn.transaction():  # a savepoint: a duplicate is reported, below
-                        conn.execute(
-                            sql.SQL(
-                                # key order: each key lands beside the previous one
-                                "insert into {} (run_id, {}) select %s, {} from {}"
-                                " order by sample_id"
-                            ).format(
-                                database.relation("ai_eval_samples"),
-                                columns,
-                                columns,
-                                sql.Identifier(STAGING_TABLE),
-                            ),
-                            (run_id,),
-                        )
+                        conn.execute(_insert_samples(database), (run_id,))
                 except psycopg.errors.UniqueViolation:
                     raise _rejection(label, *_with_duplicates(conn, [], 0, source)) from None
         except psycopg.errors.LockNotAvailable as exc:
@@ -230,6 +224,34 @@ def ingest(
                 f"{CONCURRENT_RUN_WAIT_SECONDS:g} s (nothing was written)"
             ) from exc
     return run_id, None
+
+
+def _insert_samples(database: Database) -> sql.Composed:
+    """The staged records into ai_eval_samples, each with its cost as the database's
+    price functions know it (recorded, else priced from its tokens, else unknown)."""
+    staged = [
+        sql.SQL("known_cost.cost_usd") if name == COST_FIELD else sql.Identifier(name)
+        for name in SAMPLE_COLUMNS
+    ]
+    return sql.SQL(
+        # key order: each key lands beside the previous one
+        "insert into {samples} (run_id, {columns}, cost_source)"
+        " select %s, {staged}, {source}(staged.{cost}, known_cost.cost_usd)"
+        " from {staging} as staged cross join lateral (select {cost_usd}(staged.{cost},"
+        " staged.selected_provider, staged.model, coalesce(staged.created_at, now()),"
+        " staged.{input}, staged.{output}) as cost_usd) as known_cost"
+        " order by sample_id"
+    ).format(
+        samples=database.relation("ai_eval_samples"),
+        columns=sql.SQL(", ").join(sql.Identifier(name) for name in SAMPLE_COLUMNS),
+        staged=sql.SQL(", ").join(staged),
+        source=database.relation("ai_gate_cost_source"),
+        cost=sql.Identifier(COST_FIELD),
+        staging=sql.Identifier(STAGING_TABLE),
+        cost_usd=database.relation("ai_gate_cost_usd"),
+        input=sql.Identifier(TOKEN_FIELDS[0]),
+        output=sql.Identifier(TOKEN_FIELDS[1]),
+    )
 
 
 def _run_row(

@@ -14,17 +14,32 @@ from datetime import UTC, datetime, timedelta
 
 from psycopg.types.json import Jsonb
 
-from ai_gate.evals.metrics import boolean_fields
+from ai_gate.evals.metrics import amount_fields, boolean_fields, mean_fields
 
 # The rate metrics' fields (dbt_project.yml, vars eval_metrics).
 REQUIRED_BOOLEANS = boolean_fields(required=True)
 OPTIONAL_BOOLEANS = boolean_fields(required=False)
+# The amounts' fields (numbers >= 0, or integers), each optional: the quantiles'
+# (latency_ms) in their place in the sample table, the means' (usage) at its end.
+QUANTILE_FIELDS = tuple(m.field for m in amount_fields() if m.kind == "quantile")
+MEAN_FIELDS = tuple(m.field for m in mean_fields())
+AMOUNT_FIELDS = frozenset((*QUANTILE_FIELDS, *MEAN_FIELDS))
+INTEGER_FIELDS = frozenset(m.field for m in amount_fields() if m.value_type == "integer")
+# The usage fields a cost is known from (docs/cost.md): a recorded cost, else the
+# tokens priced at the provider's price in force (the database's ai_gate_cost_usd).
+COST_FIELD = "cost_usd"
+TOKEN_FIELDS = ("input_tokens", "output_tokens")
+if not {COST_FIELD, *TOKEN_FIELDS} <= set(MEAN_FIELDS):  # pragma: no cover
+    raise RuntimeError("dbt_project.yml: the usage metrics' fields are missing")
+# PostgreSQL's bigint: an integer amount beyond it cannot be stored.
+MAX_INTEGER_AMOUNT = 2**63 - 1
 OPTIONAL_STRINGS = (
     "requested_provider",
     "selected_provider",
     "route_strategy",
     "case_id",
     "prompt_template_version",
+    "model",
 )
 ALLOWED_FIELDS = frozenset(
     (
@@ -32,7 +47,8 @@ ALLOWED_FIELDS = frozenset(
         *REQUIRED_BOOLEANS,
         *OPTIONAL_BOOLEANS,
         *OPTIONAL_STRINGS,
-        "latency_ms",
+        *QUANTILE_FIELDS,
+        *MEAN_FIELDS,
         "created_at",
         "metadata",
     )
@@ -44,13 +60,15 @@ SAMPLE_COLUMNS = (
     "case_id",
     *REQUIRED_BOOLEANS,
     *OPTIONAL_BOOLEANS,
-    "latency_ms",
+    *QUANTILE_FIELDS,
     "requested_provider",
     "selected_provider",
     "route_strategy",
     "prompt_template_version",
     "created_at",
     "metadata",
+    *MEAN_FIELDS,
+    "model",
 )
 # PostgreSQL types of SAMPLE_COLUMNS, for binary COPY (about 2.5 times cheaper per row
 # on the client than text COPY, which matters at hundreds of thousands of rows/s).
@@ -59,13 +77,15 @@ SAMPLE_COPY_TYPES = (
     "int4",
     "text",
     *("bool" for _ in (*REQUIRED_BOOLEANS, *OPTIONAL_BOOLEANS)),
-    "float8",
+    *("float8" for _ in QUANTILE_FIELDS),
     "text",
     "text",
     "text",
     "text",
     "timestamptz",
     "jsonb",
+    *("int8" if field in INTEGER_FIELDS else "float8" for field in MEAN_FIELDS),
+    "text",
 )
 MAX_SAMPLE_ID_LENGTH = 512
 # How deep `metadata` may nest (an object or array inside another counts one level).
@@ -217,6 +237,26 @@ def _as_float(number: int | float) -> float:
         return math.inf
 
 
+def _amount_problem(value: object, integer: bool) -> str | None:
+    """Why a usage or latency amount is refused, or None: a number >= 0 (an integer
+    amount a whole number that fits a bigint), finite."""
+    if integer:
+        if isinstance(value, bool) or not isinstance(value, int):
+            return f"must be an integer >= 0 or null, got {_type_name(value)}"
+        if value < 0:
+            return f"must be >= 0, got {value}"
+        if value > MAX_INTEGER_AMOUNT:
+            return f"must be at most {MAX_INTEGER_AMOUNT}, got {value}"
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return f"must be a number or null, got {_type_name(value)}"
+    if not math.isfinite(_as_float(value)):
+        return "must be finite"
+    if value < 0:
+        return f"must be >= 0, got {value}"
+    return None
+
+
 def _parse_created_at(created_at: object) -> tuple[datetime | None, str | None]:
     """(the timestamp, None), or (None, why it is refused); (None, None) when absent."""
     if created_at is None:
@@ -269,14 +309,16 @@ def validate_object(obj: object, file: str, line: int) -> tuple[Record | None, l
         value = obj.get(field)
         if value is not None and not isinstance(value, str):
             problem(field, f"must be a string or null, got {_type_name(value)}")
-    latency = obj.get("latency_ms")
-    if latency is not None:
-        if isinstance(latency, bool) or not isinstance(latency, int | float):
-            problem("latency_ms", f"must be a number or null, got {_type_name(latency)}")
-        elif not math.isfinite(_as_float(latency)):
-            problem("latency_ms", "must be finite")
-        elif latency < 0:
-            problem("latency_ms", f"must be >= 0, got {latency}")
+    amounts = {}
+    for field in (*QUANTILE_FIELDS, *MEAN_FIELDS):  # registry order
+        value = obj.get(field)
+        if value is None:
+            continue
+        reason = _amount_problem(value, field in INTEGER_FIELDS)
+        if reason:
+            problem(field, reason)
+        else:
+            amounts[field] = value if field in INTEGER_FIELDS else float(value) + 0.0
     parsed_created_at, created_at_problem = _parse_created_at(obj.get("created_at"))
     if created_at_problem:
         problem("created_at", created_at_problem)
@@ -293,7 +335,7 @@ def validate_object(obj: object, file: str, line: int) -> tuple[Record | None, l
         reason = _bad_character(key) or _bad_character(value)
         if reason:
             problem(_printable_key(key), reason)
-        elif key != "latency_ms" and _non_finite(value):  # latency is checked above
+        elif key not in AMOUNT_FIELDS and _non_finite(value):  # amounts are checked above
             problem(key, "contains a number that is not finite")
     if problems:
         usable_id = (
@@ -307,8 +349,7 @@ def validate_object(obj: object, file: str, line: int) -> tuple[Record | None, l
     values = dict(obj)
     if parsed_created_at is not None:
         values["created_at"] = parsed_created_at
-    if latency is not None:
-        values["latency_ms"] = float(latency) + 0.0  # -0.0 is stored as 0
+    values.update(amounts)  # -0.0 is stored as 0
     return Record(_row_from_values(line, values)), []
 
 

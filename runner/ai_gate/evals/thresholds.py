@@ -12,27 +12,36 @@ from psycopg import sql
 
 from ai_gate.database import Database
 from ai_gate.errors import InputRejected
-from ai_gate.evals.metrics import metric_names, rate_metric_names
+from ai_gate.evals.metrics import (
+    interval_metric_names,
+    metric_named,
+    metric_names,
+    rate_metric_names,
+)
 from ai_gate.files import is_scalar, read_yaml_mapping
 from ai_gate.routing.configuration import unknown_environment
 from ai_gate.stats import z_one_sided
 
-# The metrics in report order, and the rate metrics among them (dbt_project.yml).
+# The metrics in report order, the rate metrics among them, and those whose summary
+# has a 95% interval: rates (Wilson), means (Johnson), ratios to a baseline (delta).
 METRICS = metric_names()
 RATE_METRICS = rate_metric_names()
-LATENCY_GATE = "p95_latency_ms_max"
+INTERVAL_METRICS = interval_metric_names()
+# The kinds of metric whose values are shares (0 to 1): their thresholds are too.
+SHARE_KINDS = ("rate", "repeats")
 # The confidence at which a gate with fewer samples than its minimum is failed, when the
 # environment sets none: the evidence must be conclusive against it.
 BELOW_MINIMUM_CONFIDENCE = 0.95
 
 
-def gate_names(conn: psycopg.Connection, database: Database) -> list[str]:
+def gate_metrics(conn: psycopg.Connection, database: Database) -> dict[str, str]:
+    """Each gate (ai_eval_gate_definitions) and the metric it reads, by gate name."""
     rows = conn.execute(
-        sql.SQL("select gate from {} order by gate").format(
+        sql.SQL("select gate, metric from {} order by gate").format(
             database.relation("ai_eval_gate_definitions")
         )
     ).fetchall()
-    return [row[0] for row in rows]
+    return {gate: metric for gate, metric in rows}
 
 
 def gate_policy(
@@ -68,7 +77,7 @@ class EnvironmentGates:
     thresholds (None: off), minimum sample counts, confidence and quarantined cases."""
 
     environment: str
-    known_gates: list[str]
+    known_gates: dict[str, str]  # gate -> the metric it reads
     thresholds: dict[str, float | None]
     min_samples: dict[str, int]
     confidence: float | None
@@ -81,7 +90,7 @@ def read_environment_gates(
     thresholds, min_samples = environment_thresholds(conn, database, environment)
     return EnvironmentGates(
         environment=environment,
-        known_gates=gate_names(conn, database),
+        known_gates=gate_metrics(conn, database),
         thresholds=thresholds,
         min_samples=min_samples,
         confidence=environment_confidence(conn, database, environment),
@@ -153,8 +162,9 @@ def require_a_gate(
     )
 
 
-def load_threshold_overrides(path: Path, known_gates: list[str]) -> dict[str, float | None]:
-    """Read a thresholds YAML file: a mapping of gate name to a number or null."""
+def load_threshold_overrides(path: Path, known_gates: dict[str, str]) -> dict[str, float | None]:
+    """Read a thresholds YAML file: a mapping of gate name to a number or null (a
+    share, at most 1, for a gate on a rate or on case_pass_k)."""
     label = str(path)
     problems: list[str] = []
     overrides: dict[str, float | None] = {}
@@ -171,7 +181,7 @@ def load_threshold_overrides(path: Path, known_gates: list[str]) -> dict[str, fl
             problems.append(f"{label}:{line}: {gate}: must be a number or null, got {value!r}")
         elif not math.isfinite(value) or value < 0:
             problems.append(f"{label}:{line}: {gate}: must be a finite number >= 0, got {value}")
-        elif gate != LATENCY_GATE and value > 1:
+        elif metric_named(known_gates[gate]).kind in SHARE_KINDS and value > 1:
             problems.append(f"{label}:{line}: {gate}: a rate threshold must be <= 1, got {value}")
         else:
             overrides[gate] = float(value)

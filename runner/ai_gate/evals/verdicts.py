@@ -21,7 +21,7 @@ from ai_gate.errors import InputRejected, NotBuilt, RuntimeFailure
 from ai_gate.evals import baseline
 from ai_gate.evals.flakiness import CaseFlakiness, case_flakiness, errored_attempts, flake_rate
 from ai_gate.evals.stored_runs import VERDICTS, fetch_run
-from ai_gate.evals.thresholds import METRICS, RATE_METRICS
+from ai_gate.evals.thresholds import INTERVAL_METRICS, METRICS
 from ai_gate.jsonable import JsonFields
 
 TERMINAL_STATUSES = ("passed", "failed", "aborted")
@@ -76,6 +76,9 @@ class RunVerdict:
     flakiness: list[CaseFlakiness] = field(default_factory=list)
     error_count: int = 0  # samples that errored (an imported tool's failed attempts)
     errors: list[dict[str, object]] = field(default_factory=list)  # the first of them
+    # how many samples' costs are recorded, priced or unknown (empty: judged before
+    # costs were counted)
+    cost_sources: dict[str, int] = field(default_factory=dict)
 
     @property
     def source(self) -> dict[str, object] | None:
@@ -100,6 +103,7 @@ class RunVerdict:
             "gates": [gate.as_json() for gate in self.gates],
             "gates_switched_off": sorted(k for k, v in self.thresholds.items() if v is None),
             "source": self.source,
+            "cost_sources": self.cost_sources,
             "error_count": self.error_count,
             "errors": self.errors,
             "flake_rate": flake_rate(self.flakiness),
@@ -201,11 +205,15 @@ def _summary_and_gates(
             sql.SQL(
                 "select metric, observed as value, observed_count as n, ci_low, ci_high,"
                 " gate, comparator, threshold, min_samples, observed, lower_bound,"
-                " upper_bound, status,"
-                " (select count(*) from {} where run_id = %(run_id)s) as sample_count"
-                " from {} where run_id = %(run_id)s order by gate"
+                " upper_bound, status, samples.*"
+                " from {} as judgement cross join ("
+                " select count(*) as sample_count,"
+                " count(*) filter (where cost_source = 'recorded') as recorded,"
+                " count(*) filter (where cost_source = 'priced') as priced"
+                " from {} where run_id = %(run_id)s) as samples"
+                " where judgement.run_id = %(run_id)s order by gate"
             ).format(
-                database.relation("ai_eval_samples"), database.relation("ai_eval_run_judgement")
+                database.relation("ai_eval_run_judgement"), database.relation("ai_eval_samples")
             ),
             {"run_id": run_id},
         )
@@ -220,14 +228,23 @@ def _summary_and_gates(
         for row in judgement
         if row["gate"] is not None
     ]
+    first = next(iter(rows.values()), {})
+    sample_count = int(first.get("sample_count") or 0)
+    recorded, priced = int(first.get("recorded") or 0), int(first.get("priced") or 0)
     summary: dict[str, object] = {
-        "sample_count": next(iter(rows.values()))["sample_count"] if rows else 0
+        "sample_count": sample_count,
+        # how each sample's cost is known (docs/cost.md); unknown: no cost, never free
+        "cost_sources": {
+            "recorded": recorded,
+            "priced": priced,
+            "unknown": sample_count - recorded - priced,
+        },
     }
     for metric in METRICS:
         row = rows.get(metric, {})
         summary[metric] = row.get("value")
         summary[f"{metric}_count"] = row.get("n", 0)
-        if metric in RATE_METRICS:
+        if metric in INTERVAL_METRICS:
             summary[f"{metric}_ci_low"] = row.get("ci_low")
             summary[f"{metric}_ci_high"] = row.get("ci_high")
     return summary, gates
@@ -318,8 +335,9 @@ def load_verdict(database: Database, run_id: str) -> RunVerdict:
         metrics={metric: summary.get(metric) for metric in METRICS},
         metric_counts={metric: int(summary.get(f"{metric}_count") or 0) for metric in METRICS},
         intervals={
-            m: (summary.get(f"{m}_ci_low"), summary.get(f"{m}_ci_high")) for m in RATE_METRICS
+            m: (summary.get(f"{m}_ci_low"), summary.get(f"{m}_ci_high")) for m in INTERVAL_METRICS
         },
+        cost_sources=dict(summary.get("cost_sources") or {}),
         gates=results,
         thresholds={k: (None if v is None else float(v)) for k, v in run["thresholds"].items()},
         source_file=run["source_file"],
@@ -392,7 +410,7 @@ def gate_history(
                 summary, gates = _summary_and_gates(conn, database, run_id)
             for gate in sorted(gates, key=lambda g: g["gate"]):
                 low, high = gate.get("lower_bound"), gate.get("upper_bound")
-                if low is None and high is None and gate["metric"] in RATE_METRICS:
+                if low is None and high is None and gate["metric"] in INTERVAL_METRICS:
                     low = summary.get(f"{gate['metric']}_ci_low")
                     high = summary.get(f"{gate['metric']}_ci_high")
                 rows.append(

@@ -5,36 +5,23 @@ and attachable to a CI run or an incident ticket. docs/report.md says why matplo
 
 from __future__ import annotations
 
-import html
-import io
-from collections import defaultdict
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("svg")  # no display, no GUI toolkit: SVG text only
-
-import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
-
+from ai_gate.formatters.html_parts import escape as _e
+from ai_gate.formatters.html_parts import grouped as _grouped
+from ai_gate.formatters.html_parts import number as _number
+from ai_gate.formatters.html_parts import plt
+from ai_gate.formatters.html_parts import status_span as _status
+from ai_gate.formatters.html_parts import svg as _svg
+from ai_gate.formatters.html_parts import table as _table
+from ai_gate.formatters.html_parts import time_axis as _time_axis
+from ai_gate.formatters.html_telemetry import cost_section, latency_section
 from ai_gate.html_report import NAMED_FAILED_RUNS, NAMED_RUNS
-from ai_gate.safe_text import printable
 
 if TYPE_CHECKING:
     from ai_gate.html_report import HtmlReportData
 
-# glyphs as paths, fixed ids and no date: the same data gives the same file
-matplotlib.rcParams.update(
-    {
-        "svg.fonttype": "path",
-        "svg.hashsalt": "ai-gate",
-        "svg.id": None,
-        "font.size": 8,
-        "axes.spines.top": False,
-        "axes.spines.right": False,
-    }
-)
 DECISION_COLOURS = {
     "go": "#2e7d32",
     "hold": "#ef6c00",
@@ -57,59 +44,6 @@ th, td { border-bottom: 1px solid #e3e3e3; padding: .25rem .6rem; text-align: le
 .failed, .rollback, .breached { color: #c62828; font-weight: 600; }
 .hold, .inconclusive, .undecided { color: #ef6c00; font-weight: 600; }
 """
-
-
-def _svg(figure: plt.Figure) -> str:
-    buffer = io.StringIO()
-    figure.savefig(buffer, format="svg", bbox_inches="tight", metadata={"Date": None})
-    plt.close(figure)
-    text = buffer.getvalue()
-    text = text[text.index("<svg") :]
-    # the RDF metadata block says only "made with matplotlib"
-    start, end = text.find("<metadata>"), text.find("</metadata>")
-    if start >= 0 and end > start:
-        text = text[:start] + text[end + len("</metadata>") :]
-    return text
-
-
-def _e(value: object) -> str:
-    return html.escape(printable("" if value is None else str(value)))
-
-
-def _number(value: object, digits: int = 4) -> str:
-    if value is None:
-        return "n/a"
-    number = float(value)  # type: ignore[arg-type]
-    return f"{number:,.1f}" if abs(number) >= 10 else f"{number:.{digits}f}"
-
-
-def _table(headers: list[str], rows: list[list[str]], raw: bool = False) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = "".join(
-        "<tr>" + "".join(f"<td>{cell if raw else _e(cell)}</td>" for cell in row) + "</tr>"
-        for row in rows
-    )
-    # a wide table scrolls inside its section instead of running off the page
-    return (
-        f'<div class="table-scroll"><table><thead><tr>{head}</tr></thead>'
-        f"<tbody>{body}</tbody></table></div>"
-    )
-
-
-def _status(value: object) -> str:
-    text = _e(value)
-    return f'<span class="{text}">{text.upper()}</span>'
-
-
-def _time_axis(axes: plt.Axes, start: datetime, end: datetime) -> None:
-    """A time axis over the report's window, whatever the points: one run, or none,
-    still gets the window's dates (matplotlib alone would span years, or 1970)."""
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=7)
-    formatter = mdates.ConciseDateFormatter(locator)
-    formatter.offset_formats = [""] * 6  # the window is in the page's header
-    axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(formatter)
-    axes.set_xlim(start, end)
 
 
 def _gate_chart(gate: str, days: list[dict[str, Any]], data: HtmlReportData) -> str:
@@ -152,14 +86,6 @@ def _gate_chart(gate: str, days: list[dict[str, Any]], data: HtmlReportData) -> 
     _time_axis(axes, data.since, data.until)
     axes.legend(fontsize=6, frameon=False, loc="best")
     return _svg(figure)
-
-
-def _grouped(rows: list[Any], key: str) -> dict[str, list[Any]]:
-    """`rows` (dicts or objects) by the value of `key`, each group in the rows' order."""
-    groups: dict[str, list[Any]] = defaultdict(list)
-    for row in rows:
-        groups[str(row[key] if isinstance(row, dict) else getattr(row, key))].append(row)
-    return groups
 
 
 def _gates_section(data: HtmlReportData) -> str:
@@ -278,43 +204,6 @@ def _flakiness_section(data: HtmlReportData) -> str:
         "passed and some failed (docs/importers.md).</p>"
         f'<div class="chart" data-chart="flake-rate">{_svg(figure)}</div>'
         f'<div data-table="flakiness">{table}</div>'
-    )
-
-
-def _latency_section(data: HtmlReportData) -> str:
-    if not data.latency:
-        return (
-            f'<p class="empty">No latency telemetry in the last '
-            f"{(data.until - data.since).days} days.</p>"
-        )
-    by_provider = _grouped(data.latency, "provider")
-    figure, axes = plt.subplots(
-        1, len(by_provider), figsize=(5 * len(by_provider), 2.6), squeeze=False, sharey=True
-    )
-    for axis, (provider, rows) in zip(axes[0], sorted(by_provider.items()), strict=True):
-        days = [row["day"] for row in rows]
-        for key, colour in (("p50_ms", "#90a4ae"), ("p95_ms", "#37474f"), ("p99_ms", "#6a1b9a")):
-            axis.plot(
-                days,
-                [row[key] for row in rows],
-                marker="o",
-                ms=2.5,
-                lw=1,
-                color=colour,
-                label=key.replace("_ms", ""),
-            )
-        if data.max_p95_latency_ms is not None:
-            axis.axhline(
-                data.max_p95_latency_ms, color="#c62828", ls="--", lw=1, label="max p95 (guardrail)"
-            )
-        axis.set_title(provider, fontsize=9)
-        axis.set_ylabel("ms")
-        _time_axis(axis, data.since, data.until)
-        axis.legend(fontsize=6, frameon=False)
-    return (
-        "<p>p50, p95 and p99 per provider per UTC day, from the latency rollups "
-        "(ai_latency_percentiles), with the environment's p95 guardrail.</p>"
-        f'<div class="chart" data-chart="latency">{_svg(figure)}</div>'
     )
 
 
@@ -440,7 +329,8 @@ def render(data: HtmlReportData) -> str:
     sections = [
         ("gates", "Gate history", _gates_section(data)),
         ("flakiness", "Flakiness", _flakiness_section(data)),
-        ("latency", "Latency", _latency_section(data)),
+        ("latency", "Latency", latency_section(data)),
+        ("cost", "Cost", cost_section(data)),
         ("canary", "Canary", _canary_section(data)),
         ("audit", "Audit", _audit_section(data)),
     ]

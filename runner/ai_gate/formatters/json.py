@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from ai_gate.rollout.canary import Decision
     from ai_gate.rollout.drill import DrillEvidence
     from ai_gate.telemetry.latency import LatencyRow
+    from ai_gate.telemetry.usage import UsageRow
 
 
 # Floats to 12 significant digits: the measurements' precision, without the binary
@@ -75,6 +76,16 @@ def latency(start: datetime, end: datetime, exact: bool, rows: Sequence[LatencyR
             "since": start.isoformat(),
             "until": end.isoformat(),
             "exact": exact,
+            "rows": [row.as_json() for row in rows],
+        }
+    )
+
+
+def usage(start: datetime, end: datetime, rows: Sequence[UsageRow]) -> str:
+    return _dumps(
+        {
+            "since": start.isoformat(),
+            "until": end.isoformat(),
             "rows": [row.as_json() for row in rows],
         }
     )

@@ -85,6 +85,8 @@ def verdict_report(verdict: RunVerdict) -> str:
     ElementTree.SubElement(
         properties, "property", name="error_count", value=str(verdict.error_count)
     )
+    for source, count in verdict.cost_sources.items():  # recorded, priced, unknown
+        ElementTree.SubElement(properties, "property", name=f"costs_{source}", value=str(count))
     baseline_failures = sum(1 for result in comparisons if result.regressed)
     tests = len(verdict.gates) + len(comparisons) + len(verdict.errors) + len(verdict.flakiness)
     suite.set("tests", str(tests))

@@ -10,6 +10,7 @@ from ai_gate.formatters.verdict_cells import (
     FLAKINESS_HEADERS,
     baseline_rows,
     bounds,
+    cost_sources_text,
     error_rows,
     errors_summary,
     evidence,
@@ -50,14 +51,16 @@ def verdict_report(
     off = sorted(gate for gate, value in verdict.thresholds.items() if value is None)
     if off:
         lines += ["", "Switched off: " + ", ".join(f"`{gate}`" for gate in off)]
-    lines += ["", "| metric | value | n | 95% Wilson interval |", "|---|---:|---:|---|"]
+    lines += ["", "| metric | value | n | 95% interval |", "|---|---:|---:|---|"]
     for metric in METRICS:
         low, high = verdict.intervals.get(metric, (None, None))
-        interval = f"[{number(low)}, {number(high)}]" if low is not None else ""
+        interval = f"[{number(low, metric)}, {number(high, metric)}]" if low is not None else ""
         lines.append(
             f"| `{metric}` | {number(verdict.metrics.get(metric), metric)} | "
             f"{verdict.metric_counts.get(metric, 0)} | {interval} |"
         )
+    if cost_sources_text(verdict):
+        lines += ["", cost_sources_text(verdict).capitalize() + "."]  # type: ignore[union-attr]
     if verdict.baseline:
         lines += [
             "",

@@ -12,12 +12,15 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from ai_gate.evals.thresholds import METRICS
+from ai_gate.formatters.decision_text import decision_text
+from ai_gate.formatters.text_table import table
 from ai_gate.formatters.verdict_cells import (
     BASELINE_HEADERS,
     ERROR_HEADERS,
     FLAKINESS_HEADERS,
     baseline_rows,
     bounds,
+    cost_sources_text,
     counted,
     error_rows,
     errors_summary,
@@ -29,7 +32,6 @@ from ai_gate.formatters.verdict_cells import (
     source_text,
     status_word,
 )
-from ai_gate.rollout.rules import judged_quality_metrics
 from ai_gate.routing.change_log import HistoryEntry, RecordedChange, describe_differences
 from ai_gate.routing.configuration import ProviderConfig
 from ai_gate.routing.traffic import traffic_shares
@@ -41,19 +43,9 @@ if TYPE_CHECKING:
     from ai_gate.rollout.actions import StepResult
     from ai_gate.rollout.canary import Decision
     from ai_gate.rollout.drill import DrillEvidence
-    from ai_gate.rollout.rule_types import Rate, Rule
     from ai_gate.telemetry.latency import LatencyRow
     from ai_gate.telemetry.simulate import SimulationResult
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    cells = [[str(h) for h in headers]] + [["" if v is None else str(v) for v in r] for r in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = [
-        "  ".join(value.ljust(widths[i]) for i, value in enumerate(row)).rstrip() for row in cells
-    ]
-    lines.insert(1, "  ".join("-" * width for width in widths))
-    return "\n".join(lines)
+    from ai_gate.telemetry.usage import UsageRow
 
 
 def yes_no(value: bool) -> str:
@@ -110,7 +102,7 @@ def verdict_report(verdict: RunVerdict) -> str:
     metric_rows = []
     for metric in METRICS:
         low, high = verdict.intervals.get(metric, (None, None))
-        interval = f"[{number(low)}, {number(high)}]" if low is not None else ""
+        interval = f"[{number(low, metric)}, {number(high, metric)}]" if low is not None else ""
         metric_rows.append(
             (
                 metric,
@@ -119,7 +111,9 @@ def verdict_report(verdict: RunVerdict) -> str:
                 interval,
             )
         )
-    parts += ["", table(("metric", "value", "n", "95% Wilson interval"), metric_rows)]
+    parts += ["", table(("metric", "value", "n", "95% interval"), metric_rows)]
+    if cost_sources_text(verdict):
+        parts.append(cost_sources_text(verdict))  # type: ignore[arg-type]
     if verdict.baseline:
         parts += [
             "",
@@ -140,167 +134,6 @@ def verdict_report(verdict: RunVerdict) -> str:
     if verdict.status == "aborted":
         parts.append(f"\nrun aborted: {verdict.metadata.get('error', 'unknown error')}")
     return "\n".join(parts) + "\n"
-
-
-def _fmt(value: float | None, metric: str = "") -> str:
-    if value is None:
-        return "n/a"
-    if metric == "canary_share":
-        return f"{value:.4f}"
-    if any(word in metric for word in ("latency_ms", "rows", "samples", "latency")) and (
-        "ratio" not in metric
-    ):
-        return f"{value:,.0f}"
-    if metric.endswith("_pp") or "ratio" in metric:
-        return f"{value:.2f}"
-    return f"{value:.4f}"
-
-
-def _arm_metric(metric: str) -> str:
-    """A rule's per-arm values are the underlying metric (a rate, a latency, a count)."""
-    return (
-        metric.replace("_drop_pp", "")
-        .replace("p50_latency_ratio", "p50_latency_ms")
-        .replace("canary_share", "rows")
-    )
-
-
-def _rate(rate: Rate) -> str:
-    if rate.rate is None:
-        return "n/a (n=0)"
-    return f"{rate.rate:.4f} n={rate.trials:,}"
-
-
-def _evidence(rule: Rule) -> str:
-    """How the rule decided: the e-values (the events and trials of a ceiling's), the
-    bound that shows a breach, the one that shows go."""
-    parts = []
-    if "e_value" in rule.evidence and rule.evidence["e_value"] is not None:
-        parts.append(f"e={rule.evidence['e_value']:.3g}")
-    if "e_value_go" in rule.evidence:
-        e = rule.evidence
-        parts.append(
-            f"{e['events']:,.0f} of {e['trials']:,.0f}:"
-            f" e go {e['e_value_go']:.3g}, e breach {e['e_value_breach']:.3g}"
-        )
-    if rule.breach_bound is not None:
-        parts.append(f"breach bound {_fmt(rule.breach_bound, rule.metric)}")
-    if rule.go_bound is not None:
-        margin = f" (margin {_fmt(rule.go_margin, rule.metric)})" if rule.go_margin else ""
-        parts.append(f"go bound {_fmt(rule.go_bound, rule.metric)}{margin}")
-    if "binomial_p_value" in rule.evidence:
-        parts.append(f"p={rule.evidence['binomial_p_value']:.2g}")
-    return "; ".join(parts)
-
-
-def _arms_table(decision: Decision) -> str:
-    """Each arm's counts, latency and the eval rates the rules judged (registry order)."""
-    judged = judged_quality_metrics(decision.rules)
-    arms = list(decision.arms.values())
-    quality = [metric for metric in (arms[0].quality if arms else {}) if metric in judged]
-    arm_rows = []
-    for arm in arms:
-        quantiles = " / ".join(
-            _fmt(arm.latency_quantiles[k], "latency") for k in ("p50", "p90", "p95", "p99")
-        )
-        arm_rows.append(
-            (
-                arm.provider,
-                f"{arm.served_rows:,}",
-                _rate(arm.fallback),
-                quantiles,
-                *(_rate(arm.quality[metric]) for metric in quality),
-            )
-        )
-    return table(
-        ("arm", "served", "fallback rate", "latency p50 / p90 / p95 / p99 ms", *quality),
-        arm_rows,
-    )
-
-
-# The eval runs a decision left out that its text names (the JSON has them all).
-IGNORED_RUNS_SHOWN = 5
-
-
-def decision_text(decision: Decision) -> str:
-    span = f"{decision.window_start:%Y-%m-%d %H:%M} to {decision.window_end:%Y-%m-%d %H:%M} UTC"
-    window = (
-        f"quality from run {decision.eval_run_id}, telemetry {span}"
-        if (decision.eval_run_id)
-        else span
-    )
-    marker = " [SYNTHETIC]" if decision.is_synthetic else ""
-    lines = [
-        f"canary decision #{decision.decision_id}: {decision.decision.upper()}{marker} "
-        f"({decision.canary} vs {decision.baseline}, {decision.environment})",
-        f"window {window}; look {decision.look}; {decision.production_rows:,} production and "
-        f"{decision.synthetic_rows:,} synthetic telemetry rows used",
-        f"alpha {decision.alpha:g} over the rollout ({decision.method})"
-        if decision.alpha is not None
-        else decision.method,
-        "",
-    ]
-    rows = [
-        (
-            rule.name,
-            rule.kind,
-            _fmt(rule.observed, rule.metric),
-            rule.comparator,
-            _fmt(rule.threshold, rule.metric),
-            _fmt(rule.canary_value, _arm_metric(rule.metric)),
-            _fmt(rule.baseline_value, _arm_metric(rule.metric)),
-            rule.status.upper(),
-            _evidence(rule),
-        )
-        for rule in decision.rules
-    ]
-    lines.append(
-        table(
-            (
-                "rule",
-                "kind",
-                "observed",
-                "",
-                "threshold",
-                decision.canary,
-                decision.baseline,
-                "status",
-                "evidence",
-            ),
-            rows,
-        )
-    )
-    lines += ["", _arms_table(decision)]
-    if decision.is_synthetic:
-        lines.append(
-            f"\nsynthetic: {decision.synthetic_rows:,} telemetry rows and "
-            f"{decision.synthetic_eval_samples:,} eval samples from `ai-gate simulate` "
-            "(--include-synthetic); this decision cannot step or roll back the canary"
-        )
-    elif decision.excluded_synthetic_rows:
-        lines.append(
-            f"\nnote: {decision.excluded_synthetic_rows:,} synthetic telemetry rows in the "
-            "window were left out (--include-synthetic counts them, for dry runs)"
-        )
-    if decision.ignored_eval_runs:
-        shown = decision.ignored_eval_runs[:IGNORED_RUNS_SHOWN]
-        named = ", ".join(
-            f"{printable(str(run['run_id']))} ({run['run_type']}, {int(run['samples']):,} samples)"
-            for run in shown
-        )
-        more = len(decision.ignored_eval_runs) - len(shown)
-        lines.append(
-            f"\nleft out of quality: {counted(len(decision.ignored_eval_runs), 'eval run')} that "
-            f"{'is' if len(decision.ignored_eval_runs) == 1 else 'are'} not canary evidence "
-            f"(run type canary: production samples scored): {named}"
-            + (f" and {more} more" if more > 0 else "")
-        )
-    if decision.decision == "inconclusive":
-        lines.append(
-            "\ninconclusive: the evidence shows neither a problem nor that every rule is "
-            "met; keep collecting and evaluate again (nothing to do)"
-        )
-    return "\n".join(lines) + "\n"
 
 
 # --- build, routing flags ----------------------------------------------------------------
@@ -455,6 +288,59 @@ def latency(start: datetime, end: datetime, exact: bool, rows: Sequence[LatencyR
         ],
     )
     return f"latency {span} ({method})\n{body}\n"
+
+
+def usage(start: datetime, end: datetime, rows: Sequence[UsageRow]) -> str:
+    """Tokens and cost per provider; a cost never recorded nor priced is counted as
+    unknown and left out of the sums (not taken as zero)."""
+
+    def tokens(value: float | None) -> str:
+        return "n/a" if value is None else f"{value:,.0f}"
+
+    def dollars(value: float | None, places: int) -> str:
+        return "n/a" if value is None else f"${value:,.{places}f}"
+
+    span = f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M} UTC"
+    if not rows:
+        return f"cost {span}: no generations in this window\n"
+    body = table(
+        (
+            "provider",
+            "generations",
+            "mean in / out tokens",
+            "p95 tokens",
+            "cost known (priced)",
+            "unknown",
+            "total cost",
+            "mean cost",
+            "fallbacks",
+            "fallback cost",
+        ),
+        [
+            (
+                row.selected_provider or "(none)",
+                f"{row.generations:,}",
+                f"{tokens(row.mean_input_tokens)} / {tokens(row.mean_output_tokens)}",
+                tokens(row.p95_tokens),
+                f"{row.cost_generations:,} ({row.priced_generations:,})",
+                f"{row.unknown_cost_generations:,}",
+                dollars(row.cost_usd, 2),
+                dollars(row.mean_cost_usd, 6),
+                f"{row.fallback_generations:,}",
+                dollars(row.fallback_cost_usd, 2),
+            )
+            for row in rows
+        ],
+    )
+    unknown = sum(row.unknown_cost_generations for row in rows)
+    note = (
+        f"\n{counted(unknown, 'generation')} with no recorded cost and no price for its model "
+        "(seed ai_provider_prices): left out of the costs, not counted as free"
+        if unknown
+        else ""
+    )
+    method = "usage rollups + raw tail; priced = tokens at the seed's prices"
+    return f"cost {span} ({method})\n{body}{note}\n"
 
 
 def daily(outcome: DailyOutcome) -> str:

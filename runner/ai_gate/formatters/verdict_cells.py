@@ -19,9 +19,23 @@ if TYPE_CHECKING:
 def number(value: float | None, metric: str = "") -> str:
     if value is None:
         return "n/a"
-    if metric.startswith("p95") or abs(value) >= 10:
+    if metric.endswith("_usd"):  # dollars per generation: cents and below matter
+        return f"{value:,.6f}"
+    if metric.startswith("p95") or metric.endswith("_tokens") or abs(value) >= 10:
         return f"{value:,.1f}"
     return f"{value:.4f}"
+
+
+def cost_sources_text(verdict: RunVerdict) -> str | None:
+    """How the run's costs are known (docs/cost.md); None for a run judged before
+    costs were counted, or one that reports none."""
+    sources = verdict.cost_sources
+    if not sources or sources.get("unknown") == verdict.sample_count:
+        return None if not sources else "costs: none reported (every sample's cost unknown)"
+    return (
+        f"costs: {sources.get('recorded', 0):,} recorded, {sources.get('priced', 0):,} priced "
+        f"from tokens, {sources.get('unknown', 0):,} unknown (never counted as free)"
+    )
 
 
 def status_word(verdict: RunVerdict) -> str:
@@ -57,6 +71,10 @@ def evidence(gate: GateResult, count: int) -> str:
 def gate_explanation(gate: GateResult, strict: bool, count: int = 0) -> str:
     if gate.status == "skipped":
         return "no data" + (" (fails under --strict)" if strict else "")
+    if gate.status == "inconclusive" and gate.observed is None:  # a fail-closed metric
+        return "no data: usage not reported is not zero usage" + (
+            " (fails under --strict)" if strict else ""
+        )
     if count < gate.min_samples and gate.status == "failed":
         return (
             f"{count:,} samples, fewer than the {gate.min_samples:,} it needs to pass, and "

@@ -8,7 +8,7 @@ flag change of the environment."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import psycopg
@@ -22,7 +22,7 @@ from ai_gate.evals.stored_runs import require_run
 from ai_gate.jsonable import JsonFields
 from ai_gate.rollout.arms import ArmNames, Arms
 from ai_gate.rollout.quality_arms import CANARY_EVIDENCE_RUN_TYPE, ignored_eval_runs, quality_arm
-from ai_gate.rollout.rule_types import ArmCounts, Latency, Policy, Rate
+from ai_gate.rollout.rule_types import Amounts, ArmCounts, Latency, Policy, Rate
 from ai_gate.rollout.telemetry_arms import QUANTILES, routed, telemetry_arm
 from ai_gate.routing.change_log import CHANGE_LOG
 from ai_gate.routing.configuration import ProviderConfig, read_effective
@@ -46,6 +46,14 @@ class Arm(JsonFields):
     latency_order_statistics: dict[int, float]
     eval_samples: int
     quality: dict[str, Rate]  # eval rate metric -> its rate among the eval samples
+    # its rows' costs per generation (recorded, or priced from their tokens): how many
+    # are known, of them how many priced, the median and mean, and rank -> value for
+    # the cost rule's bounds
+    cost_samples: int = 0
+    priced_costs: int = 0
+    cost_p50: float | None = None
+    cost_mean: float | None = None
+    cost_order_statistics: dict[int, float] = field(default_factory=dict)
 
     def counts(self) -> ArmCounts:
         return ArmCounts(
@@ -62,6 +70,12 @@ class Arm(JsonFields):
             ),
             eval_samples=self.eval_samples,
             quality=self.quality,
+            cost=Amounts(
+                samples=self.cost_samples,
+                order_statistics=self.cost_order_statistics,
+                p50=self.cost_p50,
+                mean=self.cost_mean,
+            ),
         )
 
 
@@ -94,7 +108,8 @@ def _configuration(
                 f" (vars.eval_metrics in dbt_project.yml: {', '.join(rates)})"
             )
     guardrails.pop("environment")
-    return {k: float(v) for k, v in guardrails.items()}, triggers
+    # an empty ceiling (max_cost_ratio) is no guardrail: kept as None
+    return {k: None if v is None else float(v) for k, v in guardrails.items()}, triggers
 
 
 def _arm(provider: str, telemetry: dict[str, object], quality: dict[str, object]) -> Arm:
@@ -118,6 +133,11 @@ def _arm(provider: str, telemetry: dict[str, object], quality: dict[str, object]
             metric: Rate(int(quality.get(metric) or 0), int(quality.get(f"{metric}:trials") or 0))
             for metric in rate_sample_fields()
         },
+        cost_samples=int(telemetry.get("cost_samples") or 0),
+        priced_costs=int(telemetry.get("priced_costs") or 0),
+        cost_p50=telemetry.get("cost_p50"),  # type: ignore[arg-type]
+        cost_mean=None if telemetry.get("cost_mean") is None else float(telemetry["cost_mean"]),  # type: ignore[arg-type]
+        cost_order_statistics=telemetry.get("cost_order_statistics") or {},  # type: ignore[arg-type]
     )
 
 
@@ -163,7 +183,7 @@ def _look_number(conn: psycopg.Connection, database: Database, arms: Arms, start
 class Evidence:
     """Everything one decision reads, from one snapshot of the database."""
 
-    guardrails: dict[str, float]
+    guardrails: dict[str, float | None]
     triggers: list[dict[str, object]]
     policy: Policy
     start: datetime

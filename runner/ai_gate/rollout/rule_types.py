@@ -43,6 +43,24 @@ NO_LATENCY = Latency(0, 0, {})
 
 
 @dataclass(frozen=True)
+class Amounts:
+    """What the cost rule needs of one arm's costs per generation: how many rows have
+    a known cost (recorded or priced), and the order statistics at the ranks
+    `median_ranks` asks for; the median and the mean for display."""
+
+    samples: int
+    order_statistics: dict[int, float]
+    p50: float | None = None
+    mean: float | None = None
+
+    def at_rank(self, rank: int | None) -> float | None:
+        return None if rank is None else self.order_statistics.get(rank)
+
+
+NO_AMOUNTS = Amounts(0, {})
+
+
+@dataclass(frozen=True)
 class ArmCounts:
     """What the rules need of one arm."""
 
@@ -55,6 +73,7 @@ class ArmCounts:
     # eval metric name -> its rate among those samples (every rate metric of the
     # registry: the triggers and the schema-valid guardrail read theirs)
     quality: dict[str, Rate]
+    cost: Amounts = NO_AMOUNTS  # the costs of the rows it served
 
 
 @dataclass(frozen=True)
@@ -71,6 +90,10 @@ class Policy:
     go_alpha: float
     srm_alpha: float
     triggers: tuple[tuple[str, str, float, float], ...]  # name, metric, max_drop_pp, go_margin_pp
+    # the cost guardrail: the canary's median cost per generation over the baseline's
+    # at most this (None: no cost guardrail); require_cost: no go without costs
+    max_cost_ratio: float | None = None
+    require_cost: bool = False
 
     @classmethod
     def from_seeds(cls, guardrails: dict[str, object], triggers: list[dict[str, object]]) -> Policy:
@@ -93,6 +116,13 @@ class Policy:
                 )
                 for t in triggers
             ),
+            max_cost_ratio=(
+                None
+                if guardrails.get("max_cost_ratio") in (None, "")
+                else float(guardrails["max_cost_ratio"])  # type: ignore[arg-type]
+            ),
+            # a boolean from the table, or the seed file's text (the calibration)
+            require_cost=str(guardrails.get("require_cost")).lower() in ("true", "t", "1"),
         )
 
     @property
@@ -100,8 +130,14 @@ class Policy:
         return self.alpha / max(1, len(self.triggers))
 
     @property
+    def guardrails(self) -> int:
+        """The guardrails the hold budget is split over: fallback, p95 and median
+        latency, schema-valid, and the cost ceiling when the seed sets one."""
+        return 4 + (self.max_cost_ratio is not None)
+
+    @property
     def hold_alpha(self) -> float:
-        return self.alpha / 4  # the four guardrails
+        return self.alpha / self.guardrails
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -114,7 +150,7 @@ class Rule:
     observed: float | None
     canary_value: float | None
     baseline_value: float | None
-    status: str  # ok | breached | undecided | insufficient | info
+    status: str  # ok | breached | undecided | insufficient | info | no_data
     # The evidence, for replaying the decision: one-sided bounds of `observed` (the
     # one that can show a breach and the one that can show go), the critical values
     # or e-value they came from, and the go margin.

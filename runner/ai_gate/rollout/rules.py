@@ -31,7 +31,7 @@ import math
 from dataclasses import asdict, dataclass
 
 from ai_gate import stats
-from ai_gate.rollout.rule_types import ArmCounts, Policy, Rate, Rule
+from ai_gate.rollout.rule_types import Amounts, ArmCounts, Policy, Rate, Rule
 
 METHOD = (
     "anytime-valid: exact e-processes on counts and quantile confidence sequences;"
@@ -287,6 +287,84 @@ def _latency_rules(c: ArmCounts, b: ArmCounts, policy: Policy) -> list[Rule]:
     return [p95_rule, ratio_rule]
 
 
+@dataclass(frozen=True)
+class MedianRanks:
+    """The ranks of the order statistics a median-ratio rule reads of one arm of t
+    values: the median's bounds, each arm at half the rule's budget."""
+
+    hold_low: int | None
+    hold_high: int | None
+    go_low: int | None
+    go_high: int | None
+
+    def all(self) -> list[int]:
+        return sorted({rank for rank in asdict(self).values() if rank is not None})
+
+
+def median_ranks(policy: Policy, samples: int) -> MedianRanks:
+    """Which order statistics of an arm's `samples` costs the cost rule needs."""
+    hold_low, hold_high = stats.quantile_ranks(0.5, samples, policy.hold_alpha / 2)
+    go_low, go_high = stats.quantile_ranks(0.5, samples, policy.go_alpha / 2)
+    return MedianRanks(hold_low, hold_high, go_low, go_high)
+
+
+def _cost_rule(c: Amounts, b: Amounts, policy: Policy) -> Rule:
+    """The canary's cost per generation against the baseline's, as the ratio of their
+    medians (ADR 0004's amendment): each arm's median bounded by its quantile confidence
+    sequence at half the budget, the ratio's bounds from the two arms' (as the median
+    latency ratio). Neither arm reporting costs is no cost data (an info row that does
+    not block a go, unless the environment requires costs); one arm without costs is
+    never shown either way (undecided)."""
+    assert policy.max_cost_ratio is not None
+    ceiling = policy.max_cost_ratio
+    observed = c.p50 / b.p50 if c.p50 is not None and b.p50 else None
+    evidence: dict[str, float | None] = {
+        "canary_cost_samples": c.samples,
+        "baseline_cost_samples": b.samples,
+        "canary_mean_cost_usd": c.mean,
+        "baseline_mean_cost_usd": b.mean,
+        "go_alpha_per_arm": policy.go_alpha / 2,
+        "hold_alpha_per_arm": policy.hold_alpha / 2,
+    }
+    if c.samples == 0 and b.samples == 0:
+        return Rule._of(
+            "guardrail" if policy.require_cost else "info",
+            "max_cost_ratio",
+            "p50_cost_ratio",
+            "<=",
+            ceiling,
+            None,
+            None,
+            None,
+            "insufficient" if policy.require_cost else "no_data",
+            evidence=evidence,
+        )
+    c_ranks, b_ranks = median_ranks(policy, c.samples), median_ranks(policy, b.samples)
+    c_hold_low, b_hold_high = c.at_rank(c_ranks.hold_low), b.at_rank(b_ranks.hold_high)
+    c_go_high, b_go_low = c.at_rank(c_ranks.go_high), b.at_rank(b_ranks.go_low)
+    breach_bound = c_hold_low / b_hold_high if c_hold_low is not None and b_hold_high else None
+    go_bound = c_go_high / b_go_low if c_go_high is not None and b_go_low else None
+    return Rule.guardrail(
+        "max_cost_ratio",
+        "p50_cost_ratio",
+        "<=",
+        ceiling,
+        observed=observed,
+        canary=c.p50,
+        baseline=b.p50,
+        # with one arm's costs missing nothing is shown: undecided, never a go
+        status=_ceiling_status(
+            c.samples > 0 or b.samples > 0,
+            breach_bound,
+            go_bound,
+            ceiling,
+        ),
+        breach_bound=breach_bound,
+        go_bound=go_bound,
+        evidence=evidence,
+    )
+
+
 def _sample_ratio_rule(
     canary_rows: int, baseline_rows: int, expected_share: float | None, policy: Policy
 ) -> Rule:
@@ -362,6 +440,8 @@ def judge(
         )
     )
     rules += _latency_rules(canary, baseline, policy)
+    if policy.max_cost_ratio is not None:
+        rules.append(_cost_rule(canary.cost, baseline.cost, policy))
     rules.append(
         _rate_guardrail(
             "min_schema_valid_rate",

@@ -9,12 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import psycopg
-from psycopg import sql
-
 from ai_gate.database import Database
-from ai_gate.errors import NotBuilt
 from ai_gate.jsonable import JsonFields
+from ai_gate.telemetry.window_functions import call_over_window
 
 
 @dataclass(frozen=True)
@@ -30,19 +27,5 @@ def percentiles(
     database: Database, since: timedelta, until: datetime | None = None, exact: bool = False
 ) -> tuple[datetime, datetime, list[LatencyRow]]:
     function = "ai_latency_percentiles_exact" if exact else "ai_latency_percentiles"
-    with database.connect() as conn:
-        try:
-            end = until or conn.execute("select now()").fetchone()[0]  # type: ignore[index]
-            start = end - since
-            rows = conn.execute(
-                sql.SQL("select * from {}.{}(%s, %s)").format(
-                    sql.Identifier(database.schema), sql.Identifier(function)
-                ),
-                (start, end),
-            ).fetchall()
-        except psycopg.errors.UndefinedFunction as exc:
-            raise NotBuilt(
-                f"{database.schema}.{function} does not exist on {database.describe()}: run "
-                f"`ai-gate build` first"
-            ) from exc
+    start, end, rows = call_over_window(database, function, since, until)
     return start, end, [LatencyRow(*row) for row in rows]

@@ -41,6 +41,9 @@ class ArmProfile:
     # of this name (ai_canary_rollback_triggers)
     regressed_trigger: str | None = None
     regression_pp: float = 0.0
+    # its cost per generation as a multiple of the baseline's tokens at gpt-4o's list
+    # price (about 1.3 cents, log-normal): the custom canary exists to cost less
+    cost_factor: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -52,44 +55,76 @@ class Scenario:
 
 
 BASELINE = ArmProfile(5000, 0.45, 0.01)
+# A healthy canary: as the baseline, at half its cost per generation.
+CANARY = ArmProfile(5000, 0.45, 0.01, cost_factor=0.5)
 SCENARIOS = {
     "healthy": Scenario(
-        "the canary behaves like the baseline",
+        "the canary behaves like the baseline, at half its cost per generation",
         1.0,
-        BASELINE,
+        CANARY,
         BASELINE,
     ),
     "latency-regression": Scenario(
         "the canary's median latency is 1.8 times the baseline's",
         1.0,
-        ArmProfile(9000, 0.45, 0.01),
+        ArmProfile(9000, 0.45, 0.01, cost_factor=0.5),
         BASELINE,
     ),
     "safety-regression": Scenario(
         "3 percentage points more of the canary's pages fail the safety checks",
         1.0,
-        ArmProfile(5000, 0.45, 0.01, regressed_trigger="safety_regression", regression_pp=3.0),
+        ArmProfile(
+            5000,
+            0.45,
+            0.01,
+            regressed_trigger="safety_regression",
+            regression_pp=3.0,
+            cost_factor=0.5,
+        ),
         BASELINE,
     ),
     "fallback-storm": Scenario(
         "a fifth of the canary's requests fall back",
         1.0,
-        ArmProfile(5000, 0.45, 0.2),
+        ArmProfile(5000, 0.45, 0.2, cost_factor=0.5),
         BASELINE,
     ),
     "low-traffic": Scenario(
         "the canary's weight is small (prod's first step, 1%): too few rows to decide",
         1.0,
-        BASELINE,
+        CANARY,
         BASELINE,
     ),
     "sample-ratio-mismatch": Scenario(
         "the product sends the canary half the traffic its weight asks for",
         0.5,
+        CANARY,
         BASELINE,
+    ),
+    "cost-regression": Scenario(
+        "the canary costs twice the baseline per generation",
+        1.0,
+        ArmProfile(5000, 0.45, 0.01, cost_factor=2.0),
         BASELINE,
     ),
 }
+# Tokens of a generation (log-normal: medians and spreads) and the list price they are
+# costed at (gpt-4o, US dollars per million), before an arm's cost_factor.
+INPUT_TOKENS = (900, 0.3)
+OUTPUT_TOKENS = (1100, 0.5)
+PRICE_PER_MILLION = (2.5, 10.0)
+
+
+def usage(rng: random.Random, profile: ArmProfile) -> tuple[int, int, float]:
+    """One generation's (input tokens, output tokens, cost in US dollars)."""
+    input_tokens = int(rng.lognormvariate(0, INPUT_TOKENS[1]) * INPUT_TOKENS[0])
+    output_tokens = int(rng.lognormvariate(0, OUTPUT_TOKENS[1]) * OUTPUT_TOKENS[0])
+    cost = (
+        (input_tokens * PRICE_PER_MILLION[0] + output_tokens * PRICE_PER_MILLION[1])
+        / 1e6
+        * profile.cost_factor
+    )
+    return input_tokens, output_tokens, round(cost, 9)
 
 
 @dataclass(frozen=True)
@@ -111,9 +146,12 @@ def _write_telemetry(
     canary_share: float,
     now: datetime,
     span: float,
+    models: dict[str, str | None],
 ) -> int:
     """COPY `rows` synthetic generations spread over `span` seconds before `now`;
-    returns how many were routed to the canary."""
+    returns how many were routed to the canary. Usage is drawn from a stream of its
+    own, so the rest of a scenario's data is what it was before costs."""
+    usage_rng = random.Random(f"{scenario_name}:{seed}:usage")
     environment, canary, baseline = arms.environment, arms.canary, arms.baseline
     scenario = SCENARIOS[scenario_name]
     canary_rows = 0
@@ -130,6 +168,10 @@ def _write_telemetry(
         "latency_ms",
         "prompt_template_version",
         "environment",
+        "model",
+        "input_tokens",
+        "output_tokens",
+        "cost_usd",
     )
     copy = sql.SQL("copy {}.{} ({}) from stdin").format(
         sql.Identifier(database.schema),
@@ -156,6 +198,7 @@ def _write_telemetry(
             latency = int(
                 rng.lognormvariate(0, served_by.latency_sigma) * served_by.latency_median_ms
             )
+            input_tokens, output_tokens, cost = usage(usage_rng, served_by)
             writer.write_row(
                 (
                     scenario_name,
@@ -170,6 +213,10 @@ def _write_telemetry(
                     latency,
                     "sitegen-v3",
                     environment,
+                    models.get(selected),
+                    input_tokens,
+                    output_tokens,
+                    cost,
                 )
             )
     return canary_rows
@@ -208,15 +255,23 @@ def _eval_sample(
     rng: random.Random,
     created: datetime,
     pass_rates: dict[bool, dict[str, float]],
+    usage_rng: random.Random,
+    models: dict[str, str | None],
 ) -> dict[str, object]:
-    """One synthetic eval record; even indexes are the canary's (arms of equal size)."""
+    """One synthetic eval record; even indexes are the canary's (arms of equal size),
+    with its usage (drawn from a stream of its own)."""
     is_canary = index % 2 == 0
     scenario = SCENARIOS[scenario_name]
     profile = scenario.canary if is_canary else scenario.baseline
     provider = arms.canary if is_canary else arms.baseline
     checks = {field: rng.random() < rate for field, rate in pass_rates[is_canary].items()}
+    input_tokens, output_tokens, cost = usage(usage_rng, profile)
     return {
         "sample_id": f"sim-{index}",
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "cost_usd": cost,
+        "model": models.get(provider),
         **checks,
         "fallback_used": False,
         "latency_ms": round(
@@ -260,16 +315,28 @@ def simulate(
     changes = [c.last_changed_at for c in configs if c.last_changed_at]
     since_change = (now - max(changes)).total_seconds() - 0.002 if changes else math.inf
     span = min(timedelta(minutes=55).total_seconds(), since_change)
+    models = {config.provider: config.model for config in configs}
     canary_rows = _write_telemetry(
-        database, scenario_name, seed, rows, arms, rng, canary_share, now, span
+        database, scenario_name, seed, rows, arms, rng, canary_share, now, span, models
     )
     samples = max(2, min(rows // 2, 5000))
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / f"synthetic-{scenario_name}-{seed}.jsonl"
+        usage_rng = random.Random(f"{scenario_name}:{seed}:eval-usage")
         with path.open("w", encoding="utf-8") as handle:
             for index in range(samples):
                 created = now - timedelta(seconds=span * (1 - (index + 0.5) / samples))
-                record = _eval_sample(scenario_name, seed, index, arms, rng, created, pass_rates)
+                record = _eval_sample(
+                    scenario_name,
+                    seed,
+                    index,
+                    arms,
+                    rng,
+                    created,
+                    pass_rates,
+                    usage_rng,
+                    models,
+                )
                 handle.write(json.dumps(record) + "\n")
         report = run_evaluation(
             database,

@@ -1,4 +1,5 @@
-"""The scheduler's and the operators' views: `daily`, `report` (the HTML report), `latency`.
+"""The scheduler's and the operators' views: `daily`, `report` (the HTML report), `latency`,
+`cost`.
 
 Each command declared once (`@command`: name, help, exit codes, options), beside
 its handler, which takes the parsed arguments, calls the library, prints what a
@@ -28,7 +29,7 @@ from ai_gate.files import write_output
 from ai_gate.formatters import json as json_format
 from ai_gate.formatters import text
 from ai_gate.stats import parse_duration
-from ai_gate.telemetry import latency
+from ai_gate.telemetry import latency, usage
 
 
 def _daily_arguments(p: argparse.ArgumentParser) -> None:
@@ -160,4 +161,32 @@ def cmd_latency(args: argparse.Namespace) -> int:
     start, end, rows = latency.percentiles(database, args.since, exact=args.exact)
     render = json_format.latency if args.json else text.latency
     sys.stdout.write(render(start, end, args.exact, rows))
+    return EXIT_OK
+
+
+def _cost_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--since",
+        type=duration_argument,
+        default=parse_duration("30d"),
+        metavar="DURATION",
+        help="window length, e.g. 1h, 7d, 90d (default 30d)",
+    )
+    p.add_argument("--json", action="store_true", help="print JSON")
+
+
+@command(
+    "cost",
+    "Tokens and cost per provider over a window ending now (and of the fallbacks), "
+    "from the usage rollups plus the raw rows newer than them. A cost is the one the "
+    "generation recorded, else its tokens at the seed ai_provider_prices; generations "
+    "with neither are counted as unknown, never as free.",
+    exits={EXIT_OK: DONE, EXIT_RUNTIME_FAILURE: None, EXIT_USAGE: None},
+    arguments=_cost_arguments,
+)
+def cmd_cost(args: argparse.Namespace) -> int:
+    database = connect_announced()
+    start, end, rows = usage.by_provider(database, args.since)
+    render = json_format.usage if args.json else text.usage
+    sys.stdout.write(render(start, end, rows))
     return EXIT_OK

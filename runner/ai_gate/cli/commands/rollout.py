@@ -27,8 +27,8 @@ from ai_gate.errors import (
     EXIT_USAGE,
     UsageError,
 )
+from ai_gate.formatters import decision_text, text
 from ai_gate.formatters import json as json_format
-from ai_gate.formatters import text
 from ai_gate.rollout import actions, canary, drill
 from ai_gate.rollout.arms import ArmNames, read_arms
 from ai_gate.telemetry import simulate
@@ -105,7 +105,7 @@ def cmd_canary_evaluate(args: argparse.Namespace) -> int:
         actor=args.actor,
         include_synthetic=args.include_synthetic,
     )
-    render = json_format.decision if args.json else text.decision_text
+    render = json_format.decision if args.json else decision_text.decision_text
     sys.stdout.write(render(decision))
     if args.apply:
         recorded = actions.apply_rollback(database, decision, args.actor)

@@ -24,6 +24,11 @@ class Attempt:
     latency_ms: float | None
     created_at: str | None
     where: str  # how to find it in the file, for messages
+    # usage, when the tool reports it (docs/cost.md): None is not reported, never 0
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cost_usd: float | None = None
+    model: str | None = None
 
 
 @dataclass
@@ -93,3 +98,31 @@ def milliseconds(value: object, factor: float, label: str, where: str) -> float 
         f"a duration must be a number >= 0, got {value!r}",
     )
     return round(float(value) * factor, 3)  # type: ignore[arg-type]
+
+
+def token_count(value: object, label: str, where: str) -> int:
+    """A tool's token count: a whole number >= 0 (a JSON number, read as a float)."""
+    expect(
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and value >= 0
+        and float(value).is_integer()
+        and value < 2**63,
+        label,
+        where,
+        f"a token count must be a whole number >= 0, got {value!r}",
+    )
+    return int(value)  # type: ignore[arg-type]
+
+
+def dollars(value: object, label: str, where: str) -> float:
+    """A tool's cost in US dollars: a finite number >= 0."""
+    expect(
+        isinstance(value, int | float)
+        and not isinstance(value, bool)
+        and 0 <= value < float("inf"),
+        label,
+        where,
+        f"a cost must be a number >= 0, got {value!r}",
+    )
+    return float(value)  # type: ignore[arg-type]

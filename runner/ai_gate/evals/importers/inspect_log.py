@@ -22,7 +22,15 @@ from typing import BinaryIO
 
 from ai_gate.errors import InputRejected
 from ai_gate.evals.importers import json_stream
-from ai_gate.evals.importers.attempts import Attempt, Importer, ToolFile, expect, milliseconds
+from ai_gate.evals.importers.attempts import (
+    Attempt,
+    Importer,
+    ToolFile,
+    dollars,
+    expect,
+    milliseconds,
+    token_count,
+)
 from ai_gate.evals.records import reject_json_constant
 
 LETTERS = {"C": True, "I": False}
@@ -95,7 +103,33 @@ def _attempt(sample: object, header: dict, label: str, where: str) -> Attempt:
         latency_ms=milliseconds(sample.get("total_time"), 1000.0, label, where),
         created_at=header.get("created"),
         where=where,
+        **_usage(sample.get("model_usage"), label, f"{where}.model_usage"),
     )
+
+
+def _usage(usage: object, label: str, where: str) -> dict[str, object]:
+    """A sample's usage, summed over the models it called (`model_usage`: model ->
+    ModelUsage). Input tokens are inspect's `input_tokens` plus its cache reads and
+    writes (which it counts apart); the cost is `total_cost` when every model gives
+    one, else not reported (unknown, or priced from the tokens); the model when one."""
+    if not isinstance(usage, dict) or not usage:
+        return {}
+    input_tokens = output_tokens = 0
+    costs: list[float] = []
+    for model, counts in usage.items():
+        at = f"{where}[{json.dumps(model)}]"
+        expect(isinstance(counts, dict), label, at, "not an object")
+        for name in ("input_tokens", "input_tokens_cache_read", "input_tokens_cache_write"):
+            input_tokens += token_count(counts.get(name) or 0, label, f"{at}.{name}")
+        output_tokens += token_count(counts.get("output_tokens") or 0, label, f"{at}.output_tokens")
+        if counts.get("total_cost") is not None:
+            costs.append(dollars(counts["total_cost"], label, f"{at}.total_cost"))
+    return {
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "cost_usd": sum(costs) if len(costs) == len(usage) else None,
+        "model": next(iter(usage)) if len(usage) == 1 else None,
+    }
 
 
 def _require_complete(status: object, error: object, label: str) -> None:

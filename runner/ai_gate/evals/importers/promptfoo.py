@@ -19,8 +19,10 @@ from ai_gate.evals.importers.attempts import (
     Attempt,
     Importer,
     ToolFile,
+    dollars,
     expect,
     milliseconds,
+    token_count,
     verdict,
 )
 
@@ -46,6 +48,28 @@ def _checks(result: dict, label: str, where: str) -> dict[str, bool | None]:
     return checks
 
 
+def _usage(result: dict, label: str, where: str) -> tuple[int | None, int | None, float | None]:
+    """(input tokens, output tokens, cost) of a result. Tokens from the provider's
+    response (`response.tokenUsage`), else the result's (`tokenUsage`): `prompt` and
+    `completion`; promptfoo writes zeros when the provider reported none, so 0 and 0
+    is not reported. The cost from `cost`, which promptfoo sets to 0 when it has no
+    price for the provider: a 0 cannot be told from an unpriced provider, so it is
+    unknown, not free (priced from the tokens by ai_provider_prices where it can be)."""
+    response = result.get("response") if isinstance(result.get("response"), dict) else {}
+    usage, at = response.get("tokenUsage"), f"{where}.response.tokenUsage"
+    if not isinstance(usage, dict):
+        usage, at = result.get("tokenUsage"), f"{where}.tokenUsage"
+    tokens: tuple[int | None, int | None] = (None, None)
+    if isinstance(usage, dict) and (usage.get("prompt") or usage.get("completion")):
+        tokens = (
+            token_count(usage.get("prompt") or 0, label, f"{at}.prompt"),
+            token_count(usage.get("completion") or 0, label, f"{at}.completion"),
+        )
+    cost = result.get("cost")
+    recorded = None if cost is None else dollars(cost, label, f"{where}.cost")
+    return *tokens, (recorded or None)
+
+
 def _attempts(path: Path, label: str, tool_file: ToolFile) -> Iterator[Attempt]:
     head = json_stream.first_value(path, "results.version", label, WHAT)
     expect(head == 3, label, "results.version", f"ai-gate reads version 3, got {head!r}")
@@ -68,6 +92,7 @@ def _attempts(path: Path, label: str, tool_file: ToolFile) -> Iterator[Attempt]:
         )
         repeats[key] = repeats.get(key, 0) + 1
         errored = result.get("failureReason") == ERROR
+        input_tokens, output_tokens, cost = _usage(result, label, where)
         yield Attempt(
             sample_id=f"t{result.get('testIdx')}-p{result.get('promptIdx')}",
             case_id=case_id,
@@ -78,6 +103,9 @@ def _attempts(path: Path, label: str, tool_file: ToolFile) -> Iterator[Attempt]:
             latency_ms=milliseconds(result.get("latencyMs"), 1.0, label, where),
             created_at=created_at if isinstance(created_at, str) else None,
             where=where,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            cost_usd=cost,
         )
     tool_file.file_sha256 = results.sha256
     # written after the results and the config: read from the file's end
