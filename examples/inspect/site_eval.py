@@ -1,7 +1,8 @@
 """ai-gate importer example for inspect-ai (docs/importers.md): five samples, three
 epochs, two scorers named after ai-gate fields, run offline on `mockllm/model` with
-canned outputs that carry token usage (and, for one case, its cost). One sample is flaky (unsafe on every second
-attempt), one always unsafe, one not JSON, and one errors (the model call raises).
+canned outputs that carry token usage (and, for one case, its cost). One sample is
+flaky (unsafe on every second attempt), one always unsafe, one not JSON, and one errors
+(the model call raises).
 
     python examples/inspect/site_eval.py LOG_DIR          # writes one JSON log
     python examples/inspect/site_eval.py LOG_DIR eval     # one .eval log (inspect's default)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -172,7 +173,6 @@ def test_the_reports_daily_cost_is_the_function_on_each_day(rolled_up: ClonedDat
     """The HTML report's cost table holds, day by day and provider by provider, what
     ai_usage_by_provider gives when called on that UTC day alone (costs differ by day
     and provider, so a shifted or merged day shows), and prints those values."""
-    import re
     from datetime import timedelta
 
     from ai_gate.formatters import html
@@ -219,3 +219,15 @@ def test_the_reports_daily_cost_is_the_function_on_each_day(rolled_up: ClonedDat
         )
         for row in reversed(data.cost_days)
     ]
+
+
+def test_cost_over_an_empty_window_says_so(built_db: ClonedDatabase) -> None:
+    result = built_db.cli("cost", "--since", "7d")
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(
+        r"cost \d{4}-\d\d-\d\d \d\d:\d\d to \d{4}-\d\d-\d\d \d\d:\d\d UTC: "
+        r"no generations in this window\n",
+        result.stdout,
+    ), result.stdout
+    document = json.loads(built_db.cli("cost", "--json").stdout)
+    assert document["rows"] == []
