@@ -39,5 +39,6 @@ select
     cast(null as double precision) as alpha,
     cast(null as integer) as look,
     cast(null as timestamptz) as step_start,
-    cast(null as jsonb) as ignored_eval_runs
+    cast(null as jsonb) as ignored_eval_runs,
+    cast(null as jsonb) as evidence_eval_runs
 where false

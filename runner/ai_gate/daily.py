@@ -26,6 +26,7 @@ from ai_gate.database import Database, redact
 from ai_gate.errors import (
     EXIT_RUNTIME_FAILURE,
     InputRejected,
+    NotBuilt,
     RuntimeFailure,
 )
 from ai_gate.evals.ingest import RunOptions
@@ -93,6 +94,7 @@ def daily(
     lock_timeout: float = 600.0,
     canary_provider: str | None = None,
     baseline_provider: str | None = None,
+    build_project: bool = True,
 ) -> DailyOutcome:
     """The daily job. With a report folder, its outcome is written there whatever
     happens (a failure before the end included, with its exit code), and the files a
@@ -116,6 +118,7 @@ def daily(
             lock_timeout=lock_timeout,
             canary_provider=canary_provider,
             baseline_provider=baseline_provider,
+            build_project=build_project,
         )
     except BaseException as exc:
         # the whole message: a failed build names its failing nodes after the first line
@@ -160,20 +163,27 @@ def _run_daily(
     lock_timeout: float,
     canary_provider: str | None,
     baseline_provider: str | None,
+    build_project: bool,
 ) -> None:
     database.refuse_transaction_pooler("session advisory locks (which keep two daily runs apart)")
     files = record_files(records)
 
     with daily_lock(database, lock_timeout, log):
         # A built database is checked before the build; a new one after it (the build
-        # creates what the check reads).
-        # A built database is checked before the build; a new one after it (the build
         # creates what the check reads). The check reads the routing seed's
         # environments, not the configuration (read once, in the canary's snapshot).
         checked = build.is_built(database)
         if checked:
             require_known_environment(database, environment)
-        build.build(database, log)
+        if build_project:
+            build.build(database, log)
+        elif not checked:
+            raise NotBuilt(
+                f"{database.describe()} is not built, and --no-build leaves the build to "
+                "your dbt job: run it (or `ai-gate build`) first"
+            )
+        else:
+            log.write("ai-gate daily: not building (--no-build): the project as last built\n")
         if not checked:
             require_known_environment(database, environment)
         gates = _environment_gates(database, environment)

@@ -512,7 +512,7 @@ def test_truncated_and_malformed_tool_files_are_named_as_such(
         assert message in result.stderr, (args, result.stderr)
         assert "Traceback" not in result.stderr and "records.jsonl" not in result.stderr
     assert built_db.execute("select count(*) from ai_eval_runs") == [(0,)]
-    daily = built_db.cli("daily", "--env", "staging", "--records", str(folder))
+    daily = built_db.cli("daily", "--env", "staging", "--records", str(folder), "--no-build")
     assert daily.returncode == 3
     assert (
         f"{folder / 'cut.json'}: truncated JSON at byte {size // 2:,} (a promptfoo results file?)"

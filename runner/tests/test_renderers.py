@@ -272,6 +272,7 @@ def canary_decision():
         step_start=t0,
         expected_canary_share=0.0476,
         ignored_eval_runs=[{"run_id": "nightly-suite", "run_type": "scheduled", "samples": 30}],
+        evidence_eval_runs=[{"run_id": "canary-sample-7", "run_type": "canary", "samples": 400}],
     )
 
 

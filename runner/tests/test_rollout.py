@@ -355,6 +355,9 @@ def daily_env(db: ClonedDatabase) -> dict[str, str]:
 
 
 def test_two_concurrent_daily_runs_ingest_once(built_db: ClonedDatabase, tmp_path: Path) -> None:
+    """Two daily runs started while a third holds the lock both wait, then run one
+    after the other: the files are ingested once. (Built by the fixture: --no-build
+    keeps the race to the lock and the ingest, which this is about.)"""
     records = tmp_path / "records"
     records.mkdir()
     (records / "a.jsonl").write_bytes(PASSING.read_bytes())
@@ -368,20 +371,53 @@ def test_two_concurrent_daily_runs_ingest_once(built_db: ClonedDatabase, tmp_pat
         "prod",
         "--records",
         str(records),
+        "--no-build",
     ]
-    processes = [
-        subprocess.Popen(
-            command, env=built_db.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        )
-        for _ in range(2)
-    ]
+    with built_db.database.connect(autocommit=True) as holder:
+        holder.execute("select pg_advisory_lock(%s, %s)", (0x61696774, 0x646C7921))
+        processes = [
+            subprocess.Popen(
+                command, env=built_db.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+            )
+            for _ in range(2)
+        ]
+        seen = []
+        for process in processes:  # each says it waits before the lock is let go
+            assert process.stderr is not None
+            lines = iter(process.stderr.readline, "")
+            seen.append(next((line for line in lines if "waiting" in line), ""))
+        holder.execute("select pg_advisory_unlock(%s, %s)", (0x61696774, 0x646C7921))
     outputs = [process.communicate(timeout=600) for process in processes]
     codes = [process.returncode for process in processes]
     assert codes == [2, 2], outputs  # b.jsonl fails its gates in both
+    assert all("another daily run is in progress; waiting for it" in line for line in seen)
     assert built_db.execute("select count(*) from ai_eval_runs") == [(2,)]
     assert built_db.execute("select count(*) from ai_eval_samples") == [(400,)]
     assert sum("already recorded" in out for out, _ in outputs) == 1
-    assert any("waiting" in err for _, err in outputs)
+
+
+def test_daily_without_its_build_needs_a_built_database(
+    empty_db: ClonedDatabase, tmp_path: Path
+) -> None:
+    """--no-build leaves the build to the team's own dbt job: on a database nobody
+    built, daily says so and writes its outcome (exit 1), touching nothing."""
+    reports = tmp_path / "reports"
+    result = empty_db.cli(
+        "daily", "--records", str(PASSING), "--report-dir", str(reports), "--no-build"
+    )
+    assert result.returncode == 1
+    said = (
+        " is not built, and --no-build leaves the build to your dbt job: run it (or "
+        "`ai-gate build`) first"
+    )
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith("ai-gate: postgres@") and f"/{empty_db.name} " in last
+    assert last.endswith(said)
+    assert json.loads((reports / "daily-outcome.json").read_text())["error"] == last[9:]
+    assert empty_db.execute(
+        "select count(*) from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+        " where n.nspname = 'public'"
+    ) == [(0,)]
 
 
 def test_daily_gives_up_when_the_lock_is_held(built_db: ClonedDatabase) -> None:

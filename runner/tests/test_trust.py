@@ -219,10 +219,13 @@ def test_daily_shows_a_failed_gate_behind_a_rejected_file(
     (records / "c-deepeval.json").write_bytes(DEEPEVAL_RUN.read_bytes())
     (records / "d-inspect.json").write_bytes(INSPECT_LOG.read_bytes())
     report_dir = tmp_path / "reports" / "today"  # missing: daily creates it
+    # built by the fixture: daily's build is tested elsewhere (test_rollout.py)
     result = built_db.cli(
-        "daily", "--env", "prod", "--records", str(records), "--report-dir", str(report_dir)
-    )
+        "daily", "--env", "prod", "--records", str(records), "--report-dir", str(report_dir),
+        "--no-build",
+    )  # fmt: skip
     assert result.returncode == 2, result.stdout + result.stderr
+    assert "not building (--no-build)" in result.stderr
     outcome = json.loads((report_dir / "daily-outcome.json").read_text())
     assert outcome["exit_code"] == 2
     assert [(f["file"], f["outcome"]) for f in outcome["files"]] == [
@@ -250,7 +253,7 @@ def test_daily_shows_a_failed_gate_behind_a_rejected_file(
 
     for name in ("a-failing.jsonl", "c-deepeval.json", "d-inspect.json"):
         (records / name).unlink()
-    only_rejected = built_db.cli("daily", "--env", "prod", "--records", str(records))
+    only_rejected = built_db.cli("daily", "--env", "prod", "--records", str(records), "--no-build")
     assert only_rejected.returncode == 3, only_rejected.stdout
 
 

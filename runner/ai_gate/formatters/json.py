@@ -13,8 +13,10 @@ from ai_gate.routing.configuration import ProviderConfig
 from ai_gate.routing.traffic import traffic_shares
 
 if TYPE_CHECKING:
+    from ai_gate.evals.replay import RunsReplay
     from ai_gate.evals.verdicts import RunVerdict
     from ai_gate.rollout.canary import Decision
+    from ai_gate.rollout.dossier import DossierEntry
     from ai_gate.rollout.drill import DrillEvidence
     from ai_gate.telemetry.latency import LatencyRow
     from ai_gate.telemetry.usage import UsageRow
@@ -87,5 +89,41 @@ def usage(start: datetime, end: datetime, rows: Sequence[UsageRow]) -> str:
             "since": start.isoformat(),
             "until": end.isoformat(),
             "rows": [row.as_json() for row in rows],
+        }
+    )
+
+
+def replay(replay: RunsReplay) -> str:
+    """For a pull request's check: per run and gate, the stored beside the replayed
+    status (every run of the window, the changed ones first)."""
+    return _dumps(
+        {
+            "environment": replay.environment,
+            "since": replay.start.isoformat(),
+            "until": replay.end.isoformat(),
+            "policy": "stored" if replay.proposal is None else "proposed",
+            "proposal": None if replay.proposal is None else replay.proposal.as_json(),
+            "runs_replayed": len(replay.runs),
+            "runs_changed": len(replay.changed),
+            "runs_not_judged": replay.unjudged_runs,
+            "transitions": [
+                {"stored_status": old, "replayed_status": new, "runs": n}
+                for old, new, n in replay.transitions
+            ],
+            "discrepancies": [run.run_id for run in replay.discrepancies],
+            "runs": [run.as_json() for run in replay.runs],
+        }
+    )
+
+
+def dossier(
+    environment: str, start: datetime, end: datetime, entries: Sequence[DossierEntry]
+) -> str:
+    return _dumps(
+        {
+            "environment": environment,
+            "since": start.isoformat(),
+            "until": end.isoformat(),
+            "changes": [entry.as_json() for entry in entries],
         }
     )

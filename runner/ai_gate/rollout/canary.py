@@ -61,6 +61,8 @@ class Decision(JsonFields):
     # eval runs with samples of either arm in the window that are not canary evidence
     # (run type offline or scheduled): left out of the quality arms, named here
     ignored_eval_runs: list[dict[str, object]] = field(default_factory=list)
+    # the canary-evidence runs the quality arms read (run, run type, samples of the arms)
+    evidence_eval_runs: list[dict[str, object]] = field(default_factory=list)
 
     @property
     def is_synthetic(self) -> bool:
@@ -105,6 +107,7 @@ def decision_on(evidence: Evidence, run_id: str | None, include_synthetic: bool)
         step_start=evidence.step_start,
         expected_canary_share=evidence.expected_share,
         ignored_eval_runs=evidence.ignored_eval_runs,
+        evidence_eval_runs=evidence.evidence_eval_runs,
     )
 
 
@@ -132,6 +135,7 @@ def _stored_columns(decision: Decision, evidence: Evidence, actor: str) -> dict[
         "look": decision.look,
         "step_start": decision.step_start,
         "ignored_eval_runs": json.dumps(decision.ignored_eval_runs),
+        "evidence_eval_runs": json.dumps(decision.evidence_eval_runs),
     }
 
 

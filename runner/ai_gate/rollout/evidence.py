@@ -21,7 +21,7 @@ from ai_gate.evals.metrics import rate_sample_fields
 from ai_gate.evals.stored_runs import require_run
 from ai_gate.jsonable import JsonFields
 from ai_gate.rollout.arms import ArmNames, Arms
-from ai_gate.rollout.quality_arms import CANARY_EVIDENCE_RUN_TYPE, ignored_eval_runs, quality_arm
+from ai_gate.rollout.quality_arms import CANARY_EVIDENCE_RUN_TYPE, quality_arm, window_eval_runs
 from ai_gate.rollout.rule_types import Amounts, ArmCounts, Latency, Policy, Rate
 from ai_gate.rollout.telemetry_arms import QUANTILES, routed, telemetry_arm
 from ai_gate.routing.change_log import CHANGE_LOG
@@ -197,6 +197,7 @@ class Evidence:
     production_rows: int
     synthetic_eval_samples: int
     ignored_eval_runs: list[dict[str, object]]
+    evidence_eval_runs: list[dict[str, object]]  # the runs the quality arms read
     # the arms the decision compares, resolved from the routing configuration it read
     # (every environment's, once, in the snapshot)
     roles: Arms
@@ -307,8 +308,11 @@ def gather(
         synthetic_eval_samples=sum(
             int(q.get("synthetic_samples") or 0) for q in qualities.values()
         ),
-        ignored_eval_runs=(
-            [] if run_id is not None else ignored_eval_runs(conn, database, arms, start, end, scope)
+        ignored_eval_runs=window_eval_runs(
+            conn, database, arms, start, end, run_id, scope, evidence=False
+        ),
+        evidence_eval_runs=window_eval_runs(
+            conn, database, arms, start, end, run_id, scope, evidence=True
         ),
         roles=arms,
         configs=all_configs,

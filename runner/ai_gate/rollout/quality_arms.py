@@ -78,34 +78,45 @@ def quality_window(run_id: str | None) -> sql.Composable:
     )
 
 
-def ignored_eval_runs(
+def window_eval_runs(
     conn: psycopg.Connection,
     database: Database,
     arms: Arms,
     start: datetime,
     end: datetime,
+    run_id: str | None,
     scope: dict[str, object],
+    *,
+    evidence: bool,
 ) -> list[dict[str, object]]:
-    """The environment's eval runs with samples of either arm in the window that are
-    not canary evidence, each with its run type and those samples' count."""
+    """The environment's eval runs with samples of either arm that a decision read or
+    left out, each with its run type and those samples' count: evidence=True, the runs
+    its quality arms read (canary evidence of the window, or the one run given); False,
+    those of the window that are not canary evidence (none when a run was given)."""
+    if run_id is not None and not evidence:
+        return []
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             sql.SQL(
                 "select runs.run_id, runs.run_type, count(*) as samples"
                 " from {} as samples inner join {} as runs on samples.run_id = runs.run_id"
                 " where samples.selected_provider = any(%(providers)s)"
-                " and runs.environment = %(environment)s and runs.run_type <> %(evidence)s"
+                " and runs.environment = %(environment)s and {}"
                 " and (%(synthetic)s or not runs.is_synthetic) and {}"
                 " group by runs.run_id, runs.run_type order by runs.run_id"
             ).format(
                 database.relation("ai_eval_samples"),
                 database.relation("ai_eval_runs"),
-                quality_window(None),
+                sql.SQL(
+                    "runs.run_type = %(evidence)s" if evidence else "runs.run_type <> %(evidence)s"
+                ),
+                quality_window(run_id),
             ),
             {
                 "providers": [arms.canary, arms.baseline],
                 "start": start,
                 "end": end,
+                "run_id": run_id,
                 "evidence": CANARY_EVIDENCE_RUN_TYPE,
                 **scope,
             },

@@ -3,8 +3,8 @@ help, exit codes, options). Importing this package declares them all; the order 
 the imports below is the order the top-level --help lists them in."""
 
 # isort: off
-from ai_gate.cli.commands import project, flags, evals, rollout, operations, tools
+from ai_gate.cli.commands import project, flags, evals, replay, rollout, operations, tools
 
 # isort: on
 
-__all__ = ["evals", "flags", "operations", "project", "rollout", "tools"]
+__all__ = ["evals", "flags", "operations", "project", "replay", "rollout", "tools"]

@@ -56,6 +56,12 @@ def _daily_arguments(p: argparse.ArgumentParser) -> None:
         metavar="SECONDS",
         help="how long to wait for a concurrent daily run (default 600)",
     )
+    p.add_argument(
+        "--no-build",
+        action="store_true",
+        help="do not build: the project is built by your own dbt job (dbt Cloud, an "
+        "orchestrator) before daily runs; a database that is not built is an error",
+    )
 
 
 @command(
@@ -87,6 +93,7 @@ def cmd_daily(args: argparse.Namespace) -> int:
         lock_timeout=args.lock_timeout,
         canary_provider=args.canary,
         baseline_provider=args.baseline,
+        build_project=not args.no_build,
     )
     sys.stdout.write(text.daily(outcome))
     return outcome.exit_code

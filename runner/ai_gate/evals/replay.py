@@ -1,0 +1,241 @@
+"""Replay: every stored eval run of a window judged again from its stored samples,
+under the policy it stored or under a proposed one, beside the verdict it stored.
+
+Read-only by construction: one read-only, repeatable-read transaction (one snapshot
+for the whole replay; the database refuses any write). The judging rules are the
+gate view's (the function ai_eval_replay_judgement shares the macro that defines
+ai_eval_run_judgement), and a run's status is `verdicts.run_status` of its gates, so
+a run replayed under its stored policy must come out as stored: one that does not is
+a discrepancy between the record and the data.
+
+A baseline comparison's regression (a `--baseline` run) is taken as stored: it
+compares the run's samples with its baseline's, which no threshold proposal changes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import dict_row
+
+from ai_gate.database import Database
+from ai_gate.evals.stored_runs import VERDICTS
+from ai_gate.evals.thresholds import gate_metrics, gate_policy, load_threshold_overrides
+from ai_gate.evals.verdicts import run_status
+from ai_gate.jsonable import JsonFields
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A proposed policy for the window's runs: gate thresholds laid over each run's
+    stored snapshot (None: switched off), as `ai-gate run --thresholds` lays them over
+    the environment's seeds; and a confidence for every run (None: each keeps its own)."""
+
+    thresholds: dict[str, float | None] = field(default_factory=dict)
+    confidence: float | None = None
+
+    def as_json(self) -> dict[str, object]:
+        return {"thresholds": self.thresholds, "confidence": self.confidence}
+
+
+@dataclass(frozen=True)
+class ReplayedGate(JsonFields):
+    JSON_PROPERTIES = ("changed",)
+
+    gate: str
+    metric: str
+    stored_threshold: float | None  # None: the gate was off, or stored no verdict
+    replayed_threshold: float | None  # None: off under the replayed policy
+    stored_status: str | None
+    replayed_status: str | None
+    observed: float | None
+
+    @property
+    def changed(self) -> bool:
+        return self.stored_status != self.replayed_status
+
+
+@dataclass(frozen=True)
+class ReplayedRun:
+    run_id: str
+    run_type: str
+    started_at: datetime
+    strict: bool
+    stored_status: str
+    replayed_status: str
+    gates: list[ReplayedGate]
+
+    @property
+    def changed(self) -> bool:
+        return self.stored_status != self.replayed_status or any(g.changed for g in self.gates)
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "run_id": self.run_id,
+            "run_type": self.run_type,
+            "started_at": self.started_at.isoformat(),
+            "strict": self.strict,
+            "stored_status": self.stored_status,
+            "replayed_status": self.replayed_status,
+            "changed": self.changed,
+            "gates": [gate.as_json() for gate in self.gates],
+        }
+
+
+@dataclass(frozen=True)
+class RunsReplay:
+    environment: str
+    start: datetime
+    end: datetime
+    proposal: Proposal | None  # None: each run under the policy it stored
+    runs: list[ReplayedRun]  # changed first, then newest first
+    unjudged_runs: int  # running or aborted: no verdict to replay
+
+    @property
+    def changed(self) -> list[ReplayedRun]:
+        return [run for run in self.runs if run.changed]
+
+    @property
+    def transitions(self) -> list[tuple[str, str, int]]:
+        """(stored, replayed, runs) for each change of a run's status, most first."""
+        counts = Counter(
+            (run.stored_status, run.replayed_status)
+            for run in self.runs
+            if run.stored_status != run.replayed_status
+        )
+        return [(old, new, n) for (old, new), n in sorted(counts.items(), key=lambda i: -i[1])]
+
+    @property
+    def discrepancies(self) -> list[ReplayedRun]:
+        """Under the stored policies every run must be judged as stored."""
+        return self.changed if self.proposal is None else []
+
+
+def read_proposal(
+    database: Database, thresholds_file: Path | None, confidence: float | None
+) -> Proposal | None:
+    """The proposal `--thresholds` and `--confidence` make (None: neither given). The
+    thresholds file is the one `ai-gate run --thresholds` takes, checked as it checks it."""
+    if thresholds_file is None and confidence is None:
+        return None
+    thresholds: dict[str, float | None] = {}
+    if thresholds_file is not None:
+        with database.connect() as conn:
+            thresholds = load_threshold_overrides(thresholds_file, gate_metrics(conn, database))
+    return Proposal(thresholds=thresholds, confidence=confidence)
+
+
+def replay_runs(
+    database: Database, environment: str, since: timedelta, proposal: Proposal | None
+) -> RunsReplay:
+    """Judge every non-synthetic run of `environment` started in the window again."""
+    with database.connect() as conn:  # a transaction, this its first statement
+        conn.execute("set transaction isolation level repeatable read, read only")
+        end = conn.execute("select now()").fetchone()[0]  # type: ignore[index]
+        start = end - since
+        stored = _stored_runs(conn, database, environment, start)
+        runs = [
+            _replay_run(conn, database, run, proposal)
+            for run in stored
+            if run["status"] in VERDICTS
+        ]
+    runs.sort(key=lambda run: (not run.changed, -run.started_at.timestamp(), run.run_id))
+    return RunsReplay(
+        environment=environment,
+        start=start,
+        end=end,
+        proposal=proposal,
+        runs=runs,
+        unjudged_runs=sum(1 for run in stored if run["status"] not in VERDICTS),
+    )
+
+
+def _stored_runs(
+    conn: psycopg.Connection, database: Database, environment: str, start: datetime
+) -> list[dict[str, object]]:
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            sql.SQL(
+                "select run_id, run_type, started_at, strict, status, thresholds, gate_policy,"
+                " verdict from {} where environment = %s and not is_synthetic"
+                " and started_at >= %s order by started_at desc, run_id"
+            ).format(database.relation("ai_eval_runs")),
+            (environment, start),
+        )
+        return cur.fetchall()
+
+
+def _proposed(
+    run: dict[str, object], proposal: Proposal | None
+) -> tuple[dict[str, object] | None, dict[str, object] | None]:
+    """The thresholds snapshot and gate policy a run is replayed under (None: its own)."""
+    if proposal is None:
+        return None, None
+    thresholds = {**(run["thresholds"] or {}), **proposal.thresholds}  # type: ignore[dict-item]
+    policy: dict[str, object] = dict(run["gate_policy"] or {})  # type: ignore[call-overload]
+    if proposal.confidence is not None:
+        quarantine = policy.get("quarantine")
+        policy = gate_policy(
+            proposal.confidence,
+            dict(policy.get("min_samples") or {}),  # type: ignore[call-overload]
+            list(quarantine) if isinstance(quarantine, list) else None,
+        )
+    return thresholds, policy
+
+
+def _replay_run(
+    conn: psycopg.Connection,
+    database: Database,
+    run: dict[str, object],
+    proposal: Proposal | None,
+) -> ReplayedRun:
+    thresholds, policy = _proposed(run, proposal)
+    with conn.cursor(row_factory=dict_row) as cur:
+        cur.execute(
+            sql.SQL(
+                "select gate, metric, threshold, observed, status from {}(%s, %s::jsonb,"
+                " %s::jsonb) where gate is not null order by gate"
+            ).format(database.relation("ai_eval_replay_judgement")),
+            (
+                run["run_id"],
+                None if thresholds is None else json.dumps(thresholds),
+                None if policy is None else json.dumps(policy),
+            ),
+        )
+        replayed = {row["gate"]: row for row in cur.fetchall()}
+    verdict: dict[str, object] = run["verdict"] or {}  # type: ignore[assignment]
+    stored = {gate["gate"]: gate for gate in verdict.get("gates", [])}  # type: ignore[attr-defined]
+    comparison = verdict.get("baseline") or {}
+    regressed = bool(comparison.get("regressed"))  # type: ignore[attr-defined]
+    gates = []
+    for name in sorted(stored.keys() | replayed.keys()):
+        old, new = stored.get(name), replayed.get(name)
+        gates.append(
+            ReplayedGate(
+                gate=name,
+                metric=str((new or old)["metric"]),  # type: ignore[index]
+                stored_threshold=None if old is None else float(old["threshold"]),
+                replayed_threshold=None if new is None else float(new["threshold"]),
+                stored_status=None if old is None else old["status"],
+                replayed_status=None if new is None else new["status"],
+                observed=(new or old)["observed"],  # type: ignore[index]
+            )
+        )
+    replayed_status = run_status(
+        [gate["status"] for gate in replayed.values()], bool(run["strict"]), regressed
+    )
+    return ReplayedRun(
+        run_id=str(run["run_id"]),
+        run_type=str(run["run_type"]),
+        started_at=run["started_at"],  # type: ignore[arg-type]
+        strict=bool(run["strict"]),
+        stored_status=str(run["status"]),
+        replayed_status=replayed_status,
+        gates=gates,
+    )

@@ -1,0 +1,99 @@
+"""`ai-gate replay` for a person: the terminal's text and the Markdown of a pull
+request's summary (`--report-md`). The changed runs are listed in full, the unchanged
+ones counted."""
+
+from __future__ import annotations
+
+from ai_gate.evals.replay import ReplayedGate, ReplayedRun, RunsReplay
+from ai_gate.formatters.text_table import table
+
+HEADERS = ("run", "started (UTC)", "stored", "replayed", "gates that changed")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count:,} {word}{'' if count == 1 else 's'}"
+
+
+def _threshold(value: float | None) -> str:
+    return "off" if value is None else f"{value:g}"
+
+
+def _gate_change(gate: ReplayedGate) -> str:
+    observed = "no data" if gate.observed is None else f"{gate.observed:.6g}"
+    threshold = (
+        _threshold(gate.replayed_threshold)
+        if gate.stored_threshold == gate.replayed_threshold
+        else f"{_threshold(gate.stored_threshold)} -> {_threshold(gate.replayed_threshold)}"
+    )
+    return (
+        f"{gate.gate} {gate.stored_status or 'not judged'} -> "
+        f"{gate.replayed_status or 'not judged'} ({observed}; threshold {threshold})"
+    )
+
+
+def _row(run: ReplayedRun) -> tuple[str, str, str, str, str]:
+    return (
+        run.run_id,
+        f"{run.started_at:%Y-%m-%d %H:%M}",
+        run.stored_status,
+        run.replayed_status,
+        "; ".join(_gate_change(gate) for gate in run.gates if gate.changed),
+    )
+
+
+def headline(replay: RunsReplay) -> str:
+    if replay.proposal is None:
+        policy = "each run's stored policy"
+    else:
+        changes = [
+            f"{gate} {_threshold(value)}" for gate, value in replay.proposal.thresholds.items()
+        ]
+        if replay.proposal.confidence is not None:
+            changes.append(f"confidence {replay.proposal.confidence:g}")
+        policy = f"the proposed policy ({', '.join(changes) or 'as stored'})"
+    unjudged = (
+        f"; {_plural(replay.unjudged_runs, 'run')} running or aborted, not judged"
+        if replay.unjudged_runs
+        else ""
+    )
+    return (
+        f"replay of {replay.environment}, {replay.start:%Y-%m-%d %H:%M} to "
+        f"{replay.end:%Y-%m-%d %H:%M} UTC, under {policy}: "
+        f"{_plural(len(replay.runs), 'run')} judged again, {len(replay.changed):,} changed"
+        f"{unjudged}"
+    )
+
+
+def text(replay: RunsReplay) -> str:
+    lines = [headline(replay)]
+    lines += [f"  {old} -> {new}: {_plural(n, 'run')}" for old, new, n in replay.transitions]
+    changed = replay.changed
+    if changed:
+        lines += ["", table(HEADERS, [_row(run) for run in changed])]
+    unchanged = len(replay.runs) - len(changed)
+    if unchanged and changed:
+        lines += ["", f"{_plural(unchanged, 'run')} judged as stored (--json lists every run)"]
+    return "\n".join(lines) + "\n"
+
+
+def markdown(replay: RunsReplay) -> str:
+    icon = "✅" if not replay.changed else ("❌" if replay.proposal is None else "⚠️")
+    lines = [f"## ai-gate replay {icon}", "", headline(replay), ""]
+    if replay.transitions:
+        lines += [
+            "| stored | replayed | runs |",
+            "|---|---|---:|",
+            *(f"| {old} | {new} | {n:,} |" for old, new, n in replay.transitions),
+            "",
+        ]
+    if replay.changed:
+        lines += [
+            "| " + " | ".join(HEADERS) + " |",
+            "|---|---|---|---|---|",
+            *(
+                "| " + " | ".join(cell.replace("|", "\\|") for cell in _row(run)) + " |"
+                for run in replay.changed
+            ),
+            "",
+        ]
+    return "\n".join(lines)

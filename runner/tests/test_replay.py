@@ -1,0 +1,272 @@
+"""`ai-gate replay`: every stored eval run judged again from its stored samples. Under
+the stored policies nothing changes; a tightened threshold flips exactly the runs this
+test's own arithmetic names; a stored verdict edited behind the guard's back is a
+discrepancy (exit 1); the replay writes no row."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from statistics import NormalDist
+
+from conftest import ClonedDatabase
+from eval_oracle import expected_metrics
+
+REPO = Path(__file__).resolve().parents[2]
+PASSING = REPO / "examples" / "evals" / "passing.jsonl"
+FAILING = REPO / "examples" / "evals" / "failing.jsonl"
+
+
+def schema_valid_records(path: Path, count: int, invalid: int) -> Path:
+    """`count` samples, exactly `invalid` of them schema-invalid; every other judged
+    check passes (safety true, no fallback, latencies far under prod's p95 ceiling)."""
+    with path.open("w") as handle:
+        for index in range(count):
+            record = {
+                "sample_id": f"{path.stem}-{index}",
+                "case_id": f"case-{index}",
+                "schema_valid": index >= invalid,
+                "safety_html_tailwind_compliant": True,
+                "fallback_used": False,
+                "latency_ms": 1000 + index % 500,
+            }
+            handle.write(json.dumps(record) + "\n")
+    return path
+
+
+def one_sided_wilson(successes: int, trials: int, z: float) -> tuple[float, float]:
+    """This test's own arithmetic: the Wilson score bounds at z."""
+    rate = successes / trials
+    centre = rate + z * z / (2 * trials)
+    spread = z * math.sqrt(rate * (1 - rate) / trials + z * z / (4 * trials * trials))
+    return (centre - spread) / (1 + z * z / trials), (centre + spread) / (1 + z * z / trials)
+
+
+def gate_status_at(metrics: dict, threshold: float, confidence: float | None) -> str:
+    """A minimum's status: on the point estimate, or on one-sided bounds."""
+    rate, n = metrics["schema_valid_rate"], metrics["schema_valid_rate_count"]
+    if confidence is None:
+        return "passed" if rate >= threshold else "failed"
+    low, high = one_sided_wilson(round(rate * n), n, NormalDist().inv_cdf(confidence))
+    return "passed" if low >= threshold else "failed" if high < threshold else "inconclusive"
+
+
+def every_table_count(db: ClonedDatabase) -> dict[str, int]:
+    tables = db.execute(
+        "select c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace"
+        " where n.nspname = current_schema() and c.relkind in ('r', 'p') order by 1"
+    )
+    return {name: db.execute(f'select count(*) from "{name}"')[0][0] for (name,) in tables}
+
+
+def replay_json(db: ClonedDatabase, *args: str) -> tuple[int, dict]:
+    result = db.cli("replay", "--env", "prod", "--json", *args)
+    assert "Traceback" not in result.stderr, result.stderr
+    return result.returncode, json.loads(result.stdout)
+
+
+def test_replay_reproduces_stored_runs_and_names_what_a_proposal_flips(
+    built_db: ClonedDatabase, tmp_path: Path
+) -> None:
+    files = {"passing": PASSING, "failing": FAILING}
+    for name, count, invalid in (
+        ("rate_970", 400, 12),
+        ("rate_9925", 400, 3),
+        ("rate_1000", 400, 0),
+        ("rate_985", 400, 6),  # compared with the newest passed run
+        ("below_minimum", 30, 12),  # 0.60 on 30: failed below the minimum
+    ):
+        files[name] = schema_valid_records(tmp_path / f"{name}.jsonl", count, invalid)
+    run_ids: dict[str, str] = {}
+    for name, path in files.items():
+        extra = {
+            "rate_9925": ["--strict"],
+            "rate_1000": ["--confidence", "0.95"],
+            "rate_985": ["--baseline", "latest-passed"],
+        }.get(name, [])
+        report = tmp_path / f"{name}.report.json"
+        result = built_db.cli(
+            "run", str(path), "--env", "prod", "--report-json", str(report), *extra
+        )
+        assert result.returncode in (0, 2, 4), result.stderr
+        run_ids[name] = json.loads(report.read_text())["run_id"]
+    before = every_table_count(built_db)
+
+    # under the stored policies: every run as stored
+    code, stored = replay_json(built_db)
+    assert code == 0
+    assert stored["policy"] == "stored"
+    assert stored["runs_replayed"] == len(files)
+    assert stored["runs_changed"] == 0 and stored["discrepancies"] == []
+    stored_status = {run["run_id"]: run["stored_status"] for run in stored["runs"]}
+    assert {run["replayed_status"] for run in stored["runs"]} <= {"passed", "failed"}
+    assert all(run["stored_status"] == run["replayed_status"] for run in stored["runs"])
+    assert stored_status[run_ids["rate_970"]] == "failed"
+    assert stored_status[run_ids["below_minimum"]] == "failed"
+
+    # tightened: schema_valid_rate_min 0.99 (prod's is 0.98); this test's arithmetic
+    # says which gates fail and which runs flip
+    proposal = tmp_path / "proposal.yml"
+    proposal.write_text("schema_valid_rate_min: 0.99\n")
+    code, replayed = replay_json(built_db, "--thresholds", str(proposal))
+    assert code == 0
+    metrics = {run_ids[name]: expected_metrics(path) for name, path in files.items()}
+    confidence = {run_ids["rate_1000"]: 0.95}
+    predicted = {
+        run_id: gate_status_at(values, 0.99, confidence.get(run_id))
+        for run_id, values in metrics.items()
+    }
+    predicted[run_ids["below_minimum"]] = "failed"  # 0.60 on 30, conclusive below 100
+    gates = {
+        run["run_id"]: next(g for g in run["gates"] if g["gate"] == "schema_valid_rate_min")
+        for run in replayed["runs"]
+    }
+    assert {run_id: gate["replayed_status"] for run_id, gate in gates.items()} == predicted
+    assert {(g["stored_threshold"], g["replayed_threshold"]) for g in gates.values()} == {
+        (0.98, 0.99)
+    }
+    # every other gate is judged as stored, so a run flips where its schema gate does
+    flipped = {
+        run_id
+        for run_id, status in predicted.items()
+        if stored_status[run_id] == "passed" and status == "failed"
+    }
+    assert flipped == {run_ids["rate_985"]}  # 0.985 passed 0.98, fails 0.99
+    assert {
+        run["run_id"] for run in replayed["runs"] if run["stored_status"] != run["replayed_status"]
+    } == flipped
+    assert replayed["transitions"] == [
+        {"stored_status": "passed", "replayed_status": "failed", "runs": len(flipped)}
+    ]
+    assert replayed["runs"][0]["run_id"] in flipped  # the changed ones first
+
+    # the terminal's text names the flipped run and its gate, with the file's rate
+    text = built_db.cli("replay", "--env", "prod", "--thresholds", str(proposal))
+    assert text.returncode == 0
+    row = next(line for line in text.stdout.splitlines() if line.startswith(run_ids["rate_985"]))
+    assert row.split()[3:5] == ["passed", "failed"]
+    rate_985 = metrics[run_ids["rate_985"]]["schema_valid_rate"]
+    assert f"schema_valid_rate_min passed -> failed ({rate_985:.6g}; threshold 0.98 -> 0.99)" in row
+    # a pull request's check
+    assert (
+        built_db.cli(
+            "replay", "--env", "prod", "--thresholds", str(proposal), "--fail-on-change"
+        ).returncode
+        == 2
+    )
+    loosened = tmp_path / "loosened.yml"
+    loosened.write_text("p95_latency_ms_max: 25000\n")
+    assert (
+        built_db.cli(
+            "replay", "--env", "prod", "--thresholds", str(loosened), "--fail-on-change"
+        ).returncode
+        == 0
+    )
+    # read-only
+    assert every_table_count(built_db) == before
+
+    # a stored verdict edited behind the guard's back: the record and the data disagree
+    built_db.execute(
+        "alter table ai_eval_runs disable trigger ai_eval_runs_final_verdict;"
+        f" update ai_eval_runs set status = 'failed' where run_id = '{run_ids['rate_1000']}';"
+        " alter table ai_eval_runs enable trigger ai_eval_runs_final_verdict"
+    )
+    result = built_db.cli("replay", "--env", "prod")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == (
+        "ai-gate: 1 run(s) replayed under their stored policies are not judged as stored "
+        f"(the record and the data disagree): {run_ids['rate_1000']} (stored failed, "
+        "replayed passed)"
+    )
+
+
+def test_replay_refuses_bad_input_with_nothing_judged(
+    built_db: ClonedDatabase, tmp_path: Path
+) -> None:
+    unknown = tmp_path / "unknown.yml"
+    unknown.write_text("schema_valid_rate_min: 0.99\nno_such_gate: 1\n")
+    result = built_db.cli("replay", "--env", "prod", "--thresholds", str(unknown))
+    assert result.returncode == 3
+    assert f"{unknown}:2: no_such_gate: unknown gate" in result.stderr
+    result = built_db.cli("replay", "--env", "produ")
+    assert result.returncode == 3
+    assert "unknown environment 'produ'" in result.stderr
+    assert built_db.cli("replay", "--env", "prod", "--since", "soon").returncode == 64
+    empty = built_db.cli("replay", "--env", "prod")
+    assert empty.returncode == 0
+    assert empty.stdout.endswith("under each run's stored policy: 0 runs judged again, 0 changed\n")
+
+
+def test_the_dossier_links_each_change_to_its_decision_runs_and_drill(
+    built_db: ClonedDatabase,
+) -> None:
+    """A rollout's story: two flag changes, a drill (two changes of its own), a go
+    decision on a canary eval run, then the step it allowed. Each change's row says
+    the decision in force, the runs it read and the drill before it, as the tables
+    hold them (the changes before the decision have none, the step has all three)."""
+    from test_rollout import at_step, evaluate, simulate
+
+    at_step(built_db, 4)
+    assert built_db.cli("drill", "rollback", "--env", "prod").returncode == 0
+    simulate(built_db, "healthy", rows=60_000, real=True)
+    code, decision = evaluate(built_db)
+    assert code == 0
+    stepped = built_db.cli("canary", "step", "--env", "prod")
+    assert stepped.returncode == 0, stepped.stderr
+    ((run_id, sha256, samples),) = built_db.execute(
+        "select runs.run_id, runs.source_sha256, count(*) from ai_eval_runs as runs"
+        " join ai_eval_samples as samples using (run_id) where runs.run_type = 'canary'"
+        " and samples.selected_provider in ('custom', 'openai')"
+        " group by runs.run_id, runs.source_sha256"
+    )
+    ((drill_id, drill_finished),) = built_db.execute(
+        "select drill_id::text, finished_at from ai_rollback_drills"
+    )
+    change_sets = built_db.execute(
+        "select change_set_id::text, min(change_id), min(changed_via) from"
+        " ai_provider_config_changes where environment = 'prod'"
+        " group by change_set_id order by min(change_id) desc"
+    )
+    assert len(change_sets) == 5  # 2 weights, the drill's rollback and restore, the step
+
+    result = built_db.cli("dossier", "--env", "prod", "--json")
+    assert result.returncode == 0, result.stderr
+    entries = json.loads(result.stdout)["changes"]
+    assert [(e["change_set_id"], e["first_change_id"], e["changed_via"]) for e in entries] == [
+        tuple(row) for row in change_sets
+    ]
+    step, *before_the_decision = entries
+    assert step["changed_via"].startswith("ai-gate canary step")
+    assert (step["decision_id"], step["decision"]) == (decision["decision_id"], "go")
+    assert step["eval_runs"] == [
+        {
+            "run_id": run_id,
+            "samples": samples,
+            "status": built_db.execute(
+                "select status from ai_eval_runs where run_id = %s", (run_id,)
+            )[0][0],
+            "source_file": built_db.execute(
+                "select source_file from ai_eval_runs where run_id = %s", (run_id,)
+            )[0][0],
+            "source_sha256": sha256,
+        }
+    ]
+    assert (step["drill_id"], step["drill_succeeded"]) == (drill_id, True)
+    assert step["drill_finished_at"] == drill_finished.isoformat()
+    for entry in before_the_decision:
+        assert entry["decision_id"] is None and entry["eval_runs"] == []
+    # the weights were set before the drill; the drill's own changes came before it
+    # finished: none has a drill before it
+    assert all(entry["drill_id"] is None for entry in before_the_decision)
+
+    text = built_db.cli("dossier", "--env", "prod").stdout
+    blocks = text.split("\n\n")[1:]
+    assert len(blocks) == 5
+    assert f"decision #{decision['decision_id']} go at " in blocks[0]
+    assert f"eval run {run_id}: " in blocks[0] and f"sha256 {sha256}" in blocks[0]
+    assert f"last drill {drill_id} succeeded" in blocks[0]
+    assert "custom (change #" in blocks[0] and "weight 4 -> 5" in blocks[0]
+    assert all("no canary decision stored before it" in block for block in blocks[1:])
+    markdown = built_db.cli("dossier", "--env", "prod", "--md").stdout
+    assert markdown.count("\n### ") == 5
