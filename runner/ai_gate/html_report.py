@@ -23,6 +23,7 @@ from ai_gate.database import Database
 from ai_gate.errors import InputRejected
 from ai_gate.evals import verdicts
 from ai_gate.rollout.arms import resolve_arms
+from ai_gate.rollout.dossier import change_links
 from ai_gate.routing.change_log import HistoryEntry, change_history
 from ai_gate.routing.configuration import ProviderConfig, effective_configuration
 from ai_gate.routing.traffic import traffic_shares
@@ -70,6 +71,8 @@ class HtmlReportData:
     traffic_share: list[tuple[datetime, float]] = field(default_factory=list)
     changes: list[HistoryEntry] = field(default_factory=list)  # the newest
     change_count: int = 0
+    # change_id -> (the decision in force, the last drill before it): ai_release_dossier
+    change_links: dict[int, tuple[int | None, str | None]] = field(default_factory=dict)
     drills: list[dict[str, object]] = field(default_factory=list)  # the newest
     drill_count: int = 0
     # per named run with repeated cases, oldest first: run_id, started_at,
@@ -203,6 +206,7 @@ def read_html_report(
     newest_first = change_history(database, environment, limit=100_000)
     in_window = [entry for entry in newest_first if entry.changed_at >= data.since]
     data.changes, data.change_count = in_window[:NAMED_CHANGES], len(in_window)
+    data.change_links = change_links(database, environment, data.since)
     if canary is not None:
         data.traffic_share = _canary_share(
             [c for c in current if c.environment == environment],
@@ -238,7 +242,8 @@ def _read_decisions(
     data.decision_marks = [(row["decided_at"], row["decision"]) for row in cur.fetchall()]
     cur.execute(
         sql.SQL(
-            "select decision_id, decided_at, decision, is_synthetic, rules, canary"
+            "select decision_id, decided_at, decision, is_synthetic, rules, canary,"
+            " coalesce(evidence_eval_runs, '[]') as evidence_eval_runs"
             " from {} where environment = %(environment)s and canary = %(canary)s"
             " and decided_at >= %(since)s order by decision_id desc limit %(named)s"
         ).format(decisions),
@@ -265,7 +270,7 @@ def _read_drills(
     cur.execute(sql.SQL("select count(*) as drills") + where.format(drills), params)
     data.drill_count = int(cur.fetchone()["drills"])
     cur.execute(
-        sql.SQL("select started_at, finished_at, succeeded, run_by, error")
+        sql.SQL("select drill_id::text, started_at, finished_at, succeeded, run_by, error")
         + where.format(drills)
         + sql.SQL(" order by started_at desc limit %(named)s"),
         {**params, "named": NAMED_DRILLS},

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 from statistics import NormalDist
 
@@ -270,3 +271,51 @@ def test_the_dossier_links_each_change_to_its_decision_runs_and_drill(
     assert all("no canary decision stored before it" in block for block in blocks[1:])
     markdown = built_db.cli("dossier", "--env", "prod", "--md").stdout
     assert markdown.count("\n### ") == 5
+
+    # the HTML report links them: the step's row to its decision and the drill before
+    # it, the decision's row to the run it read; every link resolves in Chromium
+    page_path = Path(built_db.env.get("TMPDIR", "/tmp")) / f"{built_db.name}.html"
+    assert built_db.cli("report", "--html", str(page_path), "--env", "prod").returncode == 0
+    try:
+        page = page_path.read_text()
+        links = set(re.findall(r'href="#([^"]+)"', page))
+        assert {
+            f"decision-{decision['decision_id']}",
+            f"run-{run_id}",
+            f"drill-{drill_id}",
+        } <= links
+        assert links <= set(re.findall(r'id="([^"]+)"', page))
+        step_row = next(
+            row for row in page.split("<tr>") if "canary step" in row and ">custom<" in row
+        )
+        assert f'href="#decision-{decision["decision_id"]}"' in step_row
+        assert f'href="#drill-{drill_id}"' in step_row
+        resolved = chromium_link_targets(page_path)
+        if resolved is not None:
+            assert resolved and all(resolved.values()), resolved
+    finally:
+        page_path.unlink(missing_ok=True)
+
+
+def chromium_link_targets(page_path: Path) -> dict[str, bool] | None:
+    """Each in-page link of the page as Chromium loads it, and whether its target is
+    there (None without Chromium)."""
+    from test_report import CHROMIUM, CHROMIUM_ARGS
+
+    if CHROMIUM is None:
+        return None
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(page_path.as_uri(), wait_until="load")
+            pairs = page.eval_on_selector_all(
+                'a[href^="#"]',
+                "links => links.map(a => [a.getAttribute('href').slice(1),"
+                " document.getElementById(a.getAttribute('href').slice(1)) !== null])",
+            )
+        finally:
+            browser.close()
+    return dict(pairs)

@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from ai_gate.formatters.html_parts import change_link_cells, link, plt
 from ai_gate.formatters.html_parts import escape as _e
 from ai_gate.formatters.html_parts import grouped as _grouped
 from ai_gate.formatters.html_parts import number as _number
-from ai_gate.formatters.html_parts import plt
 from ai_gate.formatters.html_parts import status_span as _status
 from ai_gate.formatters.html_parts import svg as _svg
 from ai_gate.formatters.html_parts import table as _table
@@ -44,6 +44,16 @@ th, td { border-bottom: 1px solid #e3e3e3; padding: .25rem .6rem; text-align: le
 .failed, .rollback, .breached { color: #c62828; font-weight: 600; }
 .hold, .inconclusive, .undecided { color: #ef6c00; font-weight: 600; }
 """
+
+
+def _anchors(data: HtmlReportData) -> set[str]:
+    """The ids of the page's rows that others link to (runs, decisions, drills): a
+    link is drawn only to a row the page lists, so that every link resolves."""
+    return (
+        {f"run-{row.run_id}" for row in data.gates}
+        | {f"decision-{d['decision_id']}" for d in data.decisions}
+        | {f"drill-{d['drill_id']}" for d in data.drills}
+    )
 
 
 def _gate_chart(gate: str, days: list[dict[str, Any]], data: HtmlReportData) -> str:
@@ -124,7 +134,7 @@ def _gates_section(data: HtmlReportData) -> str:
         ["run", "started", "status", *gates],
         [
             [
-                _e(run_id),
+                f'<span id="run-{_e(run_id)}">{_e(run_id)}</span>',
                 _e(f"{rows[0].started_at:%Y-%m-%d %H:%M}"),
                 _status(rows[0].run_status),
                 *(
@@ -254,16 +264,29 @@ def _canary_section(data: HtmlReportData) -> str:
             )
         parts.append(
             _table(
-                ["#", "decided at", "decision", "deciding rule", "sample ratio", "synthetic"],
+                [
+                    "#",
+                    "decided at",
+                    "decision",
+                    "deciding rule",
+                    "sample ratio",
+                    "synthetic",
+                    "canary eval runs read",
+                ],
                 [
                     [
-                        _e(d["decision_id"]),
+                        f'<span id="decision-{_e(d["decision_id"])}">{_e(d["decision_id"])}</span>',
                         _e(f"{d['decided_at']:%Y-%m-%d %H:%M}"),
                         _status(d["decision"]),
                         _e(d["deciding"] or "—"),
                         (_status(d["srm"]) if d["srm"] else "—")
                         + (f" ({_number(d['srm_observed'])})" if d["srm_observed"] else ""),
                         "yes" if d["is_synthetic"] else "no",
+                        ", ".join(
+                            link(f"run-{run['run_id']}", str(run["run_id"]), _anchors(data))
+                            for run in d["evidence_eval_runs"]  # type: ignore[attr-defined]
+                        )
+                        or "—",
                     ]
                     for d in data.decisions
                 ],
@@ -284,17 +307,19 @@ def _audit_section(data: HtmlReportData) -> str:
         changes = _newest(
             len(data.changes), data.change_count, "changes", "<code>ai-gate flags history</code>"
         ) + _table(
-            ["when", "who", "provider", "change", "reason"],
+            ["when", "who", "provider", "change", "reason", "decision in force", "drill before"],
             [
                 [
-                    f"{entry.changed_at:%Y-%m-%d %H:%M}",
-                    f"{entry.changed_by} via {entry.changed_via}",
-                    entry.provider,
-                    ", ".join(entry.differences()) or "(no value changed)",
-                    entry.reason,
+                    _e(f"{entry.changed_at:%Y-%m-%d %H:%M}"),
+                    _e(f"{entry.changed_by} via {entry.changed_via}"),
+                    _e(entry.provider),
+                    _e(", ".join(entry.differences()) or "(no value changed)"),
+                    _e(entry.reason),
+                    *change_link_cells(data.change_links.get(entry.change_id), _anchors(data)),
                 ]
                 for entry in data.changes
             ],
+            raw=True,
         )
     else:
         changes = f'<p class="empty">No flag changes in {_e(data.environment)} in the window.</p>'
@@ -308,7 +333,8 @@ def _audit_section(data: HtmlReportData) -> str:
             ["started", "by", "outcome", "error"],
             [
                 [
-                    _e(f"{d['started_at']:%Y-%m-%d %H:%M}"),
+                    f'<span id="drill-{_e(d["drill_id"])}">'
+                    f"{_e(format(d['started_at'], '%Y-%m-%d %H:%M'))}</span>",
                     _e(d["run_by"]),
                     _status("passed" if d["succeeded"] else "failed"),
                     _e(d["error"] or ""),

@@ -3,7 +3,6 @@ escaping, tables, status marks, a time axis over the report's window."""
 
 from __future__ import annotations
 
-import html
 import io
 from collections import defaultdict
 from datetime import datetime
@@ -44,8 +43,14 @@ def svg(figure: plt.Figure) -> str:
     return text
 
 
+# What the standard library's html.escape replaces (quotes too: cells become attribute
+# values in links); spelled here, as importing `html` from this package reads as this
+# package's html.py to tools that draw the import graph.
+_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#x27;"})
+
+
 def escape(value: object) -> str:
-    return html.escape(printable("" if value is None else str(value)))
+    return printable("" if value is None else str(value)).translate(_ESCAPES)
 
 
 def number(value: object, digits: int = 4) -> str:
@@ -90,3 +95,19 @@ def grouped(rows: list[Any], key: str) -> dict[str, list[Any]]:
     for row in rows:
         groups[str(row[key] if isinstance(row, dict) else getattr(row, key))].append(row)
     return groups
+
+
+def link(anchor: str, text: str, anchors: set[str]) -> str:
+    """A link to a row of the page when the page lists it, else the text alone."""
+    if anchor in anchors:
+        return f'<a href="#{escape(anchor)}">{escape(text)}</a>'
+    return escape(text)
+
+
+def change_link_cells(links: tuple[int | None, str | None] | None, anchors: set[str]) -> list[str]:
+    """A flag change's cells for the decision in force and the last drill before it."""
+    decision_id, drill_id = links or (None, None)
+    return [
+        "—" if decision_id is None else link(f"decision-{decision_id}", f"#{decision_id}", anchors),
+        "—" if drill_id is None else link(f"drill-{drill_id}", drill_id[:8], anchors),
+    ]

@@ -59,3 +59,20 @@ def read_dossier(
         for row in rows
     ]  # fmt: skip
     return start, end, entries
+
+
+def change_links(
+    database: Database, environment: str, since: datetime
+) -> dict[int, tuple[int | None, str | None]]:
+    """For each change of the environment since `since`: the decision in force when it
+    was made and the last drill before it (the HTML report links its rows by them)."""
+    with database.connect() as conn:
+        rows = conn.execute(
+            sql.SQL(
+                "select (change ->> 'change_id')::bigint, decision_id, drill_id::text"
+                " from {}, jsonb_array_elements(changes) as change"
+                " where environment = %s and changed_at >= %s"
+            ).format(database.relation("ai_release_dossier")),
+            (environment, since),
+        ).fetchall()
+    return {int(change_id): (decision_id, drill_id) for change_id, decision_id, drill_id in rows}
