@@ -98,7 +98,7 @@ class ProcessRun:
     detail: str
 
 
-def _timed(command: list[str], env: dict[str, str], what: str, detail: str) -> ProcessRun:
+def timed(command: list[str], env: dict[str, str], what: str, detail: str) -> ProcessRun:
     """`command` in a process of its own: its wall time and its own peak RSS."""
     with tempfile.TemporaryFile() as errors:
         started = time.perf_counter()
@@ -138,7 +138,13 @@ def _run(path: Path) -> list[str]:
 
 
 def run_file_bench(
-    database: Database, import_mb: int, import_attempts: int, report_runs: int, log: TextIO
+    database: Database,
+    import_mb: int,
+    import_attempts: int,
+    report_runs: int,
+    log: TextIO,
+    replay_runs: int = 0,
+    replay_samples: int = 2000,
 ) -> list[ProcessRun]:
     bench_db = _prepare(database, log)
     env = _environment(bench_db)
@@ -151,7 +157,7 @@ def run_file_bench(
         size = big.stat().st_size / 1e6
         log.write(f"bench: importing a {size:,.0f} MB promptfoo file\n")
         results.append(
-            _timed(
+            timed(
                 _run(big),
                 env,
                 f"`ai-gate run` of a promptfoo file of {size:,.0f} MB",
@@ -168,10 +174,14 @@ def run_file_bench(
         ):
             log.write(f"bench: {what}\n")
             megabytes = path.stat().st_size / 1e6
-            run = _timed(_run(path), env, what, f"{megabytes:,.0f} MB")
+            run = timed(_run(path), env, what, f"{megabytes:,.0f} MB")
             results.append(run)
     if report_runs:
         results.append(_report(bench_db, env, report_runs, log))
+    if replay_runs:
+        from ai_gate_tools.bench_replay import replay_bench
+
+        results += replay_bench(bench_db, SCHEMA, env, replay_runs, replay_samples, log)
     return results
 
 
@@ -204,7 +214,7 @@ def _report(bench_db: Database, env: dict[str, str], runs: int, log: TextIO) -> 
     with tempfile.TemporaryDirectory() as directory:
         page = Path(directory) / "report.html"
         log.write(f"bench: the HTML report of {runs:,} runs\n")
-        run = _timed(
+        run = timed(
             [sys.executable, "-m", "ai_gate", "report", "--html", str(page), "--env", "prod"],
             env,
             f"`ai-gate report --html` over {runs:,} runs in 30 days",

@@ -13,6 +13,7 @@ from statistics import NormalDist
 
 from conftest import ClonedDatabase
 from eval_oracle import expected_metrics
+from psycopg import sql
 
 REPO = Path(__file__).resolve().parents[2]
 PASSING = REPO / "examples" / "evals" / "passing.jsonl"
@@ -59,6 +60,29 @@ def every_table_count(db: ClonedDatabase) -> dict[str, int]:
         " where n.nspname = current_schema() and c.relkind in ('r', 'p') order by 1"
     )
     return {name: db.execute(f'select count(*) from "{name}"')[0][0] for (name,) in tables}
+
+
+def samples_read_by_the_generic_plan(db: ClonedDatabase, run_id: str) -> tuple[set[str], set[str]]:
+    """How the replay's generic plan reaches ai_eval_samples: the scans of the table
+    and the indexes read anywhere in the plan."""
+    with db.database.connect() as conn:
+        conn.execute("set local plan_cache_mode = force_generic_plan")
+        conn.execute(
+            "prepare replayed (text, jsonb, jsonb) as"
+            " select * from ai_eval_replay_judgement($1, $2, $3)"
+        )
+        (plan,) = conn.execute(
+            sql.SQL("explain (format json) execute replayed ({}, null, null)").format(
+                sql.Literal(run_id)
+            )
+        ).fetchone()
+
+    def nodes(node: dict) -> list[dict]:
+        return [node, *(n for child in node.get("Plans", []) for n in nodes(child))]
+
+    every = nodes(plan[0]["Plan"])
+    scans = {n["Node Type"] for n in every if n.get("Relation Name") == "ai_eval_samples"}
+    return scans, {n["Index Name"] for n in every if "Index Name" in n}
 
 
 def replay_json(db: ClonedDatabase, *args: str) -> tuple[int, dict]:
@@ -166,6 +190,11 @@ def test_replay_reproduces_stored_runs_and_names_what_a_proposal_flips(
     )
     # read-only
     assert every_table_count(built_db) == before
+    # the replay's statement, planned once for every run (a generic plan), still reads
+    # one run's samples through their key, never the whole table
+    scans, indexes = samples_read_by_the_generic_plan(built_db, run_ids["rate_985"])
+    assert scans and scans <= {"Index Scan", "Index Only Scan", "Bitmap Heap Scan"}, scans
+    assert "ai_eval_samples_pkey" in indexes
 
     # a stored verdict edited behind the guard's back: the record and the data disagree
     built_db.execute(

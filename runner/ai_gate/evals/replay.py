@@ -137,6 +137,12 @@ def replay_runs(
     """Judge every non-synthetic run of `environment` started in the window again."""
     with database.connect() as conn:  # a transaction, this its first statement
         conn.execute("set transaction isolation level repeatable read, read only")
+        # One statement a run, planned once: the judgement's plan takes longer to make
+        # (about 30 ms) than to run (about 8 ms at 2,000 samples), and JIT compiling it
+        # (about 280 ms) more still; a generic plan keeps the run's filter on the
+        # samples' index all the same (docs/benchmarks.md, bench:files).
+        conn.execute("set local jit = off")
+        conn.execute("set local plan_cache_mode = force_generic_plan")
         end = conn.execute("select now()").fetchone()[0]  # type: ignore[index]
         start = end - since
         stored = _stored_runs(conn, database, environment, start)
@@ -207,6 +213,7 @@ def _replay_run(
                 None if thresholds is None else json.dumps(thresholds),
                 None if policy is None else json.dumps(policy),
             ),
+            prepare=True,
         )
         replayed = {row["gate"]: row for row in cur.fetchall()}
     verdict: dict[str, object] = run["verdict"] or {}  # type: ignore[assignment]

@@ -85,6 +85,20 @@ def _bench_arguments(p: argparse.ArgumentParser) -> None:
         help="with --files: runs over 30 days for the HTML report (default 10000; 0 skips)",
     )
     p.add_argument(
+        "--replay-runs",
+        type=bounded_integer(0, 100_000),
+        default=1000,
+        metavar="N",
+        help="with --files: stored runs `ai-gate replay` judges again (default 1000; 0 skips)",
+    )
+    p.add_argument(
+        "--replay-samples",
+        type=bounded_integer(1, 1_000_000),
+        default=2000,
+        metavar="N",
+        help="with --files: samples per replayed run (default 2000)",
+    )
+    p.add_argument(
         "--trials",
         type=bounded_integer(1, 100_000),
         default=400,
@@ -118,7 +132,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
         database = connect_announced()
         results = bench_files.run_file_bench(
-            database, args.import_mb, args.import_attempts, args.report_runs, sys.stderr
+            database,
+            args.import_mb,
+            args.import_attempts,
+            args.report_runs,
+            sys.stderr,
+            replay_runs=args.replay_runs,
+            replay_samples=args.replay_samples,
         )
         info = bench.machine()
         info["date"] = f"{datetime.now(UTC):%Y-%m-%d}"
