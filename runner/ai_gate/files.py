@@ -93,13 +93,14 @@ def _new_file_mode() -> int:
 
 
 def read_yaml_mapping(
-    path: Path, expected: str, what: str = "file"
+    path: Path, expected: str, what: str = "file", *, nested: bool = False
 ) -> list[tuple[str, object, int]]:
     """A YAML file a user wrote as a mapping (thresholds, a map): each entry as (key,
     value, line), in file order; refused (InputRejected, naming the file and line) when
     it cannot be read, is not YAML, is empty or not a mapping, or gives a key twice
     (YAML's loaders keep the last silently). A value that is not a scalar is given as
-    None with its line, for the caller to refuse."""
+    _NOT_SCALAR with its line, for the caller to refuse; with `nested`, a mapping value
+    (one level) is given as a NestedMapping of its own entries."""
     label = str(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -117,10 +118,21 @@ def read_yaml_mapping(
         raise InputRejected(f"{label}: empty; expected a mapping of {expected}")
     if not isinstance(root, yaml.MappingNode):
         raise InputRejected(f"{label}:{root.start_mark.line + 1}: expected a mapping of {expected}")
-    entries: list[tuple[str, object, int]] = []
     problems: list[str] = []
+    entries = _mapping_entries(root, label, problems, nested)
+    if problems:
+        raise InputRejected(f"{label}: {what} rejected", problems)
+    return entries
+
+
+def _mapping_entries(
+    node: yaml.MappingNode, label: str, problems: list[str], nested: bool
+) -> list[tuple[str, object, int]]:
+    """A mapping node's entries as (key, value, line); with `nested`, a mapping value
+    is given as its own entries (a list of them), else as _NOT_SCALAR."""
+    entries: list[tuple[str, object, int]] = []
     seen: dict[str, int] = {}
-    for key_node, value_node in root.value:
+    for key_node, value_node in node.value:
         line = key_node.start_mark.line + 1
         key = key_node.value if isinstance(key_node, yaml.ScalarNode) else None
         if not isinstance(key, str):
@@ -130,15 +142,19 @@ def read_yaml_mapping(
             problems.append(f"{label}:{line}: {key}: given twice (first on line {seen[key]})")
             continue
         seen[key] = line
-        value = (
-            yaml.safe_load(yaml.serialize(value_node))
-            if isinstance(value_node, yaml.ScalarNode)
-            else _NOT_SCALAR
-        )
+        if isinstance(value_node, yaml.ScalarNode):
+            value = yaml.safe_load(yaml.serialize(value_node))
+        elif nested and isinstance(value_node, yaml.MappingNode):
+            value = NestedMapping(_mapping_entries(value_node, label, problems, nested=False))
+        else:
+            value = _NOT_SCALAR
         entries.append((key, value, line))
-    if problems:
-        raise InputRejected(f"{label}: {what} rejected", problems)
     return entries
+
+
+class NestedMapping(list):  # type: ignore[type-arg]
+    """A mapping's entries, (key, value, line), as read_yaml_mapping(nested=True) gives
+    a section of a file."""
 
 
 class _NotScalar:

@@ -23,9 +23,7 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
@@ -33,6 +31,7 @@ from psycopg import sql
 
 from ai_gate import build
 from ai_gate.database import Database
+from ai_gate_tools.bench_process import ProcessRun, timed
 
 SCHEMA = "ai_gate_bench_files"
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "promptfoo" / "results.json"
@@ -88,29 +87,6 @@ def records_of(promptfoo: Path, target: Path) -> Path:
             if record is not None:
                 handle.write(json.dumps(record) + "\n")
     return target
-
-
-@dataclass(frozen=True)
-class ProcessRun:
-    what: str
-    seconds: float
-    peak_rss_mb: float
-    detail: str
-
-
-def timed(command: list[str], env: dict[str, str], what: str, detail: str) -> ProcessRun:
-    """`command` in a process of its own: its wall time and its own peak RSS."""
-    with tempfile.TemporaryFile() as errors:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
-        _, status, usage = os.wait4(process.pid, 0)
-        seconds = time.perf_counter() - started
-        code = os.waitstatus_to_exitcode(status)
-        if code not in (0, 2):
-            errors.seek(0)
-            tail = errors.read().decode(errors="replace")[-2000:]
-            raise RuntimeError(f"{' '.join(command[2:])} exited {code}: {tail}")
-    return ProcessRun(what, seconds, usage.ru_maxrss / 1024, detail)
 
 
 def _environment(database: Database) -> dict[str, str]:

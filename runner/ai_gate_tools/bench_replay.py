@@ -21,7 +21,7 @@ from typing import TextIO
 from psycopg import sql
 
 from ai_gate.database import Database
-from ai_gate_tools.bench_files import ProcessRun, timed
+from ai_gate_tools.bench_process import ProcessRun, timed
 
 SEED_RUN = "bench-replay-0"
 

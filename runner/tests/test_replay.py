@@ -188,6 +188,37 @@ def test_replay_reproduces_stored_runs_and_names_what_a_proposal_flips(
         ).returncode
         == 0
     )
+    # a policy file: a minimum of 1,000 samples for the schema gate, which no run has:
+    # below it a gate never passes, and fails only where its one-sided upper bound
+    # (at 0.95, this test's arithmetic) misses 0.98
+    policy = tmp_path / "policy.yml"
+    policy.write_text(
+        "thresholds:\n  schema_valid_rate_min: 0.98\nmin_samples:\n  schema_valid_rate_min: 1000\n"
+    )
+    code, minimums = replay_json(built_db, "--policy", str(policy))
+    assert code == 0
+    z = NormalDist().inv_cdf(0.95)
+    below = {
+        run_id: "failed"
+        if one_sided_wilson(
+            round(values["schema_valid_rate"] * values["schema_valid_rate_count"]),
+            values["schema_valid_rate_count"],
+            z,
+        )[1]
+        < 0.98
+        else "inconclusive"
+        for run_id, values in metrics.items()
+    }
+    assert {
+        run["run_id"]: next(g for g in run["gates"] if g["gate"] == "schema_valid_rate_min")[
+            "replayed_status"
+        ]
+        for run in minimums["runs"]
+    } == below
+    assert minimums["proposal"]["min_samples"] == {"schema_valid_rate_min": 1000}
+    assert {"stored_status": "passed", "replayed_status": "inconclusive"} in [
+        {k: t[k] for k in ("stored_status", "replayed_status")} for t in minimums["transitions"]
+    ]
     # read-only
     assert every_table_count(built_db) == before
     # the replay's statement, planned once for every run (a generic plan), still reads
@@ -223,6 +254,17 @@ def test_replay_refuses_bad_input_with_nothing_judged(
     assert result.returncode == 3
     assert "unknown environment 'produ'" in result.stderr
     assert built_db.cli("replay", "--env", "prod", "--since", "soon").returncode == 64
+    canary = tmp_path / "canary.yml"
+    canary.write_text("confidence: 0.95\ncanary:\n  max_cost_ratio: 1.2\nmin_samples: 3\n")
+    result = built_db.cli("replay", "--env", "prod", "--policy", str(canary))
+    assert result.returncode == 3
+    assert result.stderr.splitlines()[-2:] == [
+        f"  {canary}:2: canary: replaying canary decisions under a proposed policy is not "
+        "built yet",
+        f"  {canary}:4: min_samples: a mapping of gate name to value",
+    ]
+    both = built_db.cli("replay", "--policy", str(canary), "--confidence", "0.9")
+    assert both.returncode == 64
     empty = built_db.cli("replay", "--env", "prod")
     assert empty.returncode == 0
     assert empty.stdout.endswith("under each run's stored policy: 0 runs judged again, 0 changed\n")

@@ -25,9 +25,16 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from ai_gate.database import Database
+from ai_gate.errors import InputRejected
 from ai_gate.evals.stored_runs import VERDICTS
-from ai_gate.evals.thresholds import gate_metrics, gate_policy, load_threshold_overrides
+from ai_gate.evals.thresholds import (
+    gate_metrics,
+    gate_policy,
+    load_threshold_overrides,
+    threshold_values,
+)
 from ai_gate.evals.verdicts import run_status
+from ai_gate.files import NestedMapping, read_yaml_mapping
 from ai_gate.jsonable import JsonFields
 
 
@@ -35,13 +42,84 @@ from ai_gate.jsonable import JsonFields
 class Proposal:
     """A proposed policy for the window's runs: gate thresholds laid over each run's
     stored snapshot (None: switched off), as `ai-gate run --thresholds` lays them over
-    the environment's seeds; and a confidence for every run (None: each keeps its own)."""
+    the environment's seeds; minimum sample counts laid over each run's; and a
+    confidence for every run (None: each keeps its own; `point` True: every run on
+    point estimates)."""
 
     thresholds: dict[str, float | None] = field(default_factory=dict)
     confidence: float | None = None
+    min_samples: dict[str, int] = field(default_factory=dict)
+    point: bool = False
 
     def as_json(self) -> dict[str, object]:
-        return {"thresholds": self.thresholds, "confidence": self.confidence}
+        return {
+            "thresholds": self.thresholds,
+            "min_samples": self.min_samples,
+            "confidence": "point" if self.point else self.confidence,
+        }
+
+
+# The sections of a --policy file (docs/replay.md).
+POLICY_SECTIONS = ("thresholds", "min_samples", "confidence")
+
+
+def load_policy_file(path: Path, known_gates: dict[str, str]) -> Proposal:
+    """A --policy file: `thresholds` (gate: number or null), `min_samples` (gate: a
+    whole number >= 1), `confidence` (between 0.5 and 1, or `point`); each section
+    optional, every problem named with its file and line."""
+    label = str(path)
+    problems: list[str] = []
+    proposal: dict[str, object] = {}
+    for section, value, line in read_yaml_mapping(
+        path, ", ".join(POLICY_SECTIONS), "policy", nested=True
+    ):
+        if section == "confidence":
+            if value == "point":
+                proposal["point"] = True
+            elif isinstance(value, bool) or not isinstance(value, int | float):
+                problems.append(f"{label}:{line}: confidence: a number between 0.5 and 1, or point")
+            elif not 0.5 < value < 1:
+                problems.append(
+                    f"{label}:{line}: confidence: must be between 0.5 and 1, got {value}"
+                )
+            else:
+                proposal["confidence"] = float(value)
+        elif section not in POLICY_SECTIONS:
+            known = ", ".join(POLICY_SECTIONS)
+            why = (
+                "replaying canary decisions under a proposed policy is not built yet"
+                if section == "canary"
+                else f"unknown section (known: {known})"
+            )
+            problems.append(f"{label}:{line}: {section}: {why}")
+        elif not isinstance(value, NestedMapping):
+            problems.append(f"{label}:{line}: {section}: a mapping of gate name to value")
+        elif section == "thresholds":
+            proposal["thresholds"] = threshold_values(value, label, known_gates, problems)
+        else:
+            proposal["min_samples"] = _minimums(value, label, known_gates, problems)
+    if problems:
+        raise InputRejected(f"{label}: policy rejected", problems)
+    return Proposal(**proposal)  # type: ignore[arg-type]
+
+
+def _minimums(
+    entries: list[tuple[str, object, int]],
+    label: str,
+    known_gates: dict[str, str],
+    problems: list[str],
+) -> dict[str, int]:
+    minimums: dict[str, int] = {}
+    for gate, value, line in entries:
+        if gate not in known_gates:
+            problems.append(
+                f"{label}:{line}: {gate}: unknown gate (known: {', '.join(known_gates)})"
+            )
+        elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            problems.append(f"{label}:{line}: {gate}: must be a whole number >= 1, got {value!r}")
+        else:
+            minimums[gate] = value
+    return minimums
 
 
 @dataclass(frozen=True)
@@ -118,16 +196,23 @@ class RunsReplay:
 
 
 def read_proposal(
-    database: Database, thresholds_file: Path | None, confidence: float | None
+    database: Database,
+    thresholds_file: Path | None,
+    confidence: float | None,
+    policy_file: Path | None = None,
 ) -> Proposal | None:
-    """The proposal `--thresholds` and `--confidence` make (None: neither given). The
-    thresholds file is the one `ai-gate run --thresholds` takes, checked as it checks it."""
-    if thresholds_file is None and confidence is None:
+    """The proposal `--thresholds` and `--confidence`, or `--policy`, make (None: none
+    given). The thresholds file is the one `ai-gate run --thresholds` takes, checked as
+    it checks it; a policy file's thresholds section likewise."""
+    if thresholds_file is None and confidence is None and policy_file is None:
         return None
+    with database.connect() as conn:
+        known_gates = gate_metrics(conn, database)
+    if policy_file is not None:
+        return load_policy_file(policy_file, known_gates)
     thresholds: dict[str, float | None] = {}
     if thresholds_file is not None:
-        with database.connect() as conn:
-            thresholds = load_threshold_overrides(thresholds_file, gate_metrics(conn, database))
+        thresholds = load_threshold_overrides(thresholds_file, known_gates)
     return Proposal(thresholds=thresholds, confidence=confidence)
 
 
@@ -185,13 +270,16 @@ def _proposed(
         return None, None
     thresholds = {**(run["thresholds"] or {}), **proposal.thresholds}  # type: ignore[dict-item]
     policy: dict[str, object] = dict(run["gate_policy"] or {})  # type: ignore[call-overload]
-    if proposal.confidence is not None:
+    minimums = {**(policy.get("min_samples") or {}), **proposal.min_samples}  # type: ignore[dict-item]
+    if proposal.confidence is not None or proposal.point:
         quarantine = policy.get("quarantine")
         policy = gate_policy(
             proposal.confidence,
-            dict(policy.get("min_samples") or {}),  # type: ignore[call-overload]
+            minimums,
             list(quarantine) if isinstance(quarantine, list) else None,
         )
+    elif proposal.min_samples:
+        policy["min_samples"] = dict(sorted(minimums.items()))
     return thresholds, policy
 
 

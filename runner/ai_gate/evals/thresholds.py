@@ -167,8 +167,23 @@ def load_threshold_overrides(path: Path, known_gates: dict[str, str]) -> dict[st
     share, at most 1, for a gate on a rate or on case_pass_k)."""
     label = str(path)
     problems: list[str] = []
+    entries = read_yaml_mapping(path, "gate name to threshold", "thresholds")
+    overrides = threshold_values(entries, label, known_gates, problems)
+    if problems:
+        raise InputRejected(f"{label}: thresholds rejected", problems)
+    return overrides
+
+
+def threshold_values(
+    entries: list[tuple[str, object, int]],
+    label: str,
+    known_gates: dict[str, str],
+    problems: list[str],
+) -> dict[str, float | None]:
+    """Gate thresholds from a file's entries (gate, value, line): a number or null
+    (off); each problem appended, naming the file and line."""
     overrides: dict[str, float | None] = {}
-    for gate, value, line in read_yaml_mapping(path, "gate name to threshold", "thresholds"):
+    for gate, value, line in entries:
         if gate not in known_gates:
             problems.append(
                 f"{label}:{line}: {gate}: unknown gate (known: {', '.join(known_gates)})"
@@ -185,6 +200,4 @@ def load_threshold_overrides(path: Path, known_gates: dict[str, str]) -> dict[st
             problems.append(f"{label}:{line}: {gate}: a rate threshold must be <= 1, got {value}")
         else:
             overrides[gate] = float(value)
-    if problems:
-        raise InputRejected(f"{label}: thresholds rejected", problems)
     return overrides

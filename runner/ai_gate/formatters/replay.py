@@ -48,7 +48,12 @@ def headline(replay: RunsReplay) -> str:
         changes = [
             f"{gate} {_threshold(value)}" for gate, value in replay.proposal.thresholds.items()
         ]
-        if replay.proposal.confidence is not None:
+        changes += [
+            f"{gate} minimum {minimum:,}" for gate, minimum in replay.proposal.min_samples.items()
+        ]
+        if replay.proposal.point:
+            changes.append("point estimates")
+        elif replay.proposal.confidence is not None:
             changes.append(f"confidence {replay.proposal.confidence:g}")
         policy = f"the proposed policy ({', '.join(changes) or 'as stored'})"
     unjudged = (

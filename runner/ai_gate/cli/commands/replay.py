@@ -21,6 +21,7 @@ from ai_gate.errors import (
     EXIT_RUNTIME_FAILURE,
     EXIT_USAGE,
     RuntimeFailure,
+    UsageError,
 )
 from ai_gate.evals import replay
 from ai_gate.files import write_output
@@ -56,6 +57,13 @@ def _replay_arguments(p: argparse.ArgumentParser) -> None:
         "each run's stored policy)",
     )
     p.add_argument(
+        "--policy",
+        type=Path,
+        metavar="FILE.yml",
+        help="instead of --thresholds and --confidence: a proposed policy in one file "
+        "(sections thresholds, min_samples, confidence; docs/replay.md)",
+    )
+    p.add_argument(
         "--fail-on-change",
         action="store_true",
         help="exit 2 when the proposal changes any run's or gate's status (for a pull "
@@ -71,7 +79,8 @@ def _replay_arguments(p: argparse.ArgumentParser) -> None:
     "replay",
     "Judge every stored eval run of a window again from its stored samples, under the "
     "policy each run stored (it must come out as stored) or a proposed one "
-    "(--thresholds, --confidence), and list the runs whose verdicts would change. "
+    "(--thresholds, --confidence, or --policy), and list the runs whose verdicts would "
+    "change. "
     "Read-only: it writes no row.",
     exits={
         EXIT_OK: "the replay ran (under a proposal: whatever it changes, without --fail-on-change)",
@@ -84,9 +93,13 @@ def _replay_arguments(p: argparse.ArgumentParser) -> None:
     arguments=_replay_arguments,
 )
 def cmd_replay(args: argparse.Namespace) -> int:
+    if args.policy is not None and (args.thresholds is not None or args.confidence is not None):
+        raise UsageError(
+            "ai-gate replay: give --policy, or --thresholds and --confidence, not both"
+        )
     database = connect_announced()
     require_known_environment(database, args.env)
-    proposal = replay.read_proposal(database, args.thresholds, args.confidence)
+    proposal = replay.read_proposal(database, args.thresholds, args.confidence, args.policy)
     result = replay.replay_runs(database, args.env, args.since, proposal)
     render = json_format.replay if args.json else replay_format.text
     sys.stdout.write(render(result))
