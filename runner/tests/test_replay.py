@@ -267,7 +267,13 @@ def test_replay_refuses_bad_input_with_nothing_judged(
     assert both.returncode == 64
     empty = built_db.cli("replay", "--env", "prod")
     assert empty.returncode == 0
-    assert empty.stdout.endswith("under each run's stored policy: 0 runs judged again, 0 changed\n")
+    assert empty.stdout.splitlines()[1:] == [
+        "",
+        "canary decisions: 0 decisions re-derived under their stored policies, 0 not as stored",
+    ]
+    assert empty.stdout.splitlines()[0].endswith(
+        "under each run's stored policy: 0 runs judged again, 0 changed"
+    )
 
 
 def test_the_dossier_links_each_change_to_its_decision_runs_and_drill(
@@ -342,6 +348,69 @@ def test_the_dossier_links_each_change_to_its_decision_runs_and_drill(
     assert all("no canary decision stored before it" in block for block in blocks[1:])
     markdown = built_db.cli("dossier", "--env", "prod", "--md").stdout
     assert markdown.count("\n### ") == 5
+
+    # every stored decision re-derived under its stored policy, from its evidence and
+    # from the telemetry and eval samples of its window: as stored
+    assert evaluate(built_db)[0] == 4  # a new step: its own evidence first
+    decisions = built_db.execute("select decision_id from ai_canary_decisions order by 1 desc")
+    assert len(decisions) == 2
+    code, replayed = replay_json(built_db)
+    assert code == 0, replayed["decision_discrepancies"]
+    assert [d["decision_id"] for d in replayed["decisions"]] == [row[0] for row in decisions]
+    assert all(
+        d["replayed_decision"] == d["stored_decision"] and d["discrepancies"] == []
+        for d in replayed["decisions"]
+    )
+    assert all(d["late_rows"] == {} for d in replayed["decisions"])
+    # a generation written now with a time inside the go decision's window arrived
+    # after it: counted and named, not used, no discrepancy
+    go_id = decision["decision_id"]
+    built_db.execute(
+        "insert into ai_training_examples (created_at, request_id, requested_provider,"
+        " selected_provider, route_strategy, fallback_used, latency_ms)"
+        " select window_start + (window_end - window_start) / 2, 'late-1', 'custom', 'custom',"
+        " 'canary',"
+        " false, 1234 from ai_canary_decisions where decision_id = %s",
+        (go_id,),
+    )
+    code, late = replay_json(built_db)
+    assert code == 0
+    late_go = next(d for d in late["decisions"] if d["decision_id"] == go_id)
+    assert late_go["late_rows"] == {
+        "custom.served_rows": 1,
+        "custom.routed_rows": 1,
+        "custom.latency_samples": 1,
+    }
+    assert late_go["discrepancies"] == []
+    # a decision made by earlier rules (before ADR 0004: no method) is listed, not
+    # re-derived by today's
+    built_db.execute(
+        "alter table ai_canary_decisions disable trigger all;"
+        f" update ai_canary_decisions set method = null where decision_id <> {go_id};"
+        " alter table ai_canary_decisions enable trigger all"
+    )
+    code, older = replay_json(built_db)
+    assert code == 0
+    assert [
+        (d["replayed_decision"], d["note"]) for d in older["decisions"] if d["decision_id"] != go_id
+    ] == [(None, "decided by other rules (point estimates): not re-derived")] * (len(decisions) - 1)
+    # a stored count edited behind the guard's back: the decision no longer follows
+    # from its evidence
+    built_db.execute(
+        "alter table ai_canary_decisions disable trigger all;"
+        " update ai_canary_decisions set arms = jsonb_set(arms, '{custom,fallback,successes}',"
+        " to_jsonb((arms #>> '{custom,fallback,successes}')::int + 40))"
+        f" where decision_id = {go_id};"
+        " alter table ai_canary_decisions enable trigger all"
+    )
+    result = built_db.cli("replay", "--env", "prod")
+    assert result.returncode == 1
+    last = result.stderr.splitlines()[-1]
+    assert last.startswith(
+        "ai-gate: 1 canary decision(s) are not re-derived as stored (the record and the data"
+        f" disagree): #{go_id} (rule max_fallback_rate: "
+    ), last
+    assert f"decision #{go_id} (" in result.stdout
 
     # the HTML report links them: the step's row to its decision and the drill before
     # it, the decision's row to the run it read; every link resolves in Chromium

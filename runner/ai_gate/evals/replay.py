@@ -1,5 +1,7 @@
 """Replay: every stored eval run of a window judged again from its stored samples,
-under the policy it stored or under a proposed one, beside the verdict it stored.
+under the policy it stored or under a proposed one, beside the verdict it stored; and
+every stored canary decision of the window re-derived under its stored policy
+(rollout/decision_replay.py).
 
 Read-only by construction: one read-only, repeatable-read transaction (one snapshot
 for the whole replay; the database refuses any write). The judging rules are the
@@ -36,6 +38,7 @@ from ai_gate.evals.thresholds import (
 from ai_gate.evals.verdicts import run_status
 from ai_gate.files import NestedMapping, read_yaml_mapping
 from ai_gate.jsonable import JsonFields
+from ai_gate.rollout.decision_replay import ReplayedDecision, replay_decisions
 
 
 @dataclass(frozen=True)
@@ -174,6 +177,9 @@ class RunsReplay:
     proposal: Proposal | None  # None: each run under the policy it stored
     runs: list[ReplayedRun]  # changed first, then newest first
     unjudged_runs: int  # running or aborted: no verdict to replay
+    # the stored canary decisions of the window, each re-derived under its stored
+    # policy (a proposal changes eval gates only), newest first
+    decisions: list[ReplayedDecision] = field(default_factory=list)
 
     @property
     def changed(self) -> list[ReplayedRun]:
@@ -193,6 +199,10 @@ class RunsReplay:
     def discrepancies(self) -> list[ReplayedRun]:
         """Under the stored policies every run must be judged as stored."""
         return self.changed if self.proposal is None else []
+
+    @property
+    def decision_discrepancies(self) -> list[ReplayedDecision]:
+        return [decision for decision in self.decisions if decision.discrepancies]
 
 
 def read_proposal(
@@ -236,6 +246,7 @@ def replay_runs(
             for run in stored
             if run["status"] in VERDICTS
         ]
+        decisions = replay_decisions(conn, database, environment, start)
     runs.sort(key=lambda run: (not run.changed, -run.started_at.timestamp(), run.run_id))
     return RunsReplay(
         environment=environment,
@@ -244,6 +255,7 @@ def replay_runs(
         proposal=proposal,
         runs=runs,
         unjudged_runs=sum(1 for run in stored if run["status"] not in VERDICTS),
+        decisions=decisions,
     )
 
 

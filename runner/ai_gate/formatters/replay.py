@@ -69,6 +69,30 @@ def headline(replay: RunsReplay) -> str:
     )
 
 
+def decisions_headline(replay: RunsReplay) -> str:
+    decisions = replay.decisions
+    late = sum(1 for d in decisions if d.late_rows)
+    return (
+        f"canary decisions: {_plural(len(decisions), 'decision')} re-derived under their "
+        f"stored policies, {len(replay.decision_discrepancies):,} not as stored"
+        + (f", {late:,} with rows that arrived after them (not used)" if late else "")
+    )
+
+
+def decision_lines(replay: RunsReplay) -> list[str]:
+    """Each decision that is not as stored, with what differs (the first five)."""
+    lines = []
+    for decision in replay.decision_discrepancies:
+        lines.append(
+            f"  decision #{decision.decision_id} ({decision.decided_at:%Y-%m-%d %H:%M} UTC): "
+            f"stored {decision.stored_decision}, re-derived {decision.replayed_decision}"
+        )
+        lines += [f"    {problem}" for problem in decision.discrepancies[:5]]
+        if len(decision.discrepancies) > 5:
+            lines.append(f"    and {len(decision.discrepancies) - 5} more (--json lists them)")
+    return lines
+
+
 def text(replay: RunsReplay) -> str:
     lines = [headline(replay)]
     lines += [f"  {old} -> {new}: {_plural(n, 'run')}" for old, new, n in replay.transitions]
@@ -78,12 +102,22 @@ def text(replay: RunsReplay) -> str:
     unchanged = len(replay.runs) - len(changed)
     if unchanged and changed:
         lines += ["", f"{_plural(unchanged, 'run')} judged as stored (--json lists every run)"]
+    lines += ["", decisions_headline(replay), *decision_lines(replay)]
     return "\n".join(lines) + "\n"
 
 
 def markdown(replay: RunsReplay) -> str:
-    icon = "✅" if not replay.changed else ("❌" if replay.proposal is None else "⚠️")
-    lines = [f"## ai-gate replay {icon}", "", headline(replay), ""]
+    icon = (
+        "❌"
+        if replay.decision_discrepancies or (replay.changed and replay.proposal is None)
+        else "⚠️"
+        if replay.changed
+        else "✅"
+    )
+    lines = [f"## ai-gate replay {icon}", "", headline(replay), "", decisions_headline(replay)]
+    if replay.decision_discrepancies:
+        lines += ["", "```", *decision_lines(replay), "```"]
+    lines.append("")
     if replay.transitions:
         lines += [
             "| stored | replayed | runs |",

@@ -33,6 +33,8 @@ from dataclasses import asdict, dataclass
 from ai_gate import stats
 from ai_gate.rollout.rule_types import Amounts, ArmCounts, Policy, Rate, Rule
 
+# Stored with each decision. A change to what the rules compute changes this text too:
+# `ai-gate replay` re-derives only the decisions made under the text it has.
 METHOD = (
     "anytime-valid: exact e-processes on counts and quantile confidence sequences;"
     " conditional e-process / Newcombe + normal-mixture z (ADR 0004)"

@@ -80,12 +80,14 @@ def _replay_arguments(p: argparse.ArgumentParser) -> None:
     "Judge every stored eval run of a window again from its stored samples, under the "
     "policy each run stored (it must come out as stored) or a proposed one "
     "(--thresholds, --confidence, or --policy), and list the runs whose verdicts would "
-    "change. "
+    "change; and re-derive every stored canary decision of the window from its "
+    "evidence and the data under its stored policy. "
     "Read-only: it writes no row.",
     exits={
         EXIT_OK: "the replay ran (under a proposal: whatever it changes, without --fail-on-change)",
         EXIT_RUNTIME_FAILURE: "a run replayed under its stored policy is not judged as "
-        "stored: the record and the data disagree",
+        "stored, or a canary decision is not re-derived as stored: the record and the "
+        "data disagree",
         EXIT_GATE_FAILED: "--fail-on-change: the proposal changes a verdict",
         EXIT_INPUT_REJECTED: None,
         EXIT_USAGE: None,
@@ -118,6 +120,14 @@ def cmd_replay(args: argparse.Namespace) -> int:
             f"{len(result.discrepancies)} run(s) replayed under their stored policies are "
             f"not judged as stored (the record and the data disagree): {listed}"
             + (f" and {more} more" if more > 0 else "")
+        )
+    if result.decision_discrepancies:
+        listed = ", ".join(
+            f"#{d.decision_id} ({d.discrepancies[0]})" for d in result.decision_discrepancies[:5]
+        )
+        raise RuntimeFailure(
+            f"{len(result.decision_discrepancies)} canary decision(s) are not re-derived as "
+            f"stored (the record and the data disagree): {listed}"
         )
     if args.fail_on_change and result.changed:
         return EXIT_GATE_FAILED
