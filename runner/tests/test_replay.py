@@ -255,13 +255,18 @@ def test_replay_refuses_bad_input_with_nothing_judged(
     assert "unknown environment 'produ'" in result.stderr
     assert built_db.cli("replay", "--env", "prod", "--since", "soon").returncode == 64
     canary = tmp_path / "canary.yml"
-    canary.write_text("confidence: 0.95\ncanary:\n  max_cost_ratio: 1.2\nmin_samples: 3\n")
+    canary.write_text(
+        "confidence: 0.95\ncanary:\n  max_p95: 1\n  alpha: 1.5\nmin_samples: 3\nsla: 1\n"
+    )
     result = built_db.cli("replay", "--env", "prod", "--policy", str(canary))
     assert result.returncode == 3
-    assert result.stderr.splitlines()[-2:] == [
-        f"  {canary}:2: canary: replaying canary decisions under a proposed policy is not "
-        "built yet",
-        f"  {canary}:4: min_samples: a mapping of gate name to value",
+    assert result.stderr.splitlines()[-4:] == [
+        f"  {canary}:3: max_p95: unknown guardrail (known: max_fallback_rate, "
+        "min_schema_valid_rate, max_p95_latency_ms, max_p50_latency_ratio, max_cost_ratio, "
+        "min_telemetry_per_arm, min_eval_samples_per_arm, alpha, go_alpha, srm_alpha)",
+        f"  {canary}:4: alpha: an alpha must be below 1, got 1.5",
+        f"  {canary}:5: min_samples: a mapping of name to value",
+        f"  {canary}:6: sla: unknown section (known: thresholds, min_samples, confidence, canary)",
     ]
     both = built_db.cli("replay", "--policy", str(canary), "--confidence", "0.9")
     assert both.returncode == 64
@@ -277,7 +282,7 @@ def test_replay_refuses_bad_input_with_nothing_judged(
 
 
 def test_the_dossier_links_each_change_to_its_decision_runs_and_drill(
-    built_db: ClonedDatabase,
+    built_db: ClonedDatabase, tmp_path: Path
 ) -> None:
     """A rollout's story: two flag changes, a drill (two changes of its own), a go
     decision on a canary eval run, then the step it allowed. Each change's row says
@@ -382,6 +387,20 @@ def test_the_dossier_links_each_change_to_its_decision_runs_and_drill(
         "custom.latency_samples": 1,
     }
     assert late_go["discrepancies"] == []
+    # proposed guardrails: a p95 ceiling of 1 s, which the healthy canary's latencies
+    # (seconds) break: the go would have been a hold; --fail-on-change says so
+    ceiling = tmp_path / "ceiling.yml"
+    ceiling.write_text("canary:\n  max_p95_latency_ms: 1000\n")
+    code, proposed = replay_json(built_db, "--policy", str(ceiling))
+    assert code == 0
+    go = next(d for d in proposed["decisions"] if d["decision_id"] == go_id)
+    assert (go["stored_decision"], go["proposed_decision"]) == ("go", "hold")
+    assert "max_p95_latency_ms" in go["proposed_breached"], go["proposed_breached"]
+    assert go_id in proposed["decisions_changed"]
+    assert proposed["runs_changed"] == 0  # the eval gates are not proposed
+    failing = built_db.cli("replay", "--env", "prod", "--policy", str(ceiling), "--fail-on-change")
+    assert failing.returncode == 2
+    assert f"decision #{go_id} (" in failing.stdout and "go -> hold" in failing.stdout
     # a decision made by earlier rules (before ADR 0004: no method) is listed, not
     # re-derived by today's
     built_db.execute(

@@ -38,7 +38,11 @@ from ai_gate.evals.thresholds import (
 from ai_gate.evals.verdicts import run_status
 from ai_gate.files import NestedMapping, read_yaml_mapping
 from ai_gate.jsonable import JsonFields
-from ai_gate.rollout.decision_replay import ReplayedDecision, replay_decisions
+from ai_gate.rollout.decision_replay import (
+    ReplayedDecision,
+    proposed_guardrails,
+    replay_decisions,
+)
 
 
 @dataclass(frozen=True)
@@ -53,23 +57,27 @@ class Proposal:
     confidence: float | None = None
     min_samples: dict[str, int] = field(default_factory=dict)
     point: bool = False
+    # the canary's guardrails, laid over each stored decision's snapshot
+    canary: dict[str, object] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, object]:
         return {
             "thresholds": self.thresholds,
             "min_samples": self.min_samples,
             "confidence": "point" if self.point else self.confidence,
+            "canary": self.canary,
         }
 
 
 # The sections of a --policy file (docs/replay.md).
-POLICY_SECTIONS = ("thresholds", "min_samples", "confidence")
+POLICY_SECTIONS = ("thresholds", "min_samples", "confidence", "canary")
 
 
 def load_policy_file(path: Path, known_gates: dict[str, str]) -> Proposal:
     """A --policy file: `thresholds` (gate: number or null), `min_samples` (gate: a
-    whole number >= 1), `confidence` (between 0.5 and 1, or `point`); each section
-    optional, every problem named with its file and line."""
+    whole number >= 1), `confidence` (between 0.5 and 1, or `point`), `canary` (the
+    canary's guardrails); each section optional, every problem named with its file
+    and line."""
     label = str(path)
     problems: list[str] = []
     proposal: dict[str, object] = {}
@@ -89,14 +97,11 @@ def load_policy_file(path: Path, known_gates: dict[str, str]) -> Proposal:
                 proposal["confidence"] = float(value)
         elif section not in POLICY_SECTIONS:
             known = ", ".join(POLICY_SECTIONS)
-            why = (
-                "replaying canary decisions under a proposed policy is not built yet"
-                if section == "canary"
-                else f"unknown section (known: {known})"
-            )
-            problems.append(f"{label}:{line}: {section}: {why}")
+            problems.append(f"{label}:{line}: {section}: unknown section (known: {known})")
         elif not isinstance(value, NestedMapping):
-            problems.append(f"{label}:{line}: {section}: a mapping of gate name to value")
+            problems.append(f"{label}:{line}: {section}: a mapping of name to value")
+        elif section == "canary":
+            proposal["canary"] = proposed_guardrails(value, label, problems)
         elif section == "thresholds":
             proposal["thresholds"] = threshold_values(value, label, known_gates, problems)
         else:
@@ -201,6 +206,11 @@ class RunsReplay:
         return self.changed if self.proposal is None else []
 
     @property
+    def decisions_changed(self) -> list[ReplayedDecision]:
+        """Decisions the proposed guardrails would have made otherwise."""
+        return [decision for decision in self.decisions if decision.changed]
+
+    @property
     def decision_discrepancies(self) -> list[ReplayedDecision]:
         return [decision for decision in self.decisions if decision.discrepancies]
 
@@ -246,7 +256,9 @@ def replay_runs(
             for run in stored
             if run["status"] in VERDICTS
         ]
-        decisions = replay_decisions(conn, database, environment, start)
+        decisions = replay_decisions(
+            conn, database, environment, start, proposal.canary if proposal else None
+        )
     runs.sort(key=lambda run: (not run.changed, -run.started_at.timestamp(), run.run_id))
     return RunsReplay(
         environment=environment,

@@ -113,6 +113,7 @@ def replay(replay: RunsReplay) -> str:
             "discrepancies": [run.run_id for run in replay.discrepancies],
             "runs": [run.as_json() for run in replay.runs],
             "decision_discrepancies": [d.decision_id for d in replay.decision_discrepancies],
+            "decisions_changed": [d.decision_id for d in replay.decisions_changed],
             "decisions": [decision.as_json() for decision in replay.decisions],
         }
     )

@@ -51,6 +51,7 @@ def headline(replay: RunsReplay) -> str:
         changes += [
             f"{gate} minimum {minimum:,}" for gate, minimum in replay.proposal.min_samples.items()
         ]
+        changes += [f"{name} {value}" for name, value in replay.proposal.canary.items()]
         if replay.proposal.point:
             changes.append("point estimates")
         elif replay.proposal.confidence is not None:
@@ -79,6 +80,25 @@ def decisions_headline(replay: RunsReplay) -> str:
     )
 
 
+def proposed_decision_lines(replay: RunsReplay) -> list[str]:
+    """Under proposed guardrails: each decision they would have made otherwise."""
+    if not replay.proposal or not replay.proposal.canary:
+        return []
+    changed = replay.decisions_changed
+    lines = [
+        f"under the proposed guardrails "
+        f"({', '.join(f'{k} {v}' for k, v in replay.proposal.canary.items())}): "
+        f"{_plural(len(changed), 'decision')} would have been otherwise"
+    ]
+    lines += [
+        f"  decision #{d.decision_id} ({d.decided_at:%Y-%m-%d %H:%M} UTC): "
+        f"{d.stored_decision} -> {d.proposed_decision}"
+        + (f" (breached: {', '.join(d.proposed_breached)})" if d.proposed_breached else "")
+        for d in changed
+    ]
+    return lines
+
+
 def decision_lines(replay: RunsReplay) -> list[str]:
     """Each decision that is not as stored, with what differs (the first five)."""
     lines = []
@@ -103,6 +123,7 @@ def text(replay: RunsReplay) -> str:
     if unchanged and changed:
         lines += ["", f"{_plural(unchanged, 'run')} judged as stored (--json lists every run)"]
     lines += ["", decisions_headline(replay), *decision_lines(replay)]
+    lines += proposed_decision_lines(replay)
     return "\n".join(lines) + "\n"
 
 
@@ -117,6 +138,8 @@ def markdown(replay: RunsReplay) -> str:
     lines = [f"## ai-gate replay {icon}", "", headline(replay), "", decisions_headline(replay)]
     if replay.decision_discrepancies:
         lines += ["", "```", *decision_lines(replay), "```"]
+    if proposed_decision_lines(replay):
+        lines += ["", "```", *proposed_decision_lines(replay), "```"]
     lines.append("")
     if replay.transitions:
         lines += [

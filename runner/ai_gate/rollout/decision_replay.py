@@ -28,7 +28,7 @@ from psycopg import sql
 from psycopg.rows import dict_row
 
 from ai_gate.database import Database
-from ai_gate.rollout.evidence import Arm
+from ai_gate.rollout.evidence import Arm, arm_from
 from ai_gate.rollout.quality_arms import quality_arm
 from ai_gate.rollout.rule_types import Policy, Rate
 from ai_gate.rollout.rules import METHOD, judge
@@ -46,6 +46,49 @@ COUNTS = (
 )
 
 
+# The guardrails a proposal may set (seed ai_canary_guardrails), each with what it
+# must be: a share, a positive amount, a whole number or an alpha.
+PROPOSABLE_GUARDRAILS = {
+    "max_fallback_rate": "share",
+    "min_schema_valid_rate": "share",
+    "max_p95_latency_ms": "positive",
+    "max_p50_latency_ratio": "positive",
+    "max_cost_ratio": "positive or null",
+    "min_telemetry_per_arm": "whole",
+    "min_eval_samples_per_arm": "whole",
+    "alpha": "alpha",
+    "go_alpha": "alpha",
+    "srm_alpha": "alpha",
+}
+
+
+def proposed_guardrails(
+    entries: list[tuple[str, object, int]], label: str, problems: list[str]
+) -> dict[str, object]:
+    """A policy file's `canary` section: guardrails to lay over each decision's stored
+    snapshot, each checked; problems appended, naming the file and line."""
+    guardrails: dict[str, object] = {}
+    for name, value, line in entries:
+        kind = PROPOSABLE_GUARDRAILS.get(name)
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if kind is None:
+            known = ", ".join(PROPOSABLE_GUARDRAILS)
+            problems.append(f"{label}:{line}: {name}: unknown guardrail (known: {known})")
+        elif value is None and kind == "positive or null":
+            guardrails[name] = None
+        elif not number or not math.isfinite(value) or value <= 0:  # type: ignore[arg-type]
+            problems.append(f"{label}:{line}: {name}: must be a number above 0, got {value!r}")
+        elif kind == "share" and value > 1:  # type: ignore[operator]
+            problems.append(f"{label}:{line}: {name}: a rate must be <= 1, got {value}")
+        elif kind == "alpha" and value >= 1:  # type: ignore[operator]
+            problems.append(f"{label}:{line}: {name}: an alpha must be below 1, got {value}")
+        elif kind == "whole" and value != int(value):  # type: ignore[call-overload]
+            problems.append(f"{label}:{line}: {name}: must be a whole number, got {value}")
+        else:
+            guardrails[name] = value
+    return guardrails
+
+
 @dataclass(frozen=True)
 class ReplayedDecision:
     decision_id: int
@@ -59,6 +102,15 @@ class ReplayedDecision:
     # rows in the window now that the decision did not read (arrived after it)
     late_rows: dict[str, int] = field(default_factory=dict)
     note: str | None = None
+    # under proposed guardrails (None: none proposed): the decision on the window's
+    # data read again under them, and the rules it would have breached
+    proposed_decision: str | None = None
+    proposed_breached: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        """The proposal would have decided otherwise."""
+        return self.proposed_decision is not None and self.proposed_decision != self.stored_decision
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -71,6 +123,8 @@ class ReplayedDecision:
             "discrepancies": self.discrepancies,
             "late_rows": self.late_rows,
             "note": self.note,
+            "proposed_decision": self.proposed_decision,
+            "proposed_breached": self.proposed_breached,
         }
 
 
@@ -89,10 +143,16 @@ def stored_arm(document: dict[str, object]) -> Arm:
 
 
 def replay_decisions(
-    conn: psycopg.Connection, database: Database, environment: str, start: datetime
+    conn: psycopg.Connection,
+    database: Database,
+    environment: str,
+    start: datetime,
+    proposed_guardrails: dict[str, object] | None = None,
 ) -> list[ReplayedDecision]:
     """Every decision of the environment made since `start` that used no synthetic
-    evidence (those of `ai-gate simulate` decide nothing), newest first."""
+    evidence (those of `ai-gate simulate` decide nothing), newest first; with
+    `proposed_guardrails` (laid over each decision's stored snapshot), also the
+    decision they would have made on the window's data as it is now."""
     with conn.cursor(row_factory=dict_row) as cur:
         cur.execute(
             sql.SQL(
@@ -104,11 +164,15 @@ def replay_decisions(
             (environment, start),
         )
         stored = cur.fetchall()
-    return [_replay(conn, database, environment, row) for row in stored]
+    return [_replay(conn, database, environment, row, proposed_guardrails) for row in stored]
 
 
 def _replay(
-    conn: psycopg.Connection, database: Database, environment: str, row: dict[str, object]
+    conn: psycopg.Connection,
+    database: Database,
+    environment: str,
+    row: dict[str, object],
+    proposed_guardrails: dict[str, object] | None,
 ) -> ReplayedDecision:
     base = {
         "decision_id": int(row["decision_id"]),  # type: ignore[call-overload]
@@ -159,11 +223,48 @@ def _replay(
         )
         problems += data_problems
         late.update(arrived)
+    proposed: dict[str, object] = {}
+    if proposed_guardrails:
+        proposed_policy = Policy.from_seeds(
+            {**row["guardrails"], **proposed_guardrails},  # type: ignore[dict-item]
+            row["rollback_triggers"],  # type: ignore[arg-type]
+        )
+        read = {
+            provider: _read_arm(conn, database, environment, row, proposed_policy, provider)
+            for provider in (canary, baseline)
+        }
+        outcome, proposed_rules = judge(
+            read[canary].counts(), read[baseline].counts(), proposed_policy, expected_share,
+            step_rows,
+        )  # fmt: skip
+        proposed = {
+            "proposed_decision": outcome,
+            "proposed_breached": [r.name for r in proposed_rules if r.status == "breached"],
+        }
     return ReplayedDecision(
         **base,  # type: ignore[arg-type]
         replayed_decision=decision,
         discrepancies=problems,
         late_rows=late,
+        **proposed,  # type: ignore[arg-type]
+    )
+
+
+def _read_arm(
+    conn: psycopg.Connection,
+    database: Database,
+    environment: str,
+    row: dict[str, object],
+    policy: Policy,
+    provider: str,
+) -> Arm:
+    """One arm read again from the decision's window, as the data is now."""
+    scope = {"environment": environment, "synthetic": False}
+    start, end = row["window_start"], row["window_end"]
+    return arm_from(
+        provider,
+        telemetry_arm(conn, database, provider, start, end, scope, policy),  # type: ignore[arg-type]
+        quality_arm(conn, database, provider, start, end, row["eval_run_id"], scope),  # type: ignore[arg-type]
     )
 
 
@@ -205,23 +306,11 @@ def _against_the_data(
 ) -> tuple[list[str], dict[str, int]]:
     """The arm read again from the telemetry and eval samples of the decision's window:
     (discrepancies, rows that arrived after the decision by count)."""
-    scope = {"environment": environment, "synthetic": False}
-    start, end = row["window_start"], row["window_end"]
-    telemetry = telemetry_arm(conn, database, stored.provider, start, end, scope, policy)  # type: ignore[arg-type]
-    quality = quality_arm(
-        conn,
-        database,
-        stored.provider,
-        start,
-        end,
-        row["eval_run_id"],
-        scope,  # type: ignore[arg-type]
-    )
-    now = {**telemetry, "eval_samples": quality["eval_samples"]}
+    now = _read_arm(conn, database, environment, row, policy, stored.provider)
     problems: list[str] = []
     late: dict[str, int] = {}
     for count in COUNTS:
-        before, after = int(getattr(stored, count)), int(now[count] or 0)  # type: ignore[call-overload]
+        before, after = int(getattr(stored, count)), int(getattr(now, count))
         if after > before:
             late[f"{stored.provider}.{count}"] = after - before
         elif after < before:
@@ -229,9 +318,8 @@ def _against_the_data(
                 f"{stored.provider} {count}: the decision read {before}, the window now holds "
                 f"{after} (rows it read are gone)"
             )
-    statistics = telemetry.get("order_statistics") or {}
     if not late and any(
-        not _same(value, statistics.get(rank))  # type: ignore[union-attr]
+        not _same(value, now.latency_order_statistics.get(rank))
         for rank, value in stored.latency_order_statistics.items()
     ):
         problems.append(

@@ -112,7 +112,8 @@ def _configuration(
     return {k: None if v is None else float(v) for k, v in guardrails.items()}, triggers
 
 
-def _arm(provider: str, telemetry: dict[str, object], quality: dict[str, object]) -> Arm:
+def arm_from(provider: str, telemetry: dict[str, object], quality: dict[str, object]) -> Arm:
+    """An arm from its telemetry (telemetry_arm) and quality (quality_arm) reads."""
     quantiles = telemetry.get("quantiles") or [None] * len(QUANTILES)
     return Arm(
         provider=provider,
@@ -263,7 +264,7 @@ def gather(
         for provider in (canary, baseline)
     }
     arm_evidence = {
-        provider: _arm(
+        provider: arm_from(
             provider,
             telemetry_arm(conn, database, provider, start, end, scope, policy),
             qualities[provider],

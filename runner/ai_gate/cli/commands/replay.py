@@ -129,7 +129,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
             f"{len(result.decision_discrepancies)} canary decision(s) are not re-derived as "
             f"stored (the record and the data disagree): {listed}"
         )
-    if args.fail_on_change and result.changed:
+    if args.fail_on_change and (result.changed or result.decisions_changed):
         return EXIT_GATE_FAILED
     return EXIT_OK
 
