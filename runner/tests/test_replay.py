@@ -398,6 +398,19 @@ def test_the_dossier_links_each_change_to_its_decision_runs_and_drill(
     assert "max_p95_latency_ms" in go["proposed_breached"], go["proposed_breached"]
     assert go_id in proposed["decisions_changed"]
     assert proposed["runs_changed"] == 0  # the eval gates are not proposed
+    # the rollout's time to go: its first step (up to the canary step) looked at every
+    # hour on the data as it is now; under the stored guardrails it goes at the first
+    # look with the rows the go decision read and the late one, under the proposed
+    # ceiling never
+    (rollout,) = proposed["rollouts"]
+    stored_rows = built_db.execute(
+        "select (arms #>> '{custom,served_rows}')::int from ai_canary_decisions"
+        " where decision_id = %s",
+        (go_id,),
+    )[0][0]
+    assert (rollout["canary"], rollout["looks"]) == ("custom", 1)
+    assert (rollout["stored_go_hour"], rollout["stored_go_canary_rows"]) == (1, stored_rows + 1)
+    assert (rollout["proposed_go_hour"], rollout["proposed_go_canary_rows"]) == (None, None)
     failing = built_db.cli("replay", "--env", "prod", "--policy", str(ceiling), "--fail-on-change")
     assert failing.returncode == 2
     assert f"decision #{go_id} (" in failing.stdout and "go -> hold" in failing.stdout
@@ -478,3 +491,50 @@ def chromium_link_targets(page_path: Path) -> dict[str, bool] | None:
         finally:
             browser.close()
     return dict(pairs)
+
+
+def test_a_rollouts_time_to_go_is_its_first_hourly_look_with_the_evidence(
+    built_db: ClonedDatabase, tmp_path: Path
+) -> None:
+    """A rollout started three hours ago (its start moved back behind the guard) whose
+    traffic came in its last hour: hourly looks find no rows in the first two hours and
+    go at the first look that holds them, with as many canary rows as the table has
+    before that hour's end; under a 1 s p95 ceiling it never goes."""
+    from test_rollout import evaluate, simulate
+
+    for args in (
+        ["custom", "--disable", "--reason", "restart"],
+        ["custom", "--enable", "--weight", "4", "--reason", "start", "--confirm-traffic"],
+    ):
+        assert built_db.cli("flags", "set", *args, "--env", "prod").returncode == 0
+    built_db.execute(
+        "alter table ai_provider_config_changes disable trigger all;"
+        " update ai_provider_config_changes set changed_at = changed_at - interval '3 hours';"
+        " alter table ai_provider_config_changes enable trigger all"
+    )
+    simulate(built_db, "healthy", rows=60_000, real=True)
+    code, decision = evaluate(built_db)
+    assert code == 0
+    ceiling = tmp_path / "ceiling.yml"
+    ceiling.write_text("canary:\n  max_p95_latency_ms: 1000\n")
+    code, replayed = replay_json(built_db, "--policy", str(ceiling))
+    assert code == 0 and replayed["decision_discrepancies"] == []
+    (rollout,) = replayed["rollouts"]
+    assert rollout["looks"] == 4  # three hours and the seconds since
+    hour = rollout["stored_go_hour"]
+    assert hour in (3, 4)
+    started = built_db.execute(
+        "select window_start from ai_canary_decisions where decision_id = %s",
+        (decision["decision_id"],),
+    )[0][0]
+    counts = [
+        built_db.execute(
+            "select count(*) from ai_training_examples where selected_provider = 'custom'"
+            " and created_at >= %s and created_at < %s + %s * interval '1 hour'",
+            (started, started, h),
+        )[0][0]
+        for h in (1, 2, hour)
+    ]
+    assert counts[:2] == [0, 0] and counts[2] > 0
+    assert rollout["stored_go_canary_rows"] == counts[2]
+    assert (rollout["proposed_go_hour"], rollout["proposed_go_canary_rows"]) == (None, None)

@@ -43,6 +43,7 @@ from ai_gate.rollout.decision_replay import (
     proposed_guardrails,
     replay_decisions,
 )
+from ai_gate.rollout.rollout_replay import RolloutReplay, replay_rollouts
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,8 @@ class RunsReplay:
     # the stored canary decisions of the window, each re-derived under its stored
     # policy (a proposal changes eval gates only), newest first
     decisions: list[ReplayedDecision] = field(default_factory=list)
+    # under proposed guardrails: each rollout's time to go, stored beside proposed
+    rollouts: list[RolloutReplay] = field(default_factory=list)
 
     @property
     def changed(self) -> list[ReplayedRun]:
@@ -259,6 +262,11 @@ def replay_runs(
         decisions = replay_decisions(
             conn, database, environment, start, proposal.canary if proposal else None
         )
+        rollouts = (
+            replay_rollouts(conn, database, environment, start, proposal.canary)
+            if proposal and proposal.canary
+            else []
+        )
     runs.sort(key=lambda run: (not run.changed, -run.started_at.timestamp(), run.run_id))
     return RunsReplay(
         environment=environment,
@@ -268,6 +276,7 @@ def replay_runs(
         runs=runs,
         unjudged_runs=sum(1 for run in stored if run["status"] not in VERDICTS),
         decisions=decisions,
+        rollouts=rollouts,
     )
 
 

@@ -115,6 +115,7 @@ def replay(replay: RunsReplay) -> str:
             "decision_discrepancies": [d.decision_id for d in replay.decision_discrepancies],
             "decisions_changed": [d.decision_id for d in replay.decisions_changed],
             "decisions": [decision.as_json() for decision in replay.decisions],
+            "rollouts": [rollout.as_json() for rollout in replay.rollouts],
         }
     )
 

@@ -99,6 +99,29 @@ def proposed_decision_lines(replay: RunsReplay) -> list[str]:
     return lines
 
 
+def _go(hour: int | None, rows: int | None, looks: int) -> str:
+    if hour is None:
+        return f"no go in {_plural(looks, 'hourly look')}"
+    return f"go at hour {hour} ({rows:,} canary rows)"
+
+
+def rollout_lines(replay: RunsReplay) -> list[str]:
+    """Under proposed guardrails: each rollout's time to go, stored beside proposed."""
+    if not replay.rollouts:
+        return []
+    lines = [
+        "time to go of each rollout's first step, hourly looks on the data as it is now "
+        "(stored guardrails | proposed):"
+    ]
+    lines += [
+        f"  {r.canary} from {r.started_at:%Y-%m-%d %H:%M} UTC: "
+        f"{_go(r.stored_go_hour, r.stored_go_canary_rows, r.looks)} | "
+        f"{_go(r.proposed_go_hour, r.proposed_go_canary_rows, r.looks)}"
+        for r in replay.rollouts
+    ]
+    return lines
+
+
 def decision_lines(replay: RunsReplay) -> list[str]:
     """Each decision that is not as stored, with what differs (the first five)."""
     lines = []
@@ -124,6 +147,7 @@ def text(replay: RunsReplay) -> str:
         lines += ["", f"{_plural(unchanged, 'run')} judged as stored (--json lists every run)"]
     lines += ["", decisions_headline(replay), *decision_lines(replay)]
     lines += proposed_decision_lines(replay)
+    lines += rollout_lines(replay)
     return "\n".join(lines) + "\n"
 
 
@@ -139,7 +163,7 @@ def markdown(replay: RunsReplay) -> str:
     if replay.decision_discrepancies:
         lines += ["", "```", *decision_lines(replay), "```"]
     if proposed_decision_lines(replay):
-        lines += ["", "```", *proposed_decision_lines(replay), "```"]
+        lines += ["", "```", *proposed_decision_lines(replay), *rollout_lines(replay), "```"]
     lines.append("")
     if replay.transitions:
         lines += [

@@ -89,6 +89,19 @@ def proposed_guardrails(
     return guardrails
 
 
+def policy_of(row: dict[str, object], proposed: dict[str, object] | None = None) -> Policy:
+    """A stored decision's policy (its guardrail and trigger snapshots), with proposed
+    guardrails laid over it."""
+    guardrails = {**row["guardrails"], **(proposed or {})}  # type: ignore[dict-item]
+    return Policy.from_seeds(guardrails, row["rollback_triggers"])  # type: ignore[arg-type]
+
+
+def sample_ratio_rule(row: dict[str, object]) -> dict[str, object] | None:
+    """A stored decision's sample-ratio rule: its threshold is the expected canary share
+    and its arms' values the step's routed rows."""
+    return next((rule for rule in row["rules"] if rule["kind"] == "srm"), None)  # type: ignore[union-attr]
+
+
 @dataclass(frozen=True)
 class ReplayedDecision:
     decision_id: int
@@ -188,7 +201,7 @@ def _replay(
             note=f"decided by other rules ({row['method'] or 'point estimates'}): not re-derived",
         )
     try:
-        policy = Policy.from_seeds(row["guardrails"], row["rollback_triggers"])  # type: ignore[arg-type]
+        policy = policy_of(row)
         arms = {name: stored_arm(arm) for name, arm in row["arms"].items()}  # type: ignore[union-attr]
     except (KeyError, TypeError, ValueError) as exc:
         return ReplayedDecision(
@@ -197,7 +210,7 @@ def _replay(
             note=f"stored before its policy or evidence was complete ({exc}): not re-derived",
         )
     stored_rules = {rule["name"]: rule for rule in row["rules"]}  # type: ignore[union-attr]
-    srm = next((rule for rule in stored_rules.values() if rule["kind"] == "srm"), None)
+    srm = sample_ratio_rule(row)
     expected_share = srm["threshold"] if srm else None
     step_rows = (int(srm["canary_value"]), int(srm["baseline_value"])) if srm else None
     canary, baseline = base["canary"], base["baseline"]
@@ -225,12 +238,9 @@ def _replay(
         late.update(arrived)
     proposed: dict[str, object] = {}
     if proposed_guardrails:
-        proposed_policy = Policy.from_seeds(
-            {**row["guardrails"], **proposed_guardrails},  # type: ignore[dict-item]
-            row["rollback_triggers"],  # type: ignore[arg-type]
-        )
+        proposed_policy = policy_of(row, proposed_guardrails)
         read = {
-            provider: _read_arm(conn, database, environment, row, proposed_policy, provider)
+            provider: read_arm(conn, database, environment, row, proposed_policy, provider)
             for provider in (canary, baseline)
         }
         outcome, proposed_rules = judge(
@@ -250,7 +260,7 @@ def _replay(
     )
 
 
-def _read_arm(
+def read_arm(
     conn: psycopg.Connection,
     database: Database,
     environment: str,
@@ -306,7 +316,7 @@ def _against_the_data(
 ) -> tuple[list[str], dict[str, int]]:
     """The arm read again from the telemetry and eval samples of the decision's window:
     (discrepancies, rows that arrived after the decision by count)."""
-    now = _read_arm(conn, database, environment, row, policy, stored.provider)
+    now = read_arm(conn, database, environment, row, policy, stored.provider)
     problems: list[str] = []
     late: dict[str, int] = {}
     for count in COUNTS:
