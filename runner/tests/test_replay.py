@@ -512,7 +512,7 @@ def test_a_rollouts_time_to_go_is_its_first_hourly_look_with_the_evidence(
         " update ai_provider_config_changes set changed_at = changed_at - interval '3 hours';"
         " alter table ai_provider_config_changes enable trigger all"
     )
-    simulate(built_db, "healthy", rows=60_000, real=True)
+    simulate(built_db, "healthy", rows=20_000, real=True)
     code, decision = evaluate(built_db)
     assert code == 0
     ceiling = tmp_path / "ceiling.yml"

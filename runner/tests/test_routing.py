@@ -198,19 +198,6 @@ def test_concurrent_changes_are_serialized_against_the_invariants(
     assert sum(1 for row in staging.values() if row["enabled"] and row["weight"] > 0) == 1
 
 
-def test_full_refresh_keeps_the_change_log(built_db: ClonedDatabase) -> None:
-    assert (
-        built_db.cli(
-            "flags", "set", "custom", "--env", "prod", "--disable", "--reason", "drill"
-        ).returncode
-        == 0
-    )
-    rebuilt = built_db.cli("build", "--full-refresh")
-    assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
-    assert change_count(built_db) == 1
-    assert effective(built_db, "prod")["custom"]["enabled"] is False
-
-
 def test_flags_for_an_unknown_environment_is_rejected(built_db: ClonedDatabase) -> None:
     result = built_db.cli("flags", "--env", "nowhere")
     assert result.returncode == 3

@@ -11,6 +11,7 @@ from ai_gate.database import stop_embedded
 
 def test_embedded_default_builds_and_keeps_a_flag_through_rebuilds(tmp_path: Path) -> None:
     # Real processes: each starts or finds the embedded server as a user's command does.
+    # The flag change survives `build --full-refresh` (the change log is full_refresh=false).
     env = {**clean_environ(), "AI_GATE_DATA_DIR": str(tmp_path / "data")}
     try:
         built = run_cli_process(["build"], env)
@@ -34,6 +35,9 @@ def test_embedded_default_builds_and_keeps_a_flag_through_rebuilds(tmp_path: Pat
         assert rows["custom"]["enabled"] is False
         assert rows["custom"]["last_change_reason"] == "drill"
         assert rows["openai"]["enabled"] is True and rows["openai"]["is_default"] is True
+        # the change log keeps exactly its rows through --full-refresh (full_refresh=false)
+        history = run_cli_process(["flags", "history", "--env", "prod", "--json"], env)
+        assert [entry["reason"] for entry in json.loads(history.stdout)] == ["drill"]
     finally:
         stop_embedded(tmp_path / "data")
 
@@ -55,6 +59,8 @@ def test_configured_server_without_product_table_names_init_dev(empty_db: Cloned
 def test_migration_keeps_existing_rows_and_inserts_without_new_columns(
     empty_db: ClonedDatabase,
 ) -> None:
+    """The migration is idempotent, keeps the rows there, leaves a Phase 1 insert that
+    names none of the new columns working, and builds again an index left invalid."""
     assert empty_db.cli("init-dev").returncode == 0
     empty_db.execute(
         "insert into ai_training_examples (prompt, generation) values ('old', '{\"html\": 1}')"
@@ -91,12 +97,8 @@ def test_migration_keeps_existing_rows_and_inserts_without_new_columns(
         "autovacuum_vacuum_insert_scale_factor=0",
         "autovacuum_vacuum_insert_threshold=10000",
     ]
-
-
-def test_migration_rebuilds_an_invalid_index(empty_db: ClonedDatabase) -> None:
-    assert empty_db.cli("init-dev").returncode == 0
-    assert empty_db.cli("migrate").returncode == 0
-    # What an interrupted CREATE INDEX CONCURRENTLY leaves behind.
+    # what an interrupted CREATE INDEX CONCURRENTLY leaves behind: the next migration
+    # builds the index again
     empty_db.execute(
         "update pg_index set indisvalid = false where indexrelid = "
         "'public.ai_training_examples_request_id_idx'::regclass"
