@@ -33,15 +33,20 @@ from ai_gate.routing.configuration import require_known_environment
 from ai_gate.stats import parse_duration
 
 
-def _replay_arguments(p: argparse.ArgumentParser) -> None:
+def _environment_and_window(p: argparse.ArgumentParser, what: str) -> None:
+    """--env and --since (90 days by default): whose past, and how far back."""
     p.add_argument("--env", default="prod", metavar="ENV", help="environment (default prod)")
     p.add_argument(
         "--since",
         type=duration_argument,
         default=parse_duration("90d"),
         metavar="DURATION",
-        help="the runs started in this window ending now, e.g. 7d, 90d (default 90d)",
+        help=f"{what} in this window ending now, e.g. 7d, 90d (default 90d)",
     )
+
+
+def _replay_arguments(p: argparse.ArgumentParser) -> None:
+    _environment_and_window(p, "the runs started")
     p.add_argument(
         "--thresholds",
         type=Path,
@@ -135,14 +140,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
 
 
 def _dossier_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--env", default="prod", metavar="ENV", help="environment (default prod)")
-    p.add_argument(
-        "--since",
-        type=duration_argument,
-        default=parse_duration("90d"),
-        metavar="DURATION",
-        help="the routing changes made in this window ending now (default 90d)",
-    )
+    _environment_and_window(p, "the routing changes made")
     output = p.add_mutually_exclusive_group()
     output.add_argument("--json", action="store_true", help="print JSON")
     output.add_argument("--md", action="store_true", help="print Markdown")
